@@ -1,0 +1,1 @@
+//! acme-tms-charges plugin (being written).

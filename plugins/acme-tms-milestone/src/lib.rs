@@ -1,0 +1,1 @@
+//! acme-tms-milestone plugin (being written).

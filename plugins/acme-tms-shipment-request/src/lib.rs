@@ -1,0 +1,1 @@
+//! acme-tms-shipment-request plugin (being written).

@@ -1,0 +1,1 @@
+//! charge-tolerance plugin (being written).

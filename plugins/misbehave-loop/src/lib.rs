@@ -1,0 +1,1 @@
+//! misbehave-loop plugin (being written).

@@ -1,0 +1,1 @@
+//! misbehave-memory plugin (being written).

@@ -1,0 +1,1 @@
+//! misbehave-wasi plugin (being written).

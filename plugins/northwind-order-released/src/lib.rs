@@ -1,0 +1,1 @@
+//! northwind-order-released plugin (being written).

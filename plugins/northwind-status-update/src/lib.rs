@@ -1,0 +1,1 @@
+//! northwind-status-update plugin (being written).

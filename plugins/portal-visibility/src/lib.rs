@@ -1,0 +1,1 @@
+//! portal-visibility plugin (being written).

@@ -1,0 +1,124 @@
+//! The values that cross the contract: messages in, outputs and documents out.
+
+use crate::PluginError;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// One header of an inbound message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// Lower-cased name.
+    pub name: String,
+    /// Value as received.
+    pub value: String,
+}
+
+/// One message handed to a mapper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// Message kind, e.g. `acme-tms.milestone`.
+    pub kind: String,
+    /// Declared media type.
+    pub content_type: String,
+    /// Raw body.
+    pub body: Vec<u8>,
+    /// Headers (authentication removed).
+    pub headers: Vec<Header>,
+    /// Correlation id of the message.
+    pub correlation_id: String,
+}
+
+impl Message {
+    /// A message with no headers and an empty correlation id (tests, benches).
+    pub fn new(kind: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            kind: kind.into(),
+            content_type: content_type.into(),
+            body: body.into(),
+            headers: Vec::new(),
+            correlation_id: String::new(),
+        }
+    }
+
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
+    }
+
+    /// The body as UTF-8 text, or an `invalid-input` error.
+    pub fn text(&self) -> Result<&str, PluginError> {
+        std::str::from_utf8(&self.body).map_err(|e| {
+            PluginError::invalid("", "not-utf8", format!("body is not UTF-8: {e}"))
+        })
+    }
+
+    /// The body parsed as JSON into `T`; errors name the JSON pointer of the
+    /// offending field.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, PluginError> {
+        parse_json(&self.body)
+    }
+}
+
+/// Parses JSON bytes into `T`, naming the offending field on error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PluginError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let pointer = pointer_of(e.path());
+        let inner = e.into_inner();
+        let code = if inner.is_syntax() || inner.is_eof() { "malformed-json" } else { "invalid-field" };
+        PluginError::invalid(pointer, code, inner.to_string())
+    })
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
+            Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// One document a mapper produces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Output {
+    /// Schema id, `<entity>@<major>.<minor>`.
+    pub schema_id: String,
+    /// Business key ordering deliveries.
+    pub business_key: String,
+    /// JSON text.
+    pub body: String,
+}
+
+impl Output {
+    /// Serialises `doc` as the output body.
+    pub fn json<T: Serialize>(schema_id: &str, business_key: &str, doc: &T) -> Result<Self, PluginError> {
+        let body = serde_json::to_string(doc)
+            .map_err(|e| PluginError::rejected(format!("cannot serialise output: {e}")))?;
+        Ok(Self { schema_id: schema_id.into(), business_key: business_key.into(), body })
+    }
+}
+
+/// A canonical document handed to a validator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// Schema id of the document.
+    pub schema_id: String,
+    /// JSON text.
+    pub body: String,
+}
+
+impl Document {
+    /// The body parsed into `T`; errors name the offending field.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, PluginError> {
+        parse_json(self.body.as_bytes())
+    }
+}

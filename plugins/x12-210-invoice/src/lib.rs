@@ -1,0 +1,1 @@
+//! x12-210-invoice plugin (being written).

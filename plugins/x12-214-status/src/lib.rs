@@ -1,0 +1,1 @@
+//! x12-214-status plugin (being written).
