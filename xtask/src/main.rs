@@ -1,1 +1,164 @@
-fn main() {}
+//! Build tasks for Waybill, run as `cargo xtask <task>`:
+//!
+//! - `plugins`: builds every plugin crate under `plugins/` for wasm32-wasip2
+//!   (one cargo invocation) and lays them out as the host loads them:
+//!   `target/plugins/<name>.wasm` beside `target/plugins/<name>.fixtures/`;
+//!   test-only plugins go to `target/plugins/test/`.
+//! - `demo`: `plugins`, then runs `waybill demo`.
+//! - `test`: `plugins`, then `cargo test --workspace`.
+//! - `ci`: formatting and clippy checks, then `test`.
+
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-wasip2";
+const PROFILE: &str = "plugin";
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root()?;
+    match args.first().map(String::as_str) {
+        Some("plugins") => build_plugins(&root),
+        Some("demo") => {
+            build_plugins(&root)?;
+            cargo(&root, &["run", "--quiet", "--package", "waybill", "--", "demo"], &args[1..])
+        }
+        Some("test") => {
+            build_plugins(&root)?;
+            cargo(&root, &["test", "--workspace"], &args[1..])
+        }
+        Some("ci") => {
+            cargo(&root, &["fmt", "--all", "--check"], &[])?;
+            build_plugins(&root)?;
+            cargo(&root, &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
+            cargo(&root, &["test", "--workspace"], &args[1..])
+        }
+        _ => {
+            eprintln!("usage: cargo xtask <plugins|demo|test|ci> [extra args for cargo]");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn workspace_root() -> anyhow::Result<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(Path::to_path_buf).context("xtask is not inside the workspace")
+}
+
+fn cargo(root: &Path, args: &[&str], extra: &[String]) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo).current_dir(root).args(args).args(extra).status()?;
+    if !status.success() {
+        bail!("`cargo {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// A plugin crate: its directory name (the plugin name) and where it goes.
+struct PluginCrate {
+    name: String,
+    dir: PathBuf,
+    test_only: bool,
+    /// Extra builds of the same crate with features: (output name, features).
+    variants: Vec<(String, String)>,
+}
+
+fn plugin_crates(root: &Path) -> anyhow::Result<Vec<PluginCrate>> {
+    let mut crates = Vec::new();
+    for entry in std::fs::read_dir(root.join("plugins"))? {
+        let dir = entry?.path();
+        let manifest = dir.join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+        if !text.contains("\"cdylib\"") {
+            continue; // the SDK and shared libraries are not plugins
+        }
+        let name = dir.file_name().and_then(|n| n.to_str()).context("plugin dir name")?.to_string();
+        let test_only = text.contains("test-only = true");
+        let variants = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("# xtask-variant:"))
+            .filter_map(|v| v.trim().split_once(' '))
+            .map(|(out, features)| (out.to_string(), features.trim().to_string()))
+            .collect();
+        crates.push(PluginCrate { name, dir, test_only, variants });
+    }
+    crates.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(crates)
+}
+
+fn ensure_target() -> anyhow::Result<()> {
+    let out = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    match out {
+        Ok(o) if String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == TARGET) => Ok(()),
+        Ok(_) => {
+            eprintln!("xtask: installing the {TARGET} target");
+            let status = Command::new("rustup").args(["target", "add", TARGET]).status()?;
+            if !status.success() {
+                bail!("rustup target add {TARGET} failed");
+            }
+            Ok(())
+        }
+        Err(_) => Ok(()), // no rustup: let cargo report a missing target
+    }
+}
+
+fn build_plugins(root: &Path) -> anyhow::Result<()> {
+    ensure_target()?;
+    let crates = plugin_crates(root)?;
+    let mut args = vec!["build".to_string(), "--quiet".into(), "--target".into(), TARGET.into(), "--profile".into(), PROFILE.into()];
+    for c in &crates {
+        args.push("--package".into());
+        args.push(c.name.clone());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    cargo(root, &refs, &[])?;
+
+    let built = root.join("target").join(TARGET).join(PROFILE);
+    let out = root.join("target").join("plugins");
+    std::fs::create_dir_all(out.join("test"))?;
+    for c in &crates {
+        let dest_dir = if c.test_only { out.join("test") } else { out.clone() };
+        let artifact = built.join(format!("{}.wasm", c.name.replace('-', "_")));
+        install(&artifact, &dest_dir.join(format!("{}.wasm", c.name)))?;
+        copy_fixtures(&c.dir.join("fixtures"), &dest_dir.join(format!("{}.fixtures", c.name)))?;
+        for (variant, features) in &c.variants {
+            let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .current_dir(root)
+                .args(["build", "--quiet", "--target", TARGET, "--profile", PROFILE, "--package", &c.name, "--features", features])
+                .status()?;
+            if !status.success() {
+                bail!("building variant {variant} of {} failed", c.name);
+            }
+            install(&artifact, &dest_dir.join(format!("{variant}.wasm")))?;
+        }
+    }
+    println!("xtask: {} plugins in {}", crates.len(), out.display());
+    Ok(())
+}
+
+/// Copies to a temporary name and renames, so a watching host never sees a
+/// half-written plugin.
+fn install(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let tmp = to.with_file_name(format!(".{}.tmp", to.file_name().and_then(|n| n.to_str()).unwrap_or("plugin")));
+    std::fs::copy(from, &tmp).with_context(|| format!("cannot copy {}", from.display()))?;
+    std::fs::rename(&tmp, to)?;
+    Ok(())
+}
+
+fn copy_fixtures(from: &Path, to: &Path) -> anyhow::Result<()> {
+    if to.exists() {
+        std::fs::remove_dir_all(to)?;
+    }
+    if !from.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let path = entry?.path();
+        if path.is_file() {
+            std::fs::copy(&path, to.join(path.file_name().context("file name")?))?;
+        }
+    }
+    Ok(())
+}

@@ -1,2 +1,0 @@
-//! The `waybill` command.
-fn main() {}

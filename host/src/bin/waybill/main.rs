@@ -1,0 +1,52 @@
+//! The `waybill` command: run the host, test and inspect plugins, run the
+//! demo. Each subcommand lives in its own module.
+
+mod demo;
+mod plugin_cmd;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "waybill", version, about = "Keeps ERP, TMS and billing in sync through sandboxed Wasm mapping plugins")]
+struct Cli {
+    /// Where compiled plugins are cached between runs.
+    #[arg(long, global = true, env = "WAYBILL_CACHE_DIR", default_value = ".waybill/cache")]
+    cache_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run, test or inspect a plugin component.
+    Plugin {
+        #[command(subcommand)]
+        command: plugin_cmd::PluginCommand,
+    },
+    /// Run every plugin over the partner samples and print the canonical outputs.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Plugin { command } => plugin_cmd::run(command, &cli.cache_dir),
+        Command::Demo(args) => demo::run(args, &cli.cache_dir),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("WAYBILL_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).json().init();
+}

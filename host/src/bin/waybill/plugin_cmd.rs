@@ -1,0 +1,162 @@
+//! `waybill plugin run|test|inspect`: what a partner team uses to try a
+//! plugin locally before it goes near a host.
+
+use anyhow::Context;
+use clap::Subcommand;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use waybill::plugins::{CallError, Message, PluginVersion, Role, Runtime, RuntimeOptions, run_fixtures};
+use waybill_sdk::Header;
+use waybill_sdk::fixtures::{Outcome, Verdict, content_type_for};
+
+#[derive(Subcommand)]
+pub enum PluginCommand {
+    /// Map (or validate) one input file; prints the outputs as JSON.
+    ///
+    /// Exit 0: outputs; 1: the plugin's typed error; 2: trap or limit.
+    Run {
+        /// The plugin component (.wasm).
+        plugin: PathBuf,
+        /// The input file.
+        input: PathBuf,
+        /// Message kind (default: the plugin's first consumed kind).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Content type (default: from the input's extension).
+        #[arg(long)]
+        content_type: Option<String>,
+        /// Plugin configuration, `key=value`, repeatable.
+        #[arg(long = "config", value_parser = parse_key_value)]
+        config: Vec<(String, String)>,
+        /// Correlation id handed to the plugin.
+        #[arg(long, default_value = "cli")]
+        correlation_id: String,
+    },
+    /// Run the plugin's golden fixtures; non-zero exit if any case fails.
+    Test {
+        /// The plugin component (.wasm).
+        plugin: PathBuf,
+        /// Fixture directory (default: `<plugin>.fixtures` beside the file).
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+        /// Rewrite the golden files with what the plugin returns.
+        #[arg(long, env = "BLESS", value_parser = parse_bless, default_value = "0")]
+        bless: bool,
+    },
+    /// Print describe(), sha256 and the component's WIT world as JSON.
+    Inspect {
+        /// The plugin component (.wasm).
+        plugin: PathBuf,
+    },
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected key=value, got {s:?}"))
+}
+
+fn parse_bless(s: &str) -> Result<bool, String> {
+    Ok(matches!(s, "1" | "true" | "yes"))
+}
+
+pub fn runtime(cache_dir: &Path) -> anyhow::Result<Arc<Runtime>> {
+    Runtime::new(RuntimeOptions { cache_dir: Some(cache_dir.to_path_buf()), ..Default::default() })
+}
+
+pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
+    match cmd {
+        PluginCommand::Run { plugin, input, kind, content_type, config, correlation_id } => {
+            let rt = runtime(cache_dir)?;
+            let version = PluginVersion::load_file(&rt, &plugin, None)?;
+            let config = Arc::new(config.into_iter().collect::<BTreeMap<_, _>>());
+            let body = std::fs::read(&input).with_context(|| format!("cannot read input {}", input.display()))?;
+            let outcome = match version.info.role {
+                Role::Mapper => {
+                    let msg = Message {
+                        kind: kind.or_else(|| version.info.consumes.first().cloned()).unwrap_or_default(),
+                        content_type: content_type.unwrap_or_else(|| content_type_for(&input).to_string()),
+                        body,
+                        headers: Vec::<Header>::new(),
+                        correlation_id,
+                    };
+                    version.map(&msg, &config).map(|r| Outcome::from_map(r.result))
+                }
+                Role::Validator => {
+                    let doc = waybill_sdk::Document {
+                        schema_id: kind.or_else(|| version.info.consumes.first().cloned()).unwrap_or_default(),
+                        body: String::from_utf8(body).with_context(|| format!("{} is not UTF-8", input.display()))?,
+                    };
+                    version.validate(&doc, &config).map(|r| Outcome::from_validate(r.result))
+                }
+            };
+            Ok(print_outcome(outcome))
+        }
+        PluginCommand::Test { plugin, fixtures, bless } => {
+            let rt = runtime(cache_dir)?;
+            let version = PluginVersion::load_file(&rt, &plugin, None)?;
+            let dir = fixtures.unwrap_or_else(|| {
+                let stem = plugin.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                plugin.with_file_name(format!("{stem}.fixtures"))
+            });
+            let report = run_fixtures(&version, &dir, bless).map_err(anyhow::Error::msg)?;
+            println!("{} ({}) — fixtures in {}", report.plugin, &version.id.sha256[..12], dir.display());
+            for case in &report.cases {
+                let cost = case
+                    .stats
+                    .map(|s| format!("{:>8} µs {:>6} KiB", s.elapsed.as_micros(), s.peak_memory_bytes / 1024))
+                    .unwrap_or_default();
+                match &case.verdict {
+                    Verdict::Pass => println!("  pass     {:<40} {cost}", case.name),
+                    Verdict::Blessed => println!("  blessed  {:<40} {cost}", case.name),
+                    Verdict::Fail(why) => {
+                        println!("  FAIL     {:<40} {cost}", case.name);
+                        for line in why.lines() {
+                            println!("           {line}");
+                        }
+                    }
+                }
+            }
+            let failed = report.failures().count();
+            println!("{} passed, {} failed", report.cases.len() - failed, failed);
+            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        PluginCommand::Inspect { plugin } => {
+            let rt = runtime(cache_dir)?;
+            let version = PluginVersion::load_file(&rt, &plugin, None)?;
+            let bytes = std::fs::read(&plugin)?;
+            let component = wasmtime::component::Component::new(rt.engine(), &bytes)?;
+            let ty = component.component_type();
+            let imports: Vec<String> = ty.imports(rt.engine()).map(|(n, _)| n.to_string()).collect();
+            let exports: Vec<String> = ty.exports(rt.engine()).map(|(n, _)| n.to_string()).collect();
+            let out = serde_json::json!({
+                "plugin": version.info,
+                "sha256": version.id.sha256,
+                "world": {"name": waybill::plugins::WORLD_NAME, "imports": imports, "exports": exports},
+                "limits": version.limits,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_outcome(outcome: Result<Outcome, CallError>) -> ExitCode {
+    match outcome {
+        Ok(Outcome::Ok(v)) => {
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Ok(Outcome::Err(v)) => {
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            let v = serde_json::json!({"fault": e.kind(), "message": e.to_string()});
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            ExitCode::from(2)
+        }
+    }
+}

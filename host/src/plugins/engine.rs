@@ -1,0 +1,122 @@
+//! The one wasmtime [`Engine`] of the process: pooling allocator, epoch
+//! interruption driven by a ticker thread, a linker with WASI (granting
+//! nothing) and the host imports, and the on-disk compiled-component cache.
+
+use super::cache::ComponentCache;
+use super::limits::Limits;
+use super::state::CallState;
+use super::world::Bindings;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances; CPU deadlines are rounded up to it.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Options of the plugin runtime.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Where compiled components are cached (`None`: no disk cache).
+    pub cache_dir: Option<PathBuf>,
+    /// Limits for plugins that do not set their own.
+    pub default_limits: Limits,
+    /// Concurrent plugin instances the pool holds.
+    pub max_instances: u32,
+    /// Largest memory cap any plugin may be given (pool slot size).
+    pub max_memory_bytes: usize,
+    /// Consecutive faults after which a version is quarantined.
+    pub quarantine_after: u32,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self {
+            cache_dir: None,
+            default_limits: Limits::default(),
+            max_instances: 64,
+            max_memory_bytes: 256 << 20,
+            quarantine_after: 5,
+        }
+    }
+}
+
+/// The plugin runtime shared by every plugin version.
+pub struct Runtime {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<CallState>,
+    pub(crate) cache: Option<ComponentCache>,
+    pub(crate) options: RuntimeOptions,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Runtime {
+    /// Builds the engine, the linker and starts the epoch ticker.
+    pub fn new(options: RuntimeOptions) -> anyhow::Result<Arc<Self>> {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(options.max_instances)
+            .total_core_instances(options.max_instances * 4)
+            .total_memories(options.max_instances * 2)
+            .total_tables(options.max_instances * 4)
+            .max_memory_size(options.max_memory_bytes)
+            .max_unused_warm_slots(options.max_instances);
+
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .cranelift_opt_level(wasmtime::OptLevel::Speed)
+            .memory_reservation(options.max_memory_bytes as u64)
+            .memory_guard_size(64 << 10)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config)?;
+
+        let mut linker: Linker<CallState> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        Bindings::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)?;
+
+        let cache = match &options.cache_dir {
+            Some(dir) => Some(ComponentCache::open(dir, &engine)?),
+            None => None,
+        };
+
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let weak = engine.weak();
+        let stop = ticker_stop.clone();
+        std::thread::Builder::new().name("waybill-epoch".into()).spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                match weak.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => break,
+                }
+            }
+        })?;
+
+        Ok(Arc::new(Self { engine, linker, cache, options, ticker_stop }))
+    }
+
+    /// Limits for plugins that do not set their own.
+    pub fn default_limits(&self) -> Limits {
+        self.options.default_limits
+    }
+
+    /// The wasmtime engine (benchmarks and tools).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Epoch ticks for a CPU budget, rounded up, at least one.
+pub(crate) fn deadline_ticks(cpu: Duration) -> u64 {
+    let tick = EPOCH_TICK.as_micros().max(1);
+    (cpu.as_micros().div_ceil(tick) as u64).max(1)
+}

@@ -1,0 +1,136 @@
+//! Errors of the plugin runtime. A plugin's own typed error (bad vendor data)
+//! is not here: it is a value inside [`super::CallReport`]. These are faults:
+//! a plugin that cannot be loaded, or a call that trapped or hit a limit.
+
+use std::path::PathBuf;
+
+/// Which per-call limit a plugin exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LimitKind {
+    /// The CPU deadline (epoch interruption).
+    Cpu,
+    /// The linear-memory cap.
+    Memory,
+    /// The input-size cap.
+    InputSize,
+}
+
+impl std::fmt::Display for LimitKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LimitKind::Cpu => "cpu",
+            LimitKind::Memory => "memory",
+            LimitKind::InputSize => "input-size",
+        })
+    }
+}
+
+/// A call that did not produce a plugin result.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// A limit was exceeded; the call was stopped.
+    #[error("plugin {plugin} exceeded its {limit} limit ({detail})")]
+    Limit {
+        /// `name@version`.
+        plugin: String,
+        /// Which limit.
+        limit: LimitKind,
+        /// The configured bound and what was attempted.
+        detail: String,
+    },
+    /// The plugin trapped (a panic, an `unreachable`, a denied capability
+    /// that the guest's runtime aborts on).
+    #[error("plugin {plugin} trapped: {message}")]
+    Trap {
+        /// `name@version`.
+        plugin: String,
+        /// The trap and, for panics, the guest's panic message.
+        message: String,
+    },
+    /// The version is quarantined after repeated traps.
+    #[error("plugin {plugin} is quarantined after {failures} consecutive failures")]
+    Quarantined {
+        /// `name@version`.
+        plugin: String,
+        /// Consecutive failures that caused it.
+        failures: u32,
+    },
+    /// The host could not set up the call (e.g. the instance pool is full).
+    #[error("plugin {plugin}: host could not run the call: {message}")]
+    Host {
+        /// `name@version`.
+        plugin: String,
+        /// What failed.
+        message: String,
+    },
+}
+
+impl CallError {
+    /// Whether this failure counts towards quarantine (the plugin's fault).
+    pub fn is_plugin_fault(&self) -> bool {
+        matches!(self, CallError::Trap { .. } | CallError::Limit { limit: LimitKind::Cpu | LimitKind::Memory, .. })
+    }
+
+    /// A short machine-readable kind, for records and problem bodies.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Limit { .. } => "limit",
+            CallError::Trap { .. } => "trap",
+            CallError::Quarantined { .. } => "quarantined",
+            CallError::Host { .. } => "host",
+        }
+    }
+}
+
+/// A plugin that could not be loaded or activated.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read plugin {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The bytes are not a valid component for this engine.
+    #[error("plugin {path} is not a loadable component: {message}")]
+    Compile {
+        /// The file (or `<memory>`).
+        path: PathBuf,
+        /// The compiler's reason.
+        message: String,
+    },
+    /// The component does not fit the `waybill:plugin` world.
+    #[error("plugin {path} does not implement the waybill:plugin world: {message}")]
+    Link {
+        /// The file.
+        path: PathBuf,
+        /// What is missing or mismatched.
+        message: String,
+    },
+    /// `describe` failed or returned nonsense.
+    #[error("plugin {path}: describe() failed: {message}")]
+    Describe {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The plugin's own golden fixtures fail.
+    #[error("plugin {plugin} fails {failed} of its {total} fixture cases: {summary}")]
+    Fixtures {
+        /// `name@version`.
+        plugin: String,
+        /// Failed cases.
+        failed: usize,
+        /// All cases.
+        total: usize,
+        /// First failures, abbreviated.
+        summary: String,
+    },
+    /// The registry refused the version (unknown name, unknown version ...).
+    #[error("{0}")]
+    Registry(String),
+}

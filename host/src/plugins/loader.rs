@@ -1,0 +1,167 @@
+//! Loads one plugin version: hashes the bytes, compiles (or takes the cached
+//! compiled form), links it against the world once (`InstancePre`) and asks
+//! it to `describe` itself.
+
+use super::engine::Runtime;
+use super::error::LoadError;
+use super::limits::Limits;
+use super::state::CallState;
+use super::world::{Bindings, PluginPre, info_from_wit};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::time::SystemTime;
+use waybill_sdk::PluginInfo;
+use wasmtime::component::Component;
+
+/// Identity of a plugin version, recorded with every result it produces.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct PluginId {
+    /// Plugin name from `describe`.
+    pub name: String,
+    /// Version from `describe`.
+    pub version: String,
+    /// sha256 of the component bytes, hex.
+    pub sha256: String,
+}
+
+impl PluginId {
+    /// `name@version`.
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+}
+
+/// Call counters and quarantine state of one version.
+#[derive(Debug, Default)]
+pub(crate) struct Health {
+    pub(crate) calls: AtomicU64,
+    pub(crate) faults: AtomicU64,
+    pub(crate) consecutive_faults: AtomicU32,
+    pub(crate) quarantined: AtomicBool,
+}
+
+/// One loaded, linked and described plugin version.
+pub struct PluginVersion {
+    /// Name, version and sha256.
+    pub id: PluginId,
+    /// What `describe` returned.
+    pub info: PluginInfo,
+    /// The file it was loaded from, if any.
+    pub path: Option<PathBuf>,
+    /// Limits applied to each call.
+    pub limits: Limits,
+    /// When it was loaded.
+    pub loaded_at: SystemTime,
+    pub(crate) label: Arc<str>,
+    pub(crate) pre: PluginPre<CallState>,
+    pub(crate) runtime: Arc<Runtime>,
+    pub(crate) health: Health,
+}
+
+impl std::fmt::Debug for PluginVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginVersion").field("id", &self.id).field("path", &self.path).finish()
+    }
+}
+
+impl PluginVersion {
+    /// Loads the component at `path`.
+    pub fn load_file(runtime: &Arc<Runtime>, path: &Path, limits: Option<Limits>) -> Result<Arc<Self>, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+        Self::load_bytes(runtime, &bytes, Some(path.to_path_buf()), limits)
+    }
+
+    /// Loads a component from bytes; `origin` names it in errors.
+    pub fn load_bytes(
+        runtime: &Arc<Runtime>,
+        bytes: &[u8],
+        origin: Option<PathBuf>,
+        limits: Option<Limits>,
+    ) -> Result<Arc<Self>, LoadError> {
+        let shown = origin.clone().unwrap_or_else(|| PathBuf::from("<memory>"));
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let component = compile(runtime, bytes, &sha256)
+            .map_err(|e| LoadError::Compile { path: shown.clone(), message: format!("{e:#}") })?;
+        let instance_pre = runtime
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Link { path: shown.clone(), message: format!("{e:#}") })?;
+        let pre = PluginPre::new(instance_pre)
+            .map_err(|e| LoadError::Link { path: shown.clone(), message: format!("{e:#}") })?;
+        let limits = limits.unwrap_or(runtime.options.default_limits);
+        let info = describe(runtime, &pre, &limits)
+            .map_err(|message| LoadError::Describe { path: shown.clone(), message })?;
+        check_info(&info).map_err(|message| LoadError::Describe { path: shown.clone(), message })?;
+        let id = PluginId { name: info.name.clone(), version: info.version.clone(), sha256 };
+        Ok(Arc::new(Self {
+            label: id.label().into(),
+            id,
+            info,
+            path: origin,
+            limits,
+            loaded_at: SystemTime::now(),
+            pre,
+            runtime: runtime.clone(),
+            health: Health::default(),
+        }))
+    }
+
+    /// `name@version`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Whether repeated faults have quarantined this version.
+    pub fn is_quarantined(&self) -> bool {
+        self.health.quarantined.load(Ordering::Relaxed)
+    }
+
+    /// Calls made, faults seen, consecutive faults now.
+    pub fn counters(&self) -> (u64, u64, u32) {
+        (
+            self.health.calls.load(Ordering::Relaxed),
+            self.health.faults.load(Ordering::Relaxed),
+            self.health.consecutive_faults.load(Ordering::Relaxed),
+        )
+    }
+}
+
+fn compile(runtime: &Runtime, bytes: &[u8], sha256: &str) -> anyhow::Result<Component> {
+    match &runtime.cache {
+        Some(cache) => match cache.load(&runtime.engine, sha256) {
+            Some(c) => Ok(c),
+            None => cache.store(&runtime.engine, sha256, bytes),
+        },
+        None => Ok(Component::new(&runtime.engine, bytes)?),
+    }
+}
+
+fn describe(runtime: &Runtime, pre: &PluginPre<CallState>, limits: &Limits) -> Result<PluginInfo, String> {
+    let state = CallState::new("describe".into(), Default::default(), limits.memory_bytes, String::new());
+    let mut store = wasmtime::Store::new(&runtime.engine, state);
+    store.limiter(|s| &mut s.limiter);
+    store.set_epoch_deadline(super::engine::deadline_ticks(limits.cpu));
+    store.epoch_deadline_trap();
+    let bindings: Bindings = pre.instantiate(&mut store).map_err(|e| format!("{e:#}"))?;
+    let info = bindings.waybill_plugin_describe().call_describe(&mut store).map_err(|e| {
+        let stderr = store.data().stderr_text();
+        if stderr.is_empty() { format!("{e:#}") } else { format!("{e:#}: {stderr}") }
+    })?;
+    Ok(info_from_wit(info))
+}
+
+fn check_info(info: &PluginInfo) -> Result<(), String> {
+    let name_ok = !info.name.is_empty()
+        && info.name.len() <= 64
+        && info.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !name_ok {
+        return Err(format!("name {:?} must be 1-64 characters of a-z, 0-9 and '-'", info.name));
+    }
+    let parts: Vec<&str> = info.version.split(['-', '+']).next().unwrap_or("").split('.').collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(format!("version {:?} is not a semantic version (MAJOR.MINOR.PATCH)", info.version));
+    }
+    Ok(())
+}

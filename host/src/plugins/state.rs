@@ -1,0 +1,170 @@
+//! What a plugin's store holds during one call: a WASI context that grants
+//! nothing, the memory limiter, the plugin's configuration and the log
+//! context; and the host imports (`log`, `config-get`) implemented on it.
+
+use super::world::{Host, LogLevel, TypesHost};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// A plugin's configuration: the key/value pairs `config-get` returns, set
+/// per route or target by the host configuration.
+pub type PluginConfig = Arc<BTreeMap<String, String>>;
+
+/// How many log records one call may emit, and how long each may be.
+const MAX_LOG_RECORDS: u32 = 64;
+const MAX_LOG_BYTES: usize = 2048;
+/// Bytes of guest stderr kept (panic messages).
+const STDERR_CAPACITY: usize = 4096;
+
+/// Store data of one call.
+pub(crate) struct CallState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limiter: MemoryLimiter,
+    config: PluginConfig,
+    plugin: Arc<str>,
+    correlation_id: String,
+    logs_left: u32,
+    pub(crate) stderr: MemoryOutputPipe,
+}
+
+impl CallState {
+    pub(crate) fn new(plugin: Arc<str>, config: PluginConfig, memory_cap: usize, correlation_id: String) -> Self {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        Self {
+            wasi: sandbox_wasi(stderr.clone()),
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(memory_cap),
+            config,
+            plugin,
+            correlation_id,
+            logs_left: MAX_LOG_RECORDS,
+            stderr,
+        }
+    }
+
+    /// The guest's stderr so far (a panic message, usually), lossily decoded.
+    pub(crate) fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents()).trim().to_string()
+    }
+}
+
+/// A WASI context with no capabilities: no preopened directories, no
+/// environment, no arguments, no network, clocks frozen at zero and a
+/// fixed-seed random source (deterministic, so replays give the same output).
+fn sandbox_wasi(stderr: MemoryOutputPipe) -> WasiCtx {
+    use rand::SeedableRng;
+    WasiCtx::builder()
+        .stderr(stderr)
+        .wall_clock(FrozenClock)
+        .monotonic_clock(FrozenClock)
+        .secure_random(rand::rngs::StdRng::seed_from_u64(0))
+        .insecure_random(rand::rngs::StdRng::seed_from_u64(0))
+        .insecure_random_seed(0)
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .build()
+}
+
+/// A clock that never moves: plugins get no time source.
+struct FrozenClock;
+
+impl wasmtime_wasi::HostWallClock for FrozenClock {
+    fn resolution(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
+    fn now(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+}
+
+impl wasmtime_wasi::HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl TypesHost for CallState {}
+
+impl Host for CallState {
+    fn log(&mut self, level: LogLevel, message: String, fields: Vec<(String, String)>) {
+        if self.logs_left == 0 {
+            return;
+        }
+        self.logs_left -= 1;
+        let mut message = message;
+        truncate(&mut message, MAX_LOG_BYTES);
+        let mut rendered = String::new();
+        for (k, v) in fields.iter().take(16) {
+            rendered.push_str(&format!("{k}={v:?} "));
+        }
+        truncate(&mut rendered, MAX_LOG_BYTES);
+        let plugin = &*self.plugin;
+        let cid = &self.correlation_id;
+        match level {
+            LogLevel::Trace => tracing::trace!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}"),
+            LogLevel::Debug => tracing::debug!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}"),
+            LogLevel::Info => tracing::info!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}"),
+            LogLevel::Warn => tracing::warn!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}"),
+            LogLevel::Error => tracing::error!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}"),
+        }
+    }
+
+    fn config_get(&mut self, key: String) -> Option<String> {
+        self.config.get(&key).cloned()
+    }
+}
+
+fn truncate(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+}
+
+/// Caps linear memory per call and remembers the peak and whether the cap
+/// was hit (a refused `memory.grow` surfaces later as an allocation-failure
+/// trap, and this is how the host tells it apart from other traps).
+pub(crate) struct MemoryLimiter {
+    cap: usize,
+    pub(crate) peak: usize,
+    pub(crate) hit: Option<usize>,
+}
+
+impl MemoryLimiter {
+    fn new(cap: usize) -> Self {
+        Self { cap, peak: 0, hit: None }
+    }
+}
+
+impl wasmtime::ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.cap {
+            self.hit = Some(desired);
+            return Ok(false);
+        }
+        self.peak = self.peak.max(desired).max(current);
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}

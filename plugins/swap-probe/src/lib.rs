@@ -1,0 +1,37 @@
+//! Test-only plugin for the hot-swap tests. Built three ways by the xtask:
+//! v1 (default), v2 (`--features v2`) and a variant that fails its own
+//! fixtures (`--features broken`). Each output names the version that made
+//! it, so a test can tell which version handled each call.
+
+use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
+
+/// The probe.
+pub struct SwapProbe;
+
+const VERSION: &str = if cfg!(feature = "broken") {
+    "3.0.0"
+} else if cfg!(feature = "v2") {
+    "2.0.0"
+} else {
+    "1.0.0"
+};
+
+impl Plugin for SwapProbe {
+    fn describe() -> PluginInfo {
+        PluginInfo::mapper("swap-probe", VERSION, &["test.any"], &["test.swap-probe@1"])
+    }
+
+    fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
+        if input.kind != "test.any" {
+            return Err(if cfg!(feature = "broken") {
+                PluginError::rejected("broken build")
+            } else {
+                PluginError::unsupported(format!("kind {} is not handled", input.kind))
+            });
+        }
+        let body = serde_json::json!({"version": VERSION, "input_bytes": input.body.len()});
+        Ok(vec![Output::json("test.swap-probe@1", &input.correlation_id, &body)?])
+    }
+}
+
+waybill_sdk::export!(SwapProbe);
