@@ -15,7 +15,11 @@ fn plugin_sources() -> Vec<(String, PathBuf)> {
         let dir = entry.expect("entry").path();
         let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
         if manifest.contains("\"cdylib\"") {
-            let name = dir.file_name().and_then(|n| n.to_str()).expect("name").to_string();
+            let name = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("name")
+                .to_string();
             out.push((name, dir));
         }
     }
@@ -34,14 +38,21 @@ fn every_plugin_has_fixtures_with_an_error_case() {
         }
         for case in &cases {
             if !case.expected_path.exists() && !case.error_path.exists() {
-                problems.push(format!("{name}/{}: no expected.json or error.json", case.name));
+                problems.push(format!(
+                    "{name}/{}: no expected.json or error.json",
+                    case.name
+                ));
             }
         }
         if !cases.iter().any(|c| c.error_path.exists()) {
             problems.push(format!("{name}: no error case"));
         }
     }
-    assert!(problems.is_empty(), "fixture problems:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "fixture problems:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -51,10 +62,21 @@ fn every_plugin_passes_its_golden_fixtures_in_wasm() {
     let mut failures = Vec::new();
     let mut total = 0;
     for (name, dir) in plugin_sources() {
-        let wasm = if common::plugin(&name).exists() { common::plugin(&name) } else { common::test_plugin(&name) };
-        let version = PluginVersion::load_file(&rt, &wasm, None).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(version.info.name, name, "describe() name of {}", wasm.display());
-        let report = run_fixtures(&version, &dir.join("fixtures"), bless).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let wasm = if common::plugin(&name).exists() {
+            common::plugin(&name)
+        } else {
+            common::test_plugin(&name)
+        };
+        let version =
+            PluginVersion::load_file(&rt, &wasm, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            version.info.name,
+            name,
+            "describe() name of {}",
+            wasm.display()
+        );
+        let report = run_fixtures(&version, &dir.join("fixtures"), bless)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         total += report.cases.len();
         for case in report.failures() {
             if let Verdict::Fail(why) = &case.verdict {
@@ -62,6 +84,14 @@ fn every_plugin_passes_its_golden_fixtures_in_wasm() {
             }
         }
     }
-    assert!(total >= 30, "expected the plugins to carry at least 30 cases, found {total}");
-    assert!(failures.is_empty(), "{} fixture failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        total >= 30,
+        "expected the plugins to carry at least 30 cases, found {total}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} fixture failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -37,7 +37,11 @@ pub fn repo_root() -> PathBuf {
 
 /// Limits small enough for tests to hit quickly.
 pub fn test_limits() -> Limits {
-    Limits { cpu: Duration::from_millis(200), memory_bytes: 32 << 20, input_bytes: 64 << 10 }
+    Limits {
+        cpu: Duration::from_millis(200),
+        memory_bytes: 32 << 20,
+        input_bytes: 64 << 10,
+    }
 }
 
 /// A runtime with test limits and a shared compiled-component cache.

@@ -22,7 +22,11 @@ fn main() -> anyhow::Result<()> {
         Some("plugins") => build_plugins(&root),
         Some("demo") => {
             build_plugins(&root)?;
-            cargo(&root, &["run", "--quiet", "--package", "waybill", "--", "demo"], &args[1..])
+            cargo(
+                &root,
+                &["run", "--quiet", "--package", "waybill", "--", "demo"],
+                &args[1..],
+            )
         }
         Some("test") => {
             build_plugins(&root)?;
@@ -31,7 +35,18 @@ fn main() -> anyhow::Result<()> {
         Some("ci") => {
             cargo(&root, &["fmt", "--all", "--check"], &[])?;
             build_plugins(&root)?;
-            cargo(&root, &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
+            cargo(
+                &root,
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                &[],
+            )?;
             cargo(&root, &["test", "--workspace"], &args[1..])
         }
         _ => {
@@ -43,12 +58,19 @@ fn main() -> anyhow::Result<()> {
 
 fn workspace_root() -> anyhow::Result<PathBuf> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(Path::to_path_buf).context("xtask is not inside the workspace")
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask is not inside the workspace")
 }
 
 fn cargo(root: &Path, args: &[&str], extra: &[String]) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(&cargo).current_dir(root).args(args).args(extra).status()?;
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args(args)
+        .args(extra)
+        .status()?;
     if !status.success() {
         bail!("`cargo {}` failed ({status})", args.join(" "));
     }
@@ -69,11 +91,17 @@ fn plugin_crates(root: &Path) -> anyhow::Result<Vec<PluginCrate>> {
     for entry in std::fs::read_dir(root.join("plugins"))? {
         let dir = entry?.path();
         let manifest = dir.join("Cargo.toml");
-        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
         if !text.contains("\"cdylib\"") {
             continue; // the SDK and shared libraries are not plugins
         }
-        let name = dir.file_name().and_then(|n| n.to_str()).context("plugin dir name")?.to_string();
+        let name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("plugin dir name")?
+            .to_string();
         let test_only = text.contains("test-only = true");
         let variants = text
             .lines()
@@ -81,19 +109,34 @@ fn plugin_crates(root: &Path) -> anyhow::Result<Vec<PluginCrate>> {
             .filter_map(|v| v.trim().split_once(' '))
             .map(|(out, features)| (out.to_string(), features.trim().to_string()))
             .collect();
-        crates.push(PluginCrate { name, dir, test_only, variants });
+        crates.push(PluginCrate {
+            name,
+            dir,
+            test_only,
+            variants,
+        });
     }
     crates.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(crates)
 }
 
 fn ensure_target() -> anyhow::Result<()> {
-    let out = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
     match out {
-        Ok(o) if String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == TARGET) => Ok(()),
+        Ok(o)
+            if String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == TARGET) =>
+        {
+            Ok(())
+        }
         Ok(_) => {
             eprintln!("xtask: installing the {TARGET} target");
-            let status = Command::new("rustup").args(["target", "add", TARGET]).status()?;
+            let status = Command::new("rustup")
+                .args(["target", "add", TARGET])
+                .status()?;
             if !status.success() {
                 bail!("rustup target add {TARGET} failed");
             }
@@ -106,7 +149,14 @@ fn ensure_target() -> anyhow::Result<()> {
 fn build_plugins(root: &Path) -> anyhow::Result<()> {
     ensure_target()?;
     let crates = plugin_crates(root)?;
-    let mut args = vec!["build".to_string(), "--quiet".into(), "--target".into(), TARGET.into(), "--profile".into(), PROFILE.into()];
+    let mut args = vec![
+        "build".to_string(),
+        "--quiet".into(),
+        "--target".into(),
+        TARGET.into(),
+        "--profile".into(),
+        PROFILE.into(),
+    ];
     for c in &crates {
         args.push("--package".into());
         args.push(c.name.clone());
@@ -118,14 +168,32 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
     let out = root.join("target").join("plugins");
     std::fs::create_dir_all(out.join("test"))?;
     for c in &crates {
-        let dest_dir = if c.test_only { out.join("test") } else { out.clone() };
+        let dest_dir = if c.test_only {
+            out.join("test")
+        } else {
+            out.clone()
+        };
         let artifact = built.join(format!("{}.wasm", c.name.replace('-', "_")));
         install(&artifact, &dest_dir.join(format!("{}.wasm", c.name)))?;
-        copy_fixtures(&c.dir.join("fixtures"), &dest_dir.join(format!("{}.fixtures", c.name)))?;
+        copy_fixtures(
+            &c.dir.join("fixtures"),
+            &dest_dir.join(format!("{}.fixtures", c.name)),
+        )?;
         for (variant, features) in &c.variants {
             let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
                 .current_dir(root)
-                .args(["build", "--quiet", "--target", TARGET, "--profile", PROFILE, "--package", &c.name, "--features", features])
+                .args([
+                    "build",
+                    "--quiet",
+                    "--target",
+                    TARGET,
+                    "--profile",
+                    PROFILE,
+                    "--package",
+                    &c.name,
+                    "--features",
+                    features,
+                ])
                 .status()?;
             if !status.success() {
                 bail!("building variant {variant} of {} failed", c.name);
@@ -140,7 +208,10 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
 /// Copies to a temporary name and renames, so a watching host never sees a
 /// half-written plugin.
 fn install(from: &Path, to: &Path) -> anyhow::Result<()> {
-    let tmp = to.with_file_name(format!(".{}.tmp", to.file_name().and_then(|n| n.to_str()).unwrap_or("plugin")));
+    let tmp = to.with_file_name(format!(
+        ".{}.tmp",
+        to.file_name().and_then(|n| n.to_str()).unwrap_or("plugin")
+    ));
     std::fs::copy(from, &tmp).with_context(|| format!("cannot copy {}", from.display()))?;
     std::fs::rename(&tmp, to)?;
     Ok(())

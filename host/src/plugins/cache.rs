@@ -20,7 +20,10 @@ impl ComponentCache {
             .map_err(|e| anyhow::anyhow!("cannot create plugin cache {}: {e}", dir.display()))?;
         let mut h = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        Ok(Self { dir: dir.to_path_buf(), engine_tag: format!("{:016x}", h.finish()) })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            engine_tag: format!("{:016x}", h.finish()),
+        })
     }
 
     fn path_for(&self, sha256: &str) -> PathBuf {
@@ -50,10 +53,17 @@ impl ComponentCache {
     }
 
     /// Stores the compiled form of `wasm` and returns it loaded.
-    pub(crate) fn store(&self, engine: &Engine, sha256: &str, wasm: &[u8]) -> anyhow::Result<Component> {
+    pub(crate) fn store(
+        &self,
+        engine: &Engine,
+        sha256: &str,
+        wasm: &[u8],
+    ) -> anyhow::Result<Component> {
         let compiled = engine.precompile_component(wasm)?;
         let path = self.path_for(sha256);
-        let tmp = self.dir.join(format!(".{sha256}.{}.tmp", std::process::id()));
+        let tmp = self
+            .dir
+            .join(format!(".{sha256}.{}.tmp", std::process::id()));
         std::fs::write(&tmp, &compiled)?;
         std::fs::rename(&tmp, &path)?;
         // SAFETY: as in `load`: freshly written by this engine, never modified.

@@ -2,15 +2,16 @@
 //! the CPU deadline, memory cap and input cap applied, and every failure
 //! classified (limit, trap, quarantine) and counted towards quarantine.
 
-use super::engine::deadline_ticks;
 use super::error::{CallError, LimitKind};
 use super::loader::{PluginId, PluginVersion};
-use super::state::{CallState, PluginConfig};
-use super::world::{Bindings, document_to_wit, error_from_wit, message_to_wit, output_from_wit, violation_from_wit};
+use super::state::{CallState, PluginConfig, new_store};
+use super::world::{
+    Bindings, document_to_wit, error_from_wit, message_to_wit, output_from_wit, violation_from_wit,
+};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use waybill_sdk::{Document, Message, Output, PluginError, Violation};
 use wasmtime::Store;
+use waybill_sdk::{Document, Message, Output, PluginError, Violation};
 
 /// Cost of one call.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
@@ -39,20 +40,32 @@ pub struct CallReport<T> {
 
 impl PluginVersion {
     /// Maps one message on a fresh instance.
-    pub fn map(&self, msg: &Message, config: &PluginConfig) -> Result<CallReport<Vec<Output>>, CallError> {
+    pub fn map(
+        &self,
+        msg: &Message,
+        config: &PluginConfig,
+    ) -> Result<CallReport<Vec<Output>>, CallError> {
         let input = message_to_wit(msg);
         self.run(msg.body.len(), &msg.correlation_id, config, |b, store| {
             let r = b.waybill_plugin_mapper().call_map_message(store, &input)?;
-            Ok(r.map(|outs| outs.into_iter().map(output_from_wit).collect()).map_err(error_from_wit))
+            Ok(
+                r.map(|outs| outs.into_iter().map(output_from_wit).collect())
+                    .map_err(error_from_wit),
+            )
         })
     }
 
     /// Validates one document on a fresh instance.
-    pub fn validate(&self, doc: &Document, config: &PluginConfig) -> Result<CallReport<Vec<Violation>>, CallError> {
+    pub fn validate(
+        &self,
+        doc: &Document,
+        config: &PluginConfig,
+    ) -> Result<CallReport<Vec<Violation>>, CallError> {
         let input = document_to_wit(doc);
         self.run(doc.body.len(), "", config, |b, store| {
             let r = b.waybill_plugin_validator().call_validate(store, &input)?;
-            Ok(r.map(|vs| vs.into_iter().map(violation_from_wit).collect()).map_err(error_from_wit))
+            Ok(r.map(|vs| vs.into_iter().map(violation_from_wit).collect())
+                .map_err(error_from_wit))
         })
     }
 
@@ -73,26 +86,44 @@ impl PluginVersion {
             return Err(CallError::Limit {
                 plugin: self.label.to_string(),
                 limit: LimitKind::InputSize,
-                detail: format!("input of {input_len} bytes, cap {} bytes", self.limits.input_bytes),
+                detail: format!(
+                    "input of {input_len} bytes, cap {} bytes",
+                    self.limits.input_bytes
+                ),
             });
         }
         self.health.calls.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let state = CallState::new(self.label.clone(), config.clone(), self.limits.memory_bytes, correlation_id.to_string());
-        let mut store = Store::new(&self.runtime.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(deadline_ticks(self.limits.cpu));
-        store.epoch_deadline_trap();
+        let mut store = new_store(
+            &self.runtime.engine,
+            self.take_state(),
+            config.clone(),
+            &self.limits,
+            correlation_id,
+        );
 
         let outcome = match self.pre.instantiate(&mut store) {
-            Ok(bindings) => call(&bindings, &mut store).map_err(|e| self.classify(&store, e, started)),
-            Err(e) => Err(CallError::Host { plugin: self.label.to_string(), message: format!("{e:#}") }),
+            Ok(bindings) => {
+                call(&bindings, &mut store).map_err(|e| self.classify(&store, e, started))
+            }
+            Err(e) => Err(CallError::Host {
+                plugin: self.label.to_string(),
+                message: format!("{e:#}"),
+            }),
         };
-        let stats = CallStats { elapsed: started.elapsed(), peak_memory_bytes: store.data().limiter.peak };
+        let stats = CallStats {
+            elapsed: started.elapsed(),
+            peak_memory_bytes: store.data().limiter.peak,
+        };
         match outcome {
             Ok(result) => {
+                self.return_state(store.into_data());
                 self.health.consecutive_faults.store(0, Ordering::Relaxed);
-                Ok(CallReport { plugin: self.id.clone(), result, stats })
+                Ok(CallReport {
+                    plugin: self.id.clone(),
+                    result,
+                    stats,
+                })
             }
             Err(err) => {
                 if err.is_plugin_fault() {
@@ -103,20 +134,32 @@ impl PluginVersion {
         }
     }
 
-    fn classify(&self, store: &Store<CallState>, err: wasmtime::Error, started: Instant) -> CallError {
+    fn classify(
+        &self,
+        store: &Store<CallState>,
+        err: wasmtime::Error,
+        started: Instant,
+    ) -> CallError {
         let plugin = self.label.to_string();
         if let Some(desired) = store.data().limiter.hit {
             return CallError::Limit {
                 plugin,
                 limit: LimitKind::Memory,
-                detail: format!("tried to grow memory to {desired} bytes, cap {} bytes", self.limits.memory_bytes),
+                detail: format!(
+                    "tried to grow memory to {desired} bytes, cap {} bytes",
+                    self.limits.memory_bytes
+                ),
             };
         }
         if let Some(wasmtime::Trap::Interrupt) = err.downcast_ref::<wasmtime::Trap>() {
             return CallError::Limit {
                 plugin,
                 limit: LimitKind::Cpu,
-                detail: format!("stopped after {} ms, budget {} ms", started.elapsed().as_millis(), self.limits.cpu.as_millis()),
+                detail: format!(
+                    "stopped after {} ms, budget {} ms",
+                    started.elapsed().as_millis(),
+                    self.limits.cpu.as_millis()
+                ),
             };
         }
         let stderr = store.data().stderr_text();
@@ -133,8 +176,14 @@ impl PluginVersion {
 
     fn record_fault(&self) {
         self.health.faults.fetch_add(1, Ordering::Relaxed);
-        let n = self.health.consecutive_faults.fetch_add(1, Ordering::Relaxed) + 1;
-        if n >= self.runtime.options.quarantine_after && !self.health.quarantined.swap(true, Ordering::Relaxed) {
+        let n = self
+            .health
+            .consecutive_faults
+            .fetch_add(1, Ordering::Relaxed)
+            + 1;
+        if n >= self.runtime.options.quarantine_after
+            && !self.health.quarantined.swap(true, Ordering::Relaxed)
+        {
             tracing::error!(plugin = %self.label, sha256 = %self.id.sha256, faults = n, "plugin version quarantined");
         }
     }

@@ -85,17 +85,25 @@ impl Runtime {
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let weak = engine.weak();
         let stop = ticker_stop.clone();
-        std::thread::Builder::new().name("waybill-epoch".into()).spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(EPOCH_TICK);
-                match weak.upgrade() {
-                    Some(engine) => engine.increment_epoch(),
-                    None => break,
+        std::thread::Builder::new()
+            .name("waybill-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
                 }
-            }
-        })?;
+            })?;
 
-        Ok(Arc::new(Self { engine, linker, cache, options, ticker_stop }))
+        Ok(Arc::new(Self {
+            engine,
+            linker,
+            cache,
+            options,
+            ticker_stop,
+        }))
     }
 
     /// Limits for plugins that do not set their own.

@@ -69,7 +69,14 @@ pub enum CallError {
 impl CallError {
     /// Whether this failure counts towards quarantine (the plugin's fault).
     pub fn is_plugin_fault(&self) -> bool {
-        matches!(self, CallError::Trap { .. } | CallError::Limit { limit: LimitKind::Cpu | LimitKind::Memory, .. })
+        matches!(
+            self,
+            CallError::Trap { .. }
+                | CallError::Limit {
+                    limit: LimitKind::Cpu | LimitKind::Memory,
+                    ..
+                }
+        )
     }
 
     /// A short machine-readable kind, for records and problem bodies.

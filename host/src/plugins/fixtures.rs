@@ -33,7 +33,9 @@ pub struct FixtureReport {
 impl FixtureReport {
     /// Cases that failed.
     pub fn failures(&self) -> impl Iterator<Item = &CaseReport> {
-        self.cases.iter().filter(|c| matches!(c.verdict, Verdict::Fail(_)))
+        self.cases
+            .iter()
+            .filter(|c| matches!(c.verdict, Verdict::Fail(_)))
     }
 
     /// Whether every case passed (or was blessed).
@@ -44,14 +46,27 @@ impl FixtureReport {
 
 /// Runs every case in `dir` against `version`; `bless` rewrites the golden
 /// files instead of comparing.
-pub fn run_fixtures(version: &PluginVersion, dir: &Path, bless: bool) -> Result<FixtureReport, String> {
+pub fn run_fixtures(
+    version: &PluginVersion,
+    dir: &Path,
+    bless: bool,
+) -> Result<FixtureReport, String> {
     let cases = discover(dir)?;
     if cases.is_empty() {
-        return Err(format!("no fixture cases (<case>.input.<ext>) in {}", dir.display()));
+        return Err(format!(
+            "no fixture cases (<case>.input.<ext>) in {}",
+            dir.display()
+        ));
     }
     let mut reports = Vec::with_capacity(cases.len());
     for case in &cases {
-        let config = Arc::new(case.call.config.clone().into_iter().collect::<BTreeMap<_, _>>());
+        let config = Arc::new(
+            case.call
+                .config
+                .clone()
+                .into_iter()
+                .collect::<BTreeMap<_, _>>(),
+        );
         let (outcome, stats) = match version.info.role {
             Role::Mapper => match case.message(&version.info) {
                 Err(e) => (Err(e), None),
@@ -72,7 +87,14 @@ pub fn run_fixtures(version: &PluginVersion, dir: &Path, bless: bool) -> Result<
             Ok(outcome) => check(case, &outcome, bless),
             Err(fault) => Verdict::Fail(fault),
         };
-        reports.push(CaseReport { name: case.name.clone(), verdict, stats });
+        reports.push(CaseReport {
+            name: case.name.clone(),
+            verdict,
+            stats,
+        });
     }
-    Ok(FixtureReport { plugin: version.label().to_string(), cases: reports })
+    Ok(FixtureReport {
+        plugin: version.label().to_string(),
+        cases: reports,
+    })
 }

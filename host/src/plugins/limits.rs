@@ -19,7 +19,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { cpu: Duration::from_millis(500), memory_bytes: 64 << 20, input_bytes: 4 << 20 }
+        Self {
+            cpu: Duration::from_millis(500),
+            memory_bytes: 64 << 20,
+            input_bytes: 4 << 20,
+        }
     }
 }
 

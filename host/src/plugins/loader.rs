@@ -5,15 +5,18 @@
 use super::engine::Runtime;
 use super::error::LoadError;
 use super::limits::Limits;
-use super::state::CallState;
+use super::state::{CallState, new_store};
 use super::world::{Bindings, PluginPre, info_from_wit};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
-use waybill_sdk::PluginInfo;
 use wasmtime::component::Component;
+use waybill_sdk::PluginInfo;
+
+/// Idle call states kept per version (about the number of concurrent calls).
+const MAX_IDLE_STATES: usize = 32;
 
 /// Identity of a plugin version, recorded with every result it produces.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -58,18 +61,30 @@ pub struct PluginVersion {
     pub(crate) pre: PluginPre<CallState>,
     pub(crate) runtime: Arc<Runtime>,
     pub(crate) health: Health,
+    /// Call states (with their WASI contexts) built once and reused.
+    pub(crate) idle_states: Mutex<Vec<CallState>>,
 }
 
 impl std::fmt::Debug for PluginVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginVersion").field("id", &self.id).field("path", &self.path).finish()
+        f.debug_struct("PluginVersion")
+            .field("id", &self.id)
+            .field("path", &self.path)
+            .finish()
     }
 }
 
 impl PluginVersion {
     /// Loads the component at `path`.
-    pub fn load_file(runtime: &Arc<Runtime>, path: &Path, limits: Option<Limits>) -> Result<Arc<Self>, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+    pub fn load_file(
+        runtime: &Arc<Runtime>,
+        path: &Path,
+        limits: Option<Limits>,
+    ) -> Result<Arc<Self>, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::load_bytes(runtime, &bytes, Some(path.to_path_buf()), limits)
     }
 
@@ -82,19 +97,36 @@ impl PluginVersion {
     ) -> Result<Arc<Self>, LoadError> {
         let shown = origin.clone().unwrap_or_else(|| PathBuf::from("<memory>"));
         let sha256 = hex::encode(Sha256::digest(bytes));
-        let component = compile(runtime, bytes, &sha256)
-            .map_err(|e| LoadError::Compile { path: shown.clone(), message: format!("{e:#}") })?;
-        let instance_pre = runtime
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| LoadError::Link { path: shown.clone(), message: format!("{e:#}") })?;
-        let pre = PluginPre::new(instance_pre)
-            .map_err(|e| LoadError::Link { path: shown.clone(), message: format!("{e:#}") })?;
+        let component = compile(runtime, bytes, &sha256).map_err(|e| LoadError::Compile {
+            path: shown.clone(),
+            message: format!("{e:#}"),
+        })?;
+        let instance_pre =
+            runtime
+                .linker
+                .instantiate_pre(&component)
+                .map_err(|e| LoadError::Link {
+                    path: shown.clone(),
+                    message: format!("{e:#}"),
+                })?;
+        let pre = PluginPre::new(instance_pre).map_err(|e| LoadError::Link {
+            path: shown.clone(),
+            message: format!("{e:#}"),
+        })?;
         let limits = limits.unwrap_or(runtime.options.default_limits);
-        let info = describe(runtime, &pre, &limits)
-            .map_err(|message| LoadError::Describe { path: shown.clone(), message })?;
-        check_info(&info).map_err(|message| LoadError::Describe { path: shown.clone(), message })?;
-        let id = PluginId { name: info.name.clone(), version: info.version.clone(), sha256 };
+        let info = describe(runtime, &pre, &limits).map_err(|message| LoadError::Describe {
+            path: shown.clone(),
+            message,
+        })?;
+        check_info(&info).map_err(|message| LoadError::Describe {
+            path: shown.clone(),
+            message,
+        })?;
+        let id = PluginId {
+            name: info.name.clone(),
+            version: info.version.clone(),
+            sha256,
+        };
         Ok(Arc::new(Self {
             label: id.label().into(),
             id,
@@ -105,7 +137,28 @@ impl PluginVersion {
             pre,
             runtime: runtime.clone(),
             health: Health::default(),
+            idle_states: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// A call state to build the next store with: an idle one, or a new one.
+    pub(crate) fn take_state(&self) -> CallState {
+        let idle = self
+            .idle_states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        idle.unwrap_or_else(|| CallState::new(self.label.clone()))
+    }
+
+    /// Gives a state back after a clean call.
+    pub(crate) fn return_state(&self, state: CallState) {
+        if state.reusable() {
+            let mut idle = self.idle_states.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < MAX_IDLE_STATES {
+                idle.push(state);
+            }
+        }
     }
 
     /// `name@version`.
@@ -138,30 +191,62 @@ fn compile(runtime: &Runtime, bytes: &[u8], sha256: &str) -> anyhow::Result<Comp
     }
 }
 
-fn describe(runtime: &Runtime, pre: &PluginPre<CallState>, limits: &Limits) -> Result<PluginInfo, String> {
-    let state = CallState::new("describe".into(), Default::default(), limits.memory_bytes, String::new());
-    let mut store = wasmtime::Store::new(&runtime.engine, state);
-    store.limiter(|s| &mut s.limiter);
-    store.set_epoch_deadline(super::engine::deadline_ticks(limits.cpu));
-    store.epoch_deadline_trap();
+fn describe(
+    runtime: &Runtime,
+    pre: &PluginPre<CallState>,
+    limits: &Limits,
+) -> Result<PluginInfo, String> {
+    let mut store = new_store(
+        &runtime.engine,
+        CallState::new("describe".into()),
+        Default::default(),
+        limits,
+        "",
+    );
     let bindings: Bindings = pre.instantiate(&mut store).map_err(|e| format!("{e:#}"))?;
-    let info = bindings.waybill_plugin_describe().call_describe(&mut store).map_err(|e| {
-        let stderr = store.data().stderr_text();
-        if stderr.is_empty() { format!("{e:#}") } else { format!("{e:#}: {stderr}") }
-    })?;
+    let info = bindings
+        .waybill_plugin_describe()
+        .call_describe(&mut store)
+        .map_err(|e| {
+            let stderr = store.data().stderr_text();
+            if stderr.is_empty() {
+                format!("{e:#}")
+            } else {
+                format!("{e:#}: {stderr}")
+            }
+        })?;
     Ok(info_from_wit(info))
 }
 
 fn check_info(info: &PluginInfo) -> Result<(), String> {
     let name_ok = !info.name.is_empty()
         && info.name.len() <= 64
-        && info.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && info
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !name_ok {
-        return Err(format!("name {:?} must be 1-64 characters of a-z, 0-9 and '-'", info.name));
+        return Err(format!(
+            "name {:?} must be 1-64 characters of a-z, 0-9 and '-'",
+            info.name
+        ));
     }
-    let parts: Vec<&str> = info.version.split(['-', '+']).next().unwrap_or("").split('.').collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(format!("version {:?} is not a semantic version (MAJOR.MINOR.PATCH)", info.version));
+    let parts: Vec<&str> = info
+        .version
+        .split(['-', '+'])
+        .next()
+        .unwrap_or("")
+        .split('.')
+        .collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(format!(
+            "version {:?} is not a semantic version (MAJOR.MINOR.PATCH)",
+            info.version
+        ));
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! instance per call with CPU, memory and input limits, an atomic registry of
 //! active versions, and a watcher that hot-swaps plugins dropped on disk.
 
+mod bench_support;
 mod cache;
 mod call;
 mod engine;
@@ -15,6 +16,7 @@ mod state;
 mod watcher;
 mod world;
 
+pub use bench_support::ReusedInstance;
 pub use call::{CallReport, CallStats};
 pub use engine::{Runtime, RuntimeOptions};
 pub use error::{CallError, LimitKind, LoadError};
@@ -27,4 +29,6 @@ pub use watcher::{WatchHandle, watch_directory};
 pub use world::WORLD_NAME;
 
 /// Re-exported SDK values that cross the host's API.
-pub use waybill_sdk::{Document, Header, Message, Output, PluginError, PluginInfo, Role, Violation};
+pub use waybill_sdk::{
+    Document, Header, Message, Output, PluginError, PluginInfo, Role, Violation,
+};

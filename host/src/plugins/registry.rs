@@ -87,54 +87,97 @@ impl Registry {
 
     /// Adds a check every candidate must pass before activation.
     pub fn add_check(&self, check: AdmissionCheck) {
-        self.checks.write().unwrap_or_else(|p| p.into_inner()).push(check);
+        self.checks
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(check);
     }
 
     /// Sets per-plugin limits, applied to versions loaded afterwards.
     pub fn set_limits(&self, plugin: &str, limits: Limits) {
-        self.limits.write().unwrap_or_else(|p| p.into_inner()).insert(plugin.to_string(), limits);
+        self.limits
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(plugin.to_string(), limits);
     }
 
     fn limits_for(&self, file_stem: &str) -> Option<Limits> {
-        self.limits.read().unwrap_or_else(|p| p.into_inner()).get(file_stem).copied()
+        self.limits
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(file_stem)
+            .copied()
     }
 
     fn slot(&self, name: &str) -> Arc<Slot> {
-        if let Some(s) = self.slots.read().unwrap_or_else(|p| p.into_inner()).get(name) {
+        if let Some(s) = self
+            .slots
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+        {
             return s.clone();
         }
-        self.slots.write().unwrap_or_else(|p| p.into_inner()).entry(name.to_string()).or_default().clone()
+        self.slots
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(name.to_string())
+            .or_default()
+            .clone()
     }
 
     /// The active version of `name` (lock-free).
     pub fn get(&self, name: &str) -> Option<Arc<PluginVersion>> {
-        self.slots.read().unwrap_or_else(|p| p.into_inner()).get(name).and_then(|s| s.active.load_full())
+        self.slots
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .and_then(|s| s.active.load_full())
     }
 
     /// A loaded version of `name` by version string or sha256 (prefix).
     pub fn find(&self, name: &str, selector: &str) -> Option<Arc<PluginVersion>> {
-        let slot = self.slots.read().unwrap_or_else(|p| p.into_inner()).get(name)?.clone();
+        let slot = self
+            .slots
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)?
+            .clone();
         let versions = slot.versions.lock().unwrap_or_else(|p| p.into_inner());
         versions
             .iter()
             .rev()
-            .find(|v| v.id.version == selector || (selector.len() >= 8 && v.id.sha256.starts_with(selector)))
+            .find(|v| {
+                v.id.version == selector
+                    || (selector.len() >= 8 && v.id.sha256.starts_with(selector))
+            })
             .cloned()
     }
 
     /// Loads the file at `path`, admits it and activates it. On any failure
     /// the previously active version stays active and the reason is kept.
     pub fn install_file(&self, path: &Path) -> Result<Arc<PluginVersion>, LoadError> {
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
         let result = PluginVersion::load_file(&self.runtime, path, self.limits_for(&stem))
-            .and_then(|candidate| self.admit(&candidate, &fixtures_dir_for(path)).map(|()| candidate));
+            .and_then(|candidate| {
+                self.admit(&candidate, &fixtures_dir_for(path))
+                    .map(|()| candidate)
+            });
         match result {
             Ok(candidate) => {
                 self.activate(candidate.clone());
                 Ok(candidate)
             }
             Err(e) => {
-                self.slot(&stem).last_refusal.lock().unwrap_or_else(|p| p.into_inner()).replace(e.to_string());
+                self.slot(&stem)
+                    .last_refusal
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .replace(e.to_string());
                 Err(e)
             }
         }
@@ -152,7 +195,11 @@ impl Registry {
                     .take(3)
                     .map(|c| match &c.verdict {
                         waybill_sdk::fixtures::Verdict::Fail(why) => {
-                            format!("{}: {}", c.name, why.lines().take(6).collect::<Vec<_>>().join(" | "))
+                            format!(
+                                "{}: {}",
+                                c.name,
+                                why.lines().take(6).collect::<Vec<_>>().join(" | ")
+                            )
                         }
                         _ => c.name.clone(),
                     })
@@ -167,7 +214,9 @@ impl Registry {
             }
         }
         for check in self.checks.read().unwrap_or_else(|p| p.into_inner()).iter() {
-            check(candidate).map_err(|why| LoadError::Registry(format!("plugin {} refused: {why}", candidate.label())))?;
+            check(candidate).map_err(|why| {
+                LoadError::Registry(format!("plugin {} refused: {why}", candidate.label()))
+            })?;
         }
         Ok(())
     }
@@ -181,8 +230,14 @@ impl Registry {
                 versions.push(version.clone());
             }
         }
-        slot.activations.lock().unwrap_or_else(|p| p.into_inner()).push(version.id.sha256.clone());
-        slot.last_refusal.lock().unwrap_or_else(|p| p.into_inner()).take();
+        slot.activations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(version.id.sha256.clone());
+        slot.last_refusal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         let previous = slot.active.swap(Some(version.clone()));
         tracing::info!(
             plugin = %version.id.name, version = %version.id.version, sha256 = %version.id.sha256,
@@ -194,11 +249,19 @@ impl Registry {
 
     /// Activates an already-loaded version by version string or sha256,
     /// after the same admission checks a file drop goes through.
-    pub fn activate_loaded(&self, name: &str, selector: &str) -> Result<Arc<PluginVersion>, LoadError> {
-        let version = self
-            .find(name, selector)
-            .ok_or_else(|| LoadError::Registry(format!("plugin {name} has no loaded version {selector:?}")))?;
-        let fixtures = version.path.as_deref().map(fixtures_dir_for).unwrap_or_default();
+    pub fn activate_loaded(
+        &self,
+        name: &str,
+        selector: &str,
+    ) -> Result<Arc<PluginVersion>, LoadError> {
+        let version = self.find(name, selector).ok_or_else(|| {
+            LoadError::Registry(format!("plugin {name} has no loaded version {selector:?}"))
+        })?;
+        let fixtures = version
+            .path
+            .as_deref()
+            .map(fixtures_dir_for)
+            .unwrap_or_default();
         self.admit(&version, &fixtures)?;
         self.activate(version.clone());
         Ok(version)
@@ -216,7 +279,10 @@ impl Registry {
         let target = {
             let mut activations = slot.activations.lock().unwrap_or_else(|p| p.into_inner());
             let current = activations.pop();
-            while activations.last().is_some_and(|s| Some(s) == current.as_ref()) {
+            while activations
+                .last()
+                .is_some_and(|s| Some(s) == current.as_ref())
+            {
                 activations.pop();
             }
             match activations.pop() {
@@ -225,7 +291,9 @@ impl Registry {
                     if let Some(c) = current {
                         activations.push(c);
                     }
-                    return Err(LoadError::Registry(format!("plugin {name} has no previous version to roll back to")));
+                    return Err(LoadError::Registry(format!(
+                        "plugin {name} has no previous version to roll back to"
+                    )));
                 }
             }
         };
@@ -236,7 +304,9 @@ impl Registry {
             .iter()
             .find(|v| v.id.sha256 == target)
             .cloned()
-            .ok_or_else(|| LoadError::Registry(format!("plugin {name}: previous version is gone")))?;
+            .ok_or_else(|| {
+                LoadError::Registry(format!("plugin {name}: previous version is gone"))
+            })?;
         self.activate(version.clone());
         Ok(version)
     }
@@ -259,7 +329,11 @@ impl Registry {
                             version: v.id.version.clone(),
                             sha256: v.id.sha256.clone(),
                             active: active.as_ref().is_some_and(|a| a.id.sha256 == v.id.sha256),
-                            health: if v.is_quarantined() { "quarantined" } else { "healthy" },
+                            health: if v.is_quarantined() {
+                                "quarantined"
+                            } else {
+                                "healthy"
+                            },
                             calls,
                             faults,
                             path: v.path.clone(),
@@ -271,7 +345,11 @@ impl Registry {
                     active: active.as_ref().map(|a| a.id.version.clone()),
                     info: active.as_ref().map(|a| a.info.clone()),
                     versions,
-                    last_refusal: slot.last_refusal.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+                    last_refusal: slot
+                        .last_refusal
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .clone(),
                 }
             })
             .collect()
@@ -297,12 +375,17 @@ impl Registry {
 
 /// `<dir>/<stem>.fixtures` for `<dir>/<stem>.wasm`.
 pub(crate) fn fixtures_dir_for(wasm: &Path) -> PathBuf {
-    let stem = wasm.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = wasm
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     wasm.with_file_name(format!("{stem}.fixtures"))
 }
 
 /// A visible `*.wasm` file (temporary and hidden files are ignored).
 pub(crate) fn is_plugin_file(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
     !name.starts_with('.') && name.ends_with(".wasm") && path.is_file()
 }

@@ -32,42 +32,100 @@ pub(crate) struct CallState {
 }
 
 impl CallState {
-    pub(crate) fn new(plugin: Arc<str>, config: PluginConfig, memory_cap: usize, correlation_id: String) -> Self {
+    /// A state whose WASI context is built once and reused across calls (it
+    /// holds nothing that changes: frozen clocks, a constant random source,
+    /// no files, no network), reset per call by [`new_store`].
+    pub(crate) fn new(plugin: Arc<str>) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         Self {
             wasi: sandbox_wasi(stderr.clone()),
             table: ResourceTable::new(),
-            limiter: MemoryLimiter::new(memory_cap),
-            config,
+            limiter: MemoryLimiter::new(0),
+            config: PluginConfig::default(),
             plugin,
-            correlation_id,
+            correlation_id: String::new(),
             logs_left: MAX_LOG_RECORDS,
             stderr,
         }
     }
 
+    fn reset(&mut self, config: PluginConfig, memory_cap: usize, correlation_id: &str) {
+        self.table = ResourceTable::new();
+        self.limiter = MemoryLimiter::new(memory_cap);
+        self.config = config;
+        self.correlation_id.clear();
+        self.correlation_id.push_str(correlation_id);
+        self.logs_left = MAX_LOG_RECORDS;
+    }
+
+    /// Whether this state may serve another call: nothing was written to
+    /// its stderr (the pipe cannot be cleared, so a used one is dropped).
+    pub(crate) fn reusable(&self) -> bool {
+        self.stderr.contents().is_empty()
+    }
+
     /// The guest's stderr so far (a panic message, usually), lossily decoded.
     pub(crate) fn stderr_text(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.contents()).trim().to_string()
+        String::from_utf8_lossy(&self.stderr.contents())
+            .trim()
+            .to_string()
     }
+}
+
+/// A store for one call: the state reset for this call, the memory limiter
+/// installed and the CPU deadline armed (the epoch ticker traps the call
+/// when it passes).
+pub(crate) fn new_store(
+    engine: &wasmtime::Engine,
+    mut state: CallState,
+    config: PluginConfig,
+    limits: &super::limits::Limits,
+    correlation_id: &str,
+) -> wasmtime::Store<CallState> {
+    state.reset(config, limits.memory_bytes, correlation_id);
+    let mut store = wasmtime::Store::new(engine, state);
+    store.limiter(|s| &mut s.limiter);
+    store.set_epoch_deadline(super::engine::deadline_ticks(limits.cpu));
+    store.epoch_deadline_trap();
+    store
 }
 
 /// A WASI context with no capabilities: no preopened directories, no
 /// environment, no arguments, no network, clocks frozen at zero and a
-/// fixed-seed random source (deterministic, so replays give the same output).
+/// constant "random" source (deterministic, so replays give the same output,
+/// and stateless, so the context can serve many calls).
 fn sandbox_wasi(stderr: MemoryOutputPipe) -> WasiCtx {
-    use rand::SeedableRng;
     WasiCtx::builder()
         .stderr(stderr)
         .wall_clock(FrozenClock)
         .monotonic_clock(FrozenClock)
-        .secure_random(rand::rngs::StdRng::seed_from_u64(0))
-        .insecure_random(rand::rngs::StdRng::seed_from_u64(0))
+        .secure_random(NoRandomness)
+        .insecure_random(NoRandomness)
         .insecure_random_seed(0)
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)
         .build()
+}
+
+/// The random source plugins get: a constant byte stream. Plugins are
+/// promised no randomness; the guest's runtime still asks for some (hash
+/// seeds) and gets the same answer every time.
+struct NoRandomness;
+
+impl rand::rand_core::TryRng for NoRandomness {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(0x5eed_5eed)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(0x5eed_5eed_5eed_5eed)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        dst.fill(0x5e);
+        Ok(())
+    }
 }
 
 /// A clock that never moves: plugins get no time source.
@@ -93,7 +151,10 @@ impl wasmtime_wasi::HostMonotonicClock for FrozenClock {
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -115,11 +176,21 @@ impl Host for CallState {
         let plugin = &*self.plugin;
         let cid = &self.correlation_id;
         match level {
-            LogLevel::Trace => tracing::trace!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}"),
-            LogLevel::Debug => tracing::debug!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}"),
-            LogLevel::Info => tracing::info!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}"),
-            LogLevel::Warn => tracing::warn!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}"),
-            LogLevel::Error => tracing::error!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}"),
+            LogLevel::Trace => {
+                tracing::trace!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}")
+            }
+            LogLevel::Debug => {
+                tracing::debug!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}")
+            }
+            LogLevel::Info => {
+                tracing::info!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}")
+            }
+            LogLevel::Warn => {
+                tracing::warn!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}")
+            }
+            LogLevel::Error => {
+                tracing::error!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}")
+            }
         }
     }
 
@@ -150,12 +221,21 @@ pub(crate) struct MemoryLimiter {
 
 impl MemoryLimiter {
     fn new(cap: usize) -> Self {
-        Self { cap, peak: 0, hit: None }
+        Self {
+            cap,
+            peak: 0,
+            hit: None,
+        }
     }
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.cap {
             self.hit = Some(desired);
             return Ok(false);
@@ -164,7 +244,12 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
     }
 }

@@ -32,7 +32,11 @@ impl Drop for WatchHandle {
 
 /// Watches `dir` and installs changed `*.wasm` files (or a plugin whose
 /// `<name>.fixtures/` changed) after `debounce` of quiet.
-pub fn watch_directory(registry: Arc<Registry>, dir: &Path, debounce: Duration) -> notify::Result<WatchHandle> {
+pub fn watch_directory(
+    registry: Arc<Registry>,
+    dir: &Path,
+    debounce: Duration,
+) -> notify::Result<WatchHandle> {
     let (tx, rx) = channel::<notify::Result<notify::Event>>();
     let mut watcher = notify::recommended_watcher(tx)?;
     watcher.watch(dir, RecursiveMode::Recursive)?;
@@ -67,15 +71,19 @@ pub fn watch_directory(registry: Arc<Registry>, dir: &Path, debounce: Duration) 
             }
         })
         .map_err(|e| notify::Error::generic(&e.to_string()))?;
-    Ok(WatchHandle { watcher: Some(watcher), thread: Some(thread) })
+    Ok(WatchHandle {
+        watcher: Some(watcher),
+        thread: Some(thread),
+    })
 }
 
 fn is_change(kind: &EventKind) -> bool {
-    match kind {
-        EventKind::Create(_) | EventKind::Modify(_) => true,
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-        _ => false,
-    }
+    matches!(
+        kind,
+        EventKind::Create(_)
+            | EventKind::Modify(_)
+            | EventKind::Access(AccessKind::Close(AccessMode::Write))
+    )
 }
 
 /// The plugin file an event path concerns: the `.wasm` itself, or the
@@ -107,18 +115,30 @@ fn reload(registry: &Registry, wasm: &Path) {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(&bytes))
     };
-    let stem = wasm.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = wasm
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     let unchanged = registry
         .status()
         .iter()
-        .flat_map(|p| p.versions.iter().filter(|v| v.active).map(|v| v.sha256.clone()))
+        .flat_map(|p| {
+            p.versions
+                .iter()
+                .filter(|v| v.active)
+                .map(|v| v.sha256.clone())
+        })
         .any(|active| active == sha);
     let fixtures_changed = wasm.with_file_name(format!("{stem}.fixtures")).is_dir();
     if unchanged && !fixtures_changed {
         return;
     }
     match registry.install_file(wasm) {
-        Ok(v) => tracing::info!(file = %wasm.display(), plugin = %v.label(), sha256 = %v.id.sha256, "hot-swapped plugin"),
-        Err(e) => tracing::warn!(file = %wasm.display(), error = %e, "plugin candidate refused; previous version stays active"),
+        Ok(v) => {
+            tracing::info!(file = %wasm.display(), plugin = %v.label(), sha256 = %v.id.sha256, "hot-swapped plugin")
+        }
+        Err(e) => {
+            tracing::warn!(file = %wasm.display(), error = %e, "plugin candidate refused; previous version stays active")
+        }
     }
 }

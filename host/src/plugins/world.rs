@@ -14,11 +14,11 @@ mod generated {
     });
 }
 
+pub(crate) use generated::Plugin as Bindings;
 pub(crate) use generated::PluginPre;
 pub(crate) use generated::waybill::plugin::host::{Host, LogLevel};
-pub(crate) use generated::waybill::plugin::types::Host as TypesHost;
 use generated::waybill::plugin::types as wit;
-pub(crate) use generated::Plugin as Bindings;
+pub(crate) use generated::waybill::plugin::types::Host as TypesHost;
 
 pub(crate) fn message_to_wit(msg: &sdk::Message) -> wit::Message {
     wit::Message {
@@ -28,22 +28,36 @@ pub(crate) fn message_to_wit(msg: &sdk::Message) -> wit::Message {
         headers: msg
             .headers
             .iter()
-            .map(|h| wit::Header { name: h.name.clone(), value: h.value.clone() })
+            .map(|h| wit::Header {
+                name: h.name.clone(),
+                value: h.value.clone(),
+            })
             .collect(),
         correlation_id: msg.correlation_id.clone(),
     }
 }
 
 pub(crate) fn document_to_wit(doc: &sdk::Document) -> wit::Document {
-    wit::Document { schema_id: doc.schema_id.clone(), body: doc.body.clone() }
+    wit::Document {
+        schema_id: doc.schema_id.clone(),
+        body: doc.body.clone(),
+    }
 }
 
 pub(crate) fn output_from_wit(o: wit::Output) -> sdk::Output {
-    sdk::Output { schema_id: o.schema_id, business_key: o.business_key, body: o.body }
+    sdk::Output {
+        schema_id: o.schema_id,
+        business_key: o.business_key,
+        body: o.body,
+    }
 }
 
 pub(crate) fn violation_from_wit(v: wit::Violation) -> sdk::Violation {
-    sdk::Violation { path: v.path, code: v.code, message: v.message }
+    sdk::Violation {
+        path: v.path,
+        code: v.code,
+        message: v.message,
+    }
 }
 
 pub(crate) fn error_from_wit(e: wit::PluginError) -> sdk::PluginError {

@@ -1,1 +1,77 @@
-//! acme-tms-charges plugin (being written).
+//! Maps Acme TMS final carrier charges (`CARRIER_CHARGES_FINAL`) onto one
+//! canonical `charge-package@1.0` per shipment.
+//!
+//! After delivery Acme reports what the carrier finally charged. Billing and
+//! the quote-tolerance check need those figures as integer minor units under
+//! canonical charge codes; this plugin holds the Acme side of that: its event
+//! shape, its charge codes, and its rules (discounts are negative, one
+//! currency per shipment). Amounts arrive as decimal strings and never pass
+//! through floating point.
+//!
+//! Field rules:
+//! - only `eventType` `CARRIER_CHARGES_FINAL` is mapped; others are
+//!   `unsupported`;
+//! - `package_id` = `<bol>:carrier-final:<eventId>`; `shipment_id` (and the
+//!   business key) = `shipment.bol`; `order_id` = `externalRef`;
+//!   `carrier_scac` = `scac`; no invoice number (Acme sends none);
+//! - each charge: `charge_id` = `<bol>:carrier-final:<line, from 1>`, the
+//!   canonical code (unknown codes: `unknown-code` at `/charges/<i>/code`),
+//!   `source_code` = Acme's code, `description` = `note`, `amount` in minor
+//!   units of its currency (a string; more decimals than the currency has are
+//!   refused); a `DISCOUNT` must be negative;
+//! - at least one charge, all in one currency (the package's); `total_minor`
+//!   is their sum.
+
+mod charge_code;
+mod event;
+mod mapping;
+mod problems;
+
+use waybill_sdk::canonical::CHARGE_PACKAGE;
+use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
+
+/// The message kind this plugin consumes.
+pub const KIND: &str = "acme-tms.carrier-charges";
+
+/// The Acme TMS final carrier charges mapper.
+pub struct AcmeCharges;
+
+impl Plugin for AcmeCharges {
+    fn describe() -> PluginInfo {
+        PluginInfo::mapper(
+            "acme-tms-charges",
+            env!("CARGO_PKG_VERSION"),
+            &[KIND],
+            &[CHARGE_PACKAGE],
+        )
+    }
+
+    fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
+        if input.kind != KIND {
+            return Err(PluginError::unsupported(format!(
+                "acme-tms-charges maps {KIND:?} messages, not {:?}",
+                input.kind
+            )));
+        }
+        let envelope: event::Envelope = input.json()?;
+        match envelope.event_type.as_deref() {
+            None | Some("") => return Err(PluginError::missing("/eventType")),
+            Some(event::EVENT_TYPE) => {}
+            Some(other) => {
+                return Err(PluginError::unsupported(format!(
+                    "Acme eventType {other:?} is not final carrier charges ({:?})",
+                    event::EVENT_TYPE
+                )));
+            }
+        }
+        let charges: event::ChargesFinal = input.json()?;
+        let package = mapping::to_charge_package(&charges)?;
+        Ok(vec![Output::json(
+            CHARGE_PACKAGE,
+            &package.shipment_id,
+            &package,
+        )?])
+    }
+}
+
+waybill_sdk::export!(AcmeCharges);

@@ -119,6 +119,9 @@ pub struct ShipmentEvent {
     /// Canonical order id (the ERP sales order), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
+    /// Canonical customer id (the ERP customer number), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
     /// The TMS's own shipment id, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tms_shipment_id: Option<String>,
@@ -349,7 +352,9 @@ pub fn decimal_to_minor(raw: &str, exponent: u32) -> Result<i64, String> {
         frac_digits.push('0');
     }
     let joined = format!("{}{}", if int.is_empty() { "0" } else { int }, frac_digits);
-    let value: i64 = joined.parse().map_err(|_| format!("{raw:?} is out of range"))?;
+    let value: i64 = joined
+        .parse()
+        .map_err(|_| format!("{raw:?} is out of range"))?;
     Ok(if neg { -value } else { value })
 }
 
@@ -371,7 +376,12 @@ pub fn minor_to_decimal(amount: i64, currency: &str) -> String {
     let scale = 10i64.pow(exp);
     let sign = if amount < 0 { "-" } else { "" };
     let abs = amount.unsigned_abs();
-    format!("{sign}{}.{:0width$}", abs / scale as u64, abs % scale as u64, width = exp as usize)
+    format!(
+        "{sign}{}.{:0width$}",
+        abs / scale as u64,
+        abs % scale as u64,
+        width = exp as usize
+    )
 }
 
 #[cfg(test)]

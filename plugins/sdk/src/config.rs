@@ -32,7 +32,11 @@ where
     match get(key) {
         None => Ok(default),
         Some(raw) => raw.trim().parse().map_err(|e| {
-            PluginError::invalid(format!("config/{key}"), "invalid-config", format!("{key}={raw:?}: {e}"))
+            PluginError::invalid(
+                format!("config/{key}"),
+                "invalid-config",
+                format!("{key}={raw:?}: {e}"),
+            )
         }),
     }
 }

@@ -16,8 +16,16 @@ pub struct Violation {
 
 impl Violation {
     /// A violation at `path` with `code` and `message`.
-    pub fn new(path: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { path: path.into(), code: code.into(), message: message.into() }
+    pub fn new(
+        path: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            path: path.into(),
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -44,8 +52,14 @@ pub enum PluginError {
 
 impl PluginError {
     /// Invalid input with a single violation.
-    pub fn invalid(path: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::InvalidInput { violations: vec![Violation::new(path, code, message)] }
+    pub fn invalid(
+        path: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::InvalidInput {
+            violations: vec![Violation::new(path, code, message)],
+        }
     }
 
     /// Invalid input with several violations.
@@ -62,12 +76,16 @@ impl PluginError {
 
     /// Unsupported input or operation.
     pub fn unsupported(message: impl Into<String>) -> Self {
-        Self::Unsupported { message: message.into() }
+        Self::Unsupported {
+            message: message.into(),
+        }
     }
 
     /// Declined by business rule.
     pub fn rejected(message: impl Into<String>) -> Self {
-        Self::Rejected { message: message.into() }
+        Self::Rejected {
+            message: message.into(),
+        }
     }
 }
 

@@ -47,7 +47,8 @@ pub struct Case {
 impl Case {
     /// The message this case sends to a mapper of `info`.
     pub fn message(&self, info: &PluginInfo) -> Result<Message, String> {
-        let body = std::fs::read(&self.input).map_err(|e| format!("{}: {e}", self.input.display()))?;
+        let body =
+            std::fs::read(&self.input).map_err(|e| format!("{}: {e}", self.input.display()))?;
         let kind = self
             .call
             .kind
@@ -67,7 +68,10 @@ impl Case {
                 .call
                 .headers
                 .iter()
-                .map(|(k, v)| Header { name: k.to_ascii_lowercase(), value: v.clone() })
+                .map(|(k, v)| Header {
+                    name: k.to_ascii_lowercase(),
+                    value: v.clone(),
+                })
                 .collect(),
             correlation_id: format!("fixture-{}", self.name),
         })
@@ -75,8 +79,8 @@ impl Case {
 
     /// The document this case sends to a validator of `info`.
     pub fn document(&self, info: &PluginInfo) -> Result<Document, String> {
-        let body =
-            std::fs::read_to_string(&self.input).map_err(|e| format!("{}: {e}", self.input.display()))?;
+        let body = std::fs::read_to_string(&self.input)
+            .map_err(|e| format!("{}: {e}", self.input.display()))?;
         let schema_id = self
             .call
             .kind
@@ -88,7 +92,11 @@ impl Case {
 
     /// The configuration pairs for this call.
     pub fn config_pairs(&self) -> Vec<(String, String)> {
-        self.call.config.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.call
+            .config
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }
 
@@ -109,12 +117,18 @@ pub fn discover(dir: &Path) -> Result<Vec<Case>, String> {
     let mut cases = Vec::new();
     for entry in entries {
         let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
-        let Some(file) = path.file_name().and_then(|f| f.to_str()) else { continue };
-        let Some((name, _ext)) = file.split_once(".input.") else { continue };
+        let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
+            continue;
+        };
+        let Some((name, _ext)) = file.split_once(".input.") else {
+            continue;
+        };
         let call_path = dir.join(format!("{name}.call.json"));
         let call = if call_path.exists() {
-            let text = std::fs::read_to_string(&call_path).map_err(|e| format!("{}: {e}", call_path.display()))?;
-            serde_json::from_str(&text).map_err(|e| format!("{}: line {}: {e}", call_path.display(), e.line()))?
+            let text = std::fs::read_to_string(&call_path)
+                .map_err(|e| format!("{}: {e}", call_path.display()))?;
+            serde_json::from_str(&text)
+                .map_err(|e| format!("{}: line {}: {e}", call_path.display(), e.line()))?
         } else {
             CallSettings::default()
         };
@@ -196,8 +210,16 @@ pub fn check(case: &Case, actual: &Outcome, bless: bool) -> Verdict {
         };
     }
     if !want_path.exists() {
-        let what = if matches!(actual, Outcome::Ok(_)) { "outputs" } else { "an error" };
-        let expected = if other_path.exists() { other_path.display().to_string() } else { "no golden file".into() };
+        let what = if matches!(actual, Outcome::Ok(_)) {
+            "outputs"
+        } else {
+            "an error"
+        };
+        let expected = if other_path.exists() {
+            other_path.display().to_string()
+        } else {
+            "no golden file".into()
+        };
         return Verdict::Fail(format!(
             "the plugin returned {what}, but the case expects {expected}; got:\n{pretty}"
         ));
@@ -234,10 +256,15 @@ pub fn run_native<P: Plugin>(dir: impl AsRef<Path>) {
     let mut failures = Vec::new();
     for case in &cases {
         let pairs = case.config_pairs();
-        let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let borrowed: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let outcome = crate::config::with_config(&borrowed, || match info.role {
             Role::Mapper => case.message(&info).map(|m| Outcome::from_map(P::map(&m))),
-            Role::Validator => case.document(&info).map(|d| Outcome::from_validate(P::validate(&d))),
+            Role::Validator => case
+                .document(&info)
+                .map(|d| Outcome::from_validate(P::validate(&d))),
         });
         match outcome {
             Err(e) => failures.push(format!("{}: {e}", case.name)),

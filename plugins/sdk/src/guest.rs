@@ -46,7 +46,10 @@ impl<P: crate::Plugin> mapper::Guest for Adapter<P> {
             headers: input
                 .headers
                 .into_iter()
-                .map(|h| crate::Header { name: h.name, value: h.value })
+                .map(|h| crate::Header {
+                    name: h.name,
+                    value: h.value,
+                })
                 .collect(),
             correlation_id: input.correlation_id,
         };
@@ -66,7 +69,10 @@ impl<P: crate::Plugin> mapper::Guest for Adapter<P> {
 
 impl<P: crate::Plugin> validator::Guest for Adapter<P> {
     fn validate(doc: wit::Document) -> Result<Vec<wit::Violation>, wit::PluginError> {
-        let doc = crate::Document { schema_id: doc.schema_id, body: doc.body };
+        let doc = crate::Document {
+            schema_id: doc.schema_id,
+            body: doc.body,
+        };
         P::validate(&doc)
             .map(|vs| vs.into_iter().map(to_wit_violation).collect())
             .map_err(to_wit_error)
@@ -74,7 +80,11 @@ impl<P: crate::Plugin> validator::Guest for Adapter<P> {
 }
 
 fn to_wit_violation(v: crate::Violation) -> wit::Violation {
-    wit::Violation { path: v.path, code: v.code, message: v.message }
+    wit::Violation {
+        path: v.path,
+        code: v.code,
+        message: v.message,
+    }
 }
 
 fn to_wit_error(e: crate::PluginError) -> wit::PluginError {
@@ -99,8 +109,10 @@ pub(crate) mod imports {
             crate::log::Level::Warn => host::LogLevel::Warn,
             crate::log::Level::Error => host::LogLevel::Error,
         };
-        let fields: Vec<(String, String)> =
-            fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         host::log(level, message, &fields);
     }
 

@@ -50,9 +50,8 @@ impl Message {
 
     /// The body as UTF-8 text, or an `invalid-input` error.
     pub fn text(&self) -> Result<&str, PluginError> {
-        std::str::from_utf8(&self.body).map_err(|e| {
-            PluginError::invalid("", "not-utf8", format!("body is not UTF-8: {e}"))
-        })
+        std::str::from_utf8(&self.body)
+            .map_err(|e| PluginError::invalid("", "not-utf8", format!("body is not UTF-8: {e}")))
     }
 
     /// The body parsed as JSON into `T`; errors name the JSON pointer of the
@@ -66,10 +65,23 @@ impl Message {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PluginError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let pointer = pointer_of(e.path());
+        let mut pointer = pointer_of(e.path());
         let inner = e.into_inner();
-        let code = if inner.is_syntax() || inner.is_eof() { "malformed-json" } else { "invalid-field" };
-        PluginError::invalid(pointer, code, inner.to_string())
+        let text = inner.to_string();
+        // serde names a missing field only in the message: point at it.
+        let missing = text
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next());
+        let code = match missing {
+            Some(field) => {
+                pointer.push('/');
+                pointer.push_str(field);
+                "required"
+            }
+            None if inner.is_syntax() || inner.is_eof() => "malformed-json",
+            None => "invalid-field",
+        };
+        PluginError::invalid(pointer, code, text)
     })
 }
 
@@ -79,7 +91,9 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
     for seg in path.iter() {
         match seg {
             Segment::Seq { index } => out.push_str(&format!("/{index}")),
-            Segment::Map { key } => out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
+            Segment::Map { key } => {
+                out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+            }
             Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
             Segment::Unknown => {}
         }
@@ -100,10 +114,18 @@ pub struct Output {
 
 impl Output {
     /// Serialises `doc` as the output body.
-    pub fn json<T: Serialize>(schema_id: &str, business_key: &str, doc: &T) -> Result<Self, PluginError> {
+    pub fn json<T: Serialize>(
+        schema_id: &str,
+        business_key: &str,
+        doc: &T,
+    ) -> Result<Self, PluginError> {
         let body = serde_json::to_string(doc)
             .map_err(|e| PluginError::rejected(format!("cannot serialise output: {e}")))?;
-        Ok(Self { schema_id: schema_id.into(), business_key: business_key.into(), body })
+        Ok(Self {
+            schema_id: schema_id.into(),
+            business_key: business_key.into(),
+            body,
+        })
     }
 }
 

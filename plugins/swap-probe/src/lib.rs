@@ -30,7 +30,11 @@ impl Plugin for SwapProbe {
             });
         }
         let body = serde_json::json!({"version": VERSION, "input_bytes": input.body.len()});
-        Ok(vec![Output::json("test.swap-probe@1", &input.correlation_id, &body)?])
+        Ok(vec![Output::json(
+            "test.swap-probe@1",
+            &input.correlation_id,
+            &body,
+        )?])
     }
 }
 

@@ -26,32 +26,51 @@ pub struct DemoArgs {
 const INBOUND: &[(&str, &str)] = &[
     ("x12/214-shipment-status.edi", "x12-214-status"),
     ("x12/210-freight-invoice.edi", "x12-210-invoice"),
-    ("vendors/acme-tms.milestone-webhook.json", "acme-tms-milestone"),
+    (
+        "vendors/acme-tms.milestone-webhook.json",
+        "acme-tms-milestone",
+    ),
     ("vendors/acme-tms.carrier-charges.json", "acme-tms-charges"),
-    ("vendors/northwind-erp.sales-order-released.json", "northwind-order-released"),
+    (
+        "vendors/northwind-erp.sales-order-released.json",
+        "northwind-order-released",
+    ),
 ];
 
 pub fn run(args: DemoArgs, cache_dir: &Path) -> anyhow::Result<ExitCode> {
     let rt = super::plugin_cmd::runtime(cache_dir)?;
     let registry = Registry::new(rt);
-    let refused = registry
-        .load_directory(&args.plugins)
-        .with_context(|| format!("cannot read plugins directory {} (run `cargo xtask plugins`)", args.plugins.display()))?;
+    let refused = registry.load_directory(&args.plugins).with_context(|| {
+        format!(
+            "cannot read plugins directory {} (run `cargo xtask plugins`)",
+            args.plugins.display()
+        )
+    })?;
     for (file, why) in &refused {
         eprintln!("refused {}: {why}", file.display());
     }
     let status = registry.status();
-    println!("== {} plugins loaded from {}", status.len(), args.plugins.display());
+    println!(
+        "== {} plugins loaded from {}",
+        status.len(),
+        args.plugins.display()
+    );
     for p in &status {
         let v = p.versions.iter().find(|v| v.active);
-        println!("   {:<28} {:<8} {}", p.name, p.active.clone().unwrap_or_default(), v.map(|v| &v.sha256[..12]).unwrap_or(""));
+        println!(
+            "   {:<28} {:<8} {}",
+            p.name,
+            p.active.clone().unwrap_or_default(),
+            v.map(|v| &v.sha256[..12]).unwrap_or("")
+        );
     }
 
     let no_config = Arc::new(BTreeMap::new());
     let mut failures = 0;
     for (sample, plugin) in INBOUND {
         let path = args.samples.join(sample);
-        let body = std::fs::read(&path).with_context(|| format!("cannot read sample {}", path.display()))?;
+        let body = std::fs::read(&path)
+            .with_context(|| format!("cannot read sample {}", path.display()))?;
         let Some(version) = registry.get(plugin) else {
             println!("\n== {sample}: plugin {plugin} is not loaded");
             failures += 1;
@@ -59,7 +78,13 @@ pub fn run(args: DemoArgs, cache_dir: &Path) -> anyhow::Result<ExitCode> {
         };
         let content_type = waybill_sdk::fixtures::content_type_for(&path);
         let kind = version.info.consumes.first().cloned().unwrap_or_default();
-        let msg = Message { kind, content_type: content_type.into(), body, headers: vec![], correlation_id: format!("demo-{plugin}") };
+        let msg = Message {
+            kind,
+            content_type: content_type.into(),
+            body,
+            headers: vec![],
+            correlation_id: format!("demo-{plugin}"),
+        };
         println!("\n== {sample} -> {}", version.label());
         let report = match version.map(&msg, &no_config) {
             Ok(r) => r,
@@ -77,12 +102,21 @@ pub fn run(args: DemoArgs, cache_dir: &Path) -> anyhow::Result<ExitCode> {
             }
         };
         for out in outputs {
-            println!("   {} key={} ({} µs)", out.schema_id, out.business_key, report.stats.elapsed.as_micros());
+            println!(
+                "   {} key={} ({} µs)",
+                out.schema_id,
+                out.business_key,
+                report.stats.elapsed.as_micros()
+            );
             println!("{}", indent(&pretty(&out.body)));
             downstream(&registry, &out.schema_id, &out.body, &msg.correlation_id);
         }
     }
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Runs every outbound mapper and validator that consumes `schema_id`.
@@ -93,10 +127,18 @@ fn downstream(registry: &Registry, schema_id: &str, body: &str, correlation_id: 
         if !info.consumes.iter().any(|c| c == schema_id) {
             continue;
         }
-        let Some(version) = registry.get(&p.name) else { continue };
+        let Some(version) = registry.get(&p.name) else {
+            continue;
+        };
         match info.role {
             Role::Mapper => {
-                let msg = Message { kind: schema_id.into(), content_type: "application/json".into(), body: body.as_bytes().to_vec(), headers: vec![], correlation_id: correlation_id.into() };
+                let msg = Message {
+                    kind: schema_id.into(),
+                    content_type: "application/json".into(),
+                    body: body.as_bytes().to_vec(),
+                    headers: vec![],
+                    correlation_id: correlation_id.into(),
+                };
                 match version.map(&msg, &no_config).map(|r| r.result) {
                     Ok(Ok(outs)) => {
                         for o in outs {
@@ -109,12 +151,23 @@ fn downstream(registry: &Registry, schema_id: &str, body: &str, correlation_id: 
                 }
             }
             Role::Validator => {
-                let doc = Document { schema_id: schema_id.into(), body: body.into() };
+                let doc = Document {
+                    schema_id: schema_id.into(),
+                    body: body.into(),
+                };
                 match version.validate(&doc, &no_config).map(|r| r.result) {
-                    Ok(Ok(v)) if v.is_empty() => println!("   -> {}: no violations", version.label()),
+                    Ok(Ok(v)) if v.is_empty() => {
+                        println!("   -> {}: no violations", version.label())
+                    }
                     Ok(Ok(v)) => {
                         for x in v {
-                            println!("   -> {}: {} {} {}", version.label(), x.path, x.code, x.message);
+                            println!(
+                                "   -> {}: {} {} {}",
+                                version.label(),
+                                x.path,
+                                x.code,
+                                x.message
+                            );
                         }
                     }
                     Ok(Err(e)) => println!("   -> {}: plugin error: {e}", version.label()),
@@ -132,5 +185,8 @@ fn pretty(json: &str) -> String {
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("      {l}")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| format!("      {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

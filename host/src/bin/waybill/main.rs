@@ -9,10 +9,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "waybill", version, about = "Keeps ERP, TMS and billing in sync through sandboxed Wasm mapping plugins")]
+#[command(
+    name = "waybill",
+    version,
+    about = "Keeps ERP, TMS and billing in sync through sandboxed Wasm mapping plugins"
+)]
 struct Cli {
     /// Where compiled plugins are cached between runs.
-    #[arg(long, global = true, env = "WAYBILL_CACHE_DIR", default_value = ".waybill/cache")]
+    #[arg(
+        long,
+        global = true,
+        env = "WAYBILL_CACHE_DIR",
+        default_value = ".waybill/cache"
+    )]
     cache_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -48,5 +57,9 @@ fn main() -> ExitCode {
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("WAYBILL_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).json().init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .json()
+        .init();
 }

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use waybill::plugins::{CallError, Message, PluginVersion, Role, Runtime, RuntimeOptions, run_fixtures};
+use waybill::plugins::{
+    CallError, Message, PluginVersion, Role, Runtime, RuntimeOptions, run_fixtures,
+};
 use waybill_sdk::Header;
 use waybill_sdk::fixtures::{Outcome, Verdict, content_type_for};
 
@@ -63,50 +65,89 @@ fn parse_bless(s: &str) -> Result<bool, String> {
 }
 
 pub fn runtime(cache_dir: &Path) -> anyhow::Result<Arc<Runtime>> {
-    Runtime::new(RuntimeOptions { cache_dir: Some(cache_dir.to_path_buf()), ..Default::default() })
+    Runtime::new(RuntimeOptions {
+        cache_dir: Some(cache_dir.to_path_buf()),
+        ..Default::default()
+    })
 }
 
 pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
     match cmd {
-        PluginCommand::Run { plugin, input, kind, content_type, config, correlation_id } => {
+        PluginCommand::Run {
+            plugin,
+            input,
+            kind,
+            content_type,
+            config,
+            correlation_id,
+        } => {
             let rt = runtime(cache_dir)?;
             let version = PluginVersion::load_file(&rt, &plugin, None)?;
             let config = Arc::new(config.into_iter().collect::<BTreeMap<_, _>>());
-            let body = std::fs::read(&input).with_context(|| format!("cannot read input {}", input.display()))?;
+            let body = std::fs::read(&input)
+                .with_context(|| format!("cannot read input {}", input.display()))?;
             let outcome = match version.info.role {
                 Role::Mapper => {
                     let msg = Message {
-                        kind: kind.or_else(|| version.info.consumes.first().cloned()).unwrap_or_default(),
-                        content_type: content_type.unwrap_or_else(|| content_type_for(&input).to_string()),
+                        kind: kind
+                            .or_else(|| version.info.consumes.first().cloned())
+                            .unwrap_or_default(),
+                        content_type: content_type
+                            .unwrap_or_else(|| content_type_for(&input).to_string()),
                         body,
                         headers: Vec::<Header>::new(),
                         correlation_id,
                     };
-                    version.map(&msg, &config).map(|r| Outcome::from_map(r.result))
+                    version
+                        .map(&msg, &config)
+                        .map(|r| Outcome::from_map(r.result))
                 }
                 Role::Validator => {
                     let doc = waybill_sdk::Document {
-                        schema_id: kind.or_else(|| version.info.consumes.first().cloned()).unwrap_or_default(),
-                        body: String::from_utf8(body).with_context(|| format!("{} is not UTF-8", input.display()))?,
+                        schema_id: kind
+                            .or_else(|| version.info.consumes.first().cloned())
+                            .unwrap_or_default(),
+                        body: String::from_utf8(body)
+                            .with_context(|| format!("{} is not UTF-8", input.display()))?,
                     };
-                    version.validate(&doc, &config).map(|r| Outcome::from_validate(r.result))
+                    version
+                        .validate(&doc, &config)
+                        .map(|r| Outcome::from_validate(r.result))
                 }
             };
             Ok(print_outcome(outcome))
         }
-        PluginCommand::Test { plugin, fixtures, bless } => {
+        PluginCommand::Test {
+            plugin,
+            fixtures,
+            bless,
+        } => {
             let rt = runtime(cache_dir)?;
             let version = PluginVersion::load_file(&rt, &plugin, None)?;
             let dir = fixtures.unwrap_or_else(|| {
-                let stem = plugin.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                let stem = plugin
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default();
                 plugin.with_file_name(format!("{stem}.fixtures"))
             });
             let report = run_fixtures(&version, &dir, bless).map_err(anyhow::Error::msg)?;
-            println!("{} ({}) — fixtures in {}", report.plugin, &version.id.sha256[..12], dir.display());
+            println!(
+                "{} ({}) — fixtures in {}",
+                report.plugin,
+                &version.id.sha256[..12],
+                dir.display()
+            );
             for case in &report.cases {
                 let cost = case
                     .stats
-                    .map(|s| format!("{:>8} µs {:>6} KiB", s.elapsed.as_micros(), s.peak_memory_bytes / 1024))
+                    .map(|s| {
+                        format!(
+                            "{:>8} µs {:>6} KiB",
+                            s.elapsed.as_micros(),
+                            s.peak_memory_bytes / 1024
+                        )
+                    })
                     .unwrap_or_default();
                 match &case.verdict {
                     Verdict::Pass => println!("  pass     {:<40} {cost}", case.name),
@@ -121,7 +162,11 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
             }
             let failed = report.failures().count();
             println!("{} passed, {} failed", report.cases.len() - failed, failed);
-            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         PluginCommand::Inspect { plugin } => {
             let rt = runtime(cache_dir)?;
@@ -129,8 +174,14 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
             let bytes = std::fs::read(&plugin)?;
             let component = wasmtime::component::Component::new(rt.engine(), &bytes)?;
             let ty = component.component_type();
-            let imports: Vec<String> = ty.imports(rt.engine()).map(|(n, _)| n.to_string()).collect();
-            let exports: Vec<String> = ty.exports(rt.engine()).map(|(n, _)| n.to_string()).collect();
+            let imports: Vec<String> = ty
+                .imports(rt.engine())
+                .map(|(n, _)| n.to_string())
+                .collect();
+            let exports: Vec<String> = ty
+                .exports(rt.engine())
+                .map(|(n, _)| n.to_string())
+                .collect();
             let out = serde_json::json!({
                 "plugin": version.info,
                 "sha256": version.id.sha256,

@@ -1,0 +1,42 @@
+//! The Acme TMS `CARRIER_CHARGES_FINAL` event as it arrives, every field
+//! optional so that missing fields are reported together by JSON pointer.
+
+use serde::Deserialize;
+
+/// The only `eventType` this plugin maps.
+pub const EVENT_TYPE: &str = "CARRIER_CHARGES_FINAL";
+
+/// Just enough of the body to decide whether it is final charges at all.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    pub event_type: Option<String>,
+}
+
+/// The event body. `occurredAt` and `proofOfDelivery` carry nothing the
+/// charge package holds and are not read.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargesFinal {
+    pub event_id: Option<String>,
+    pub shipment: Option<Shipment>,
+    pub charges: Option<Vec<AcmeCharge>>,
+}
+
+/// `shipment`: the ids every party knows the shipment by.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Shipment {
+    pub external_ref: Option<String>,
+    pub scac: Option<String>,
+    pub bol: Option<String>,
+}
+
+/// One line of `charges`; `amount` is a decimal string such as `"612.40"`.
+#[derive(Debug, Deserialize)]
+pub struct AcmeCharge {
+    pub code: Option<String>,
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    pub note: Option<String>,
+}

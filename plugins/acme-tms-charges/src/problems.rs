@@ -1,0 +1,40 @@
+//! Collects every problem of one input so a single error lists them all.
+
+use waybill_sdk::{PluginError, Violation};
+
+/// Violations found so far.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<Violation>);
+
+impl Problems {
+    /// Records a violation.
+    pub fn push(&mut self, path: &str, code: &str, message: impl Into<String>) {
+        self.0.push(Violation::new(path, code, message));
+    }
+
+    /// The value of a required text field, or `""` after recording it as
+    /// missing; blank text counts as missing.
+    pub fn required<'a>(&mut self, value: Option<&'a str>, path: &str) -> &'a str {
+        match present(value) {
+            Some(v) => v,
+            None => {
+                self.push(path, "required", format!("{path} is required"));
+                ""
+            }
+        }
+    }
+
+    /// `Ok(value)` when nothing was recorded, else every violation.
+    pub fn finish<T>(self, value: T) -> Result<T, PluginError> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(PluginError::invalid_all(self.0))
+        }
+    }
+}
+
+/// An optional text field: blank text counts as absent.
+pub fn present(value: Option<&str>) -> Option<&str> {
+    value.filter(|v| !v.trim().is_empty())
+}

@@ -1,0 +1,110 @@
+//! Checks that vendor times are RFC 3339 date-times with an offset; they are
+//! passed on exactly as given, so the vendor's offset is kept.
+
+/// Whether `s` is `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` with valid ranges.
+pub fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        number(b, 0, 4),
+        number(b, 5, 2),
+        number(b, 8, 2),
+        number(b, 11, 2),
+        number(b, 14, 2),
+        number(b, 17, 2),
+    ) else {
+        return false;
+    };
+    let separators = b.get(4) == Some(&b'-')
+        && b.get(7) == Some(&b'-')
+        && matches!(b.get(10), Some(b'T' | b't'))
+        && b.get(13) == Some(&b':')
+        && b.get(16) == Some(&b':');
+    if !separators
+        || !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return false;
+    }
+    let mut rest = &b[19..];
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let digits = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &frac[digits..];
+    }
+    match rest {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', ..] => {
+            rest.len() == 6
+                && rest[3] == b':'
+                && number(rest, 1, 2).is_some_and(|h| h <= 23)
+                && number(rest, 4, 2).is_some_and(|m| m <= 59)
+        }
+        _ => false,
+    }
+}
+
+/// The decimal number in `b[start..start + len]`, all ASCII digits.
+fn number(b: &[u8], start: usize, len: usize) -> Option<u32> {
+    let digits = b.get(start..start + len)?;
+    digits.iter().try_fold(0u32, |acc, c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_rfc3339;
+
+    #[test]
+    fn accepts_offsets_and_fractions() {
+        for ok in [
+            "2026-05-28T14:03:00-05:00",
+            "2026-05-28T14:03:00Z",
+            "2026-05-28t14:03:00z",
+            "2026-05-28T14:03:00.123+05:30",
+            "2024-02-29T00:00:00+00:00",
+            "2026-12-31T23:59:60Z",
+        ] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn rejects_local_times_and_nonsense() {
+        for bad in [
+            "",
+            "2026-05-28",
+            "2026-05-28T14:03:00",
+            "2026-05-28 14:03:00Z",
+            "2026-05-28T14:03Z",
+            "2026-13-28T14:03:00Z",
+            "2026-02-29T14:03:00Z",
+            "2026-05-28T24:00:00Z",
+            "2026-05-28T14:03:00.Z",
+            "2026-05-28T14:03:00-0500",
+            "2026-05-28T14:03:00+24:00",
+            "2026-05-28T14:03:00Z ",
+            "28/05/2026 14:03",
+            "2026-05-28T14:03:00+05:00é",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
+}
