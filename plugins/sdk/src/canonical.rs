@@ -151,6 +151,36 @@ pub struct ShipmentEvent {
     pub stop: Option<StopRef>,
 }
 
+impl ShipmentEvent {
+    /// An event with the required fields set and every optional one empty.
+    pub fn new(
+        event_id: impl Into<String>,
+        source: SourceRef,
+        shipment_id: impl Into<String>,
+        milestone: Milestone,
+        source_status_code: impl Into<String>,
+        event_time: impl Into<String>,
+    ) -> Self {
+        Self {
+            event_id: event_id.into(),
+            source,
+            shipment_id: shipment_id.into(),
+            order_id: None,
+            customer_id: None,
+            tms_shipment_id: None,
+            carrier_scac: None,
+            pro_number: None,
+            milestone,
+            source_status_code: source_status_code.into(),
+            reason_code: None,
+            event_time: event_time.into(),
+            location: None,
+            eta: None,
+            stop: None,
+        }
+    }
+}
+
 /// Where a charge figure comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
