@@ -10,3 +10,4 @@ pub mod deliver;
 pub mod plugins;
 pub mod ratelimit;
 pub mod server;
+pub mod store;

@@ -1,0 +1,11 @@
+//! Durable storage behind one trait: received messages, processing results,
+//! the outbox with delivery attempts, idempotency keys with their first
+//! answer, and dead letters. SQLite (WAL, group commit by one writer thread)
+//! is the embedded default; the trait is kept honest for PostgreSQL.
+
+mod model;
+pub mod sqlite;
+mod traits;
+
+pub use model::*;
+pub use traits::{Store, StoreError};

@@ -1,0 +1,420 @@
+//! The records the store keeps, as plain values.
+
+use serde::Serialize;
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+/// The current time in [`Millis`].
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A message to store at ingest.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Host-assigned id.
+    pub message_id: String,
+    /// Source name from the configuration.
+    pub source: String,
+    /// Message kind handed to the inbound plugin.
+    pub kind: String,
+    /// Declared content type.
+    pub content_type: String,
+    /// Headers kept (authentication removed), lower-case names.
+    pub headers: Vec<(String, String)>,
+    /// Raw body.
+    pub body: Vec<u8>,
+    /// Correlation id.
+    pub correlation_id: String,
+    /// `Idempotency-Key` sent by the source, if any.
+    pub idempotency_key: Option<String>,
+    /// sha256 of the body, hex.
+    pub body_sha256: String,
+    /// When it arrived.
+    pub received_at: Millis,
+    /// Idempotency keys expire after this.
+    pub idempotency_expires_at: Millis,
+}
+
+/// What ingest answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum IngestOutcome {
+    /// Stored now.
+    Accepted {
+        /// The new message's id.
+        message_id: String,
+        /// Its correlation id.
+        correlation_id: String,
+    },
+    /// The same key and body were accepted before: the first answer.
+    Duplicate {
+        /// The first message's id.
+        message_id: String,
+        /// The first message's correlation id.
+        correlation_id: String,
+    },
+    /// The same key arrived with a different body: refused.
+    Conflict {
+        /// The message that holds the key.
+        message_id: String,
+    },
+}
+
+/// Processing state of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MessageState {
+    /// Stored, not yet mapped.
+    Received,
+    /// Mapped and routed; its deliveries are in the outbox.
+    Processed,
+    /// Processing failed; a dead letter holds why.
+    Dead,
+    /// The inbound plugin's derived key says it was seen already.
+    Duplicate,
+}
+
+impl MessageState {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageState::Received => "received",
+            MessageState::Processed => "processed",
+            MessageState::Dead => "dead",
+            MessageState::Duplicate => "duplicate",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "received" => MessageState::Received,
+            "processed" => MessageState::Processed,
+            "dead" => MessageState::Dead,
+            "duplicate" => MessageState::Duplicate,
+            _ => return None,
+        })
+    }
+}
+
+/// A stored message.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredMessage {
+    /// Id.
+    pub message_id: String,
+    /// Source name.
+    pub source: String,
+    /// Kind.
+    pub kind: String,
+    /// Content type.
+    pub content_type: String,
+    /// Headers kept.
+    pub headers: Vec<(String, String)>,
+    /// Raw body.
+    #[serde(skip)]
+    pub body: Vec<u8>,
+    /// Correlation id.
+    pub correlation_id: String,
+    /// Idempotency key, if the source sent one.
+    pub idempotency_key: Option<String>,
+    /// When it arrived.
+    pub received_at: Millis,
+    /// Processing state.
+    pub state: MessageState,
+}
+
+/// Which plugin version produced a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginStamp {
+    /// `name@version`.
+    pub plugin: String,
+    /// sha256 of the component.
+    pub sha256: String,
+}
+
+/// One plugin run recorded for a message.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcessingRecord {
+    /// `inbound` or `outbound:<target>`.
+    pub stage: String,
+    /// Route name.
+    pub route: String,
+    /// Who ran.
+    pub plugin: PluginStamp,
+    /// Outputs (JSON array) or the error (JSON object).
+    pub result: serde_json::Value,
+    /// Whether the plugin succeeded.
+    pub ok: bool,
+    /// Wall time of the call, microseconds.
+    pub elapsed_us: u64,
+}
+
+/// An outbox entry to create.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    /// Route name.
+    pub route: String,
+    /// Target name.
+    pub target: String,
+    /// Business key that orders deliveries to the target.
+    pub business_key: String,
+    /// Stable idempotency key sent downstream.
+    pub idempotency_key: String,
+    /// The body to send.
+    pub body: Vec<u8>,
+    /// Its content type.
+    pub content_type: String,
+    /// Outbound plugin that produced it.
+    pub plugin: PluginStamp,
+    /// Canonical schema id of the document it came from.
+    pub schema_id: String,
+}
+
+/// A dead letter to create.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewDeadLetter {
+    /// Route, when known.
+    pub route: Option<String>,
+    /// Target, for delivery failures and outbound mapping failures.
+    pub target: Option<String>,
+    /// Machine-readable reason: `plugin-error`, `trap`, `limit`,
+    /// `quarantined`, `no-route`, `plugin-missing`, `delivery-exhausted`,
+    /// `delivery-rejected`, `schema-violation`.
+    pub reason: String,
+    /// Details (violations, error message, response).
+    pub detail: serde_json::Value,
+    /// Delivery attempts made.
+    pub attempts: u32,
+    /// Last response status and body snippet, for delivery failures.
+    pub last_response: Option<String>,
+    /// Plugin version involved, if any.
+    pub plugin: Option<PluginStamp>,
+}
+
+/// The outcome of processing (or replaying) one message, written atomically.
+#[derive(Debug, Clone)]
+pub struct ProcessingOutcome {
+    /// The message.
+    pub message_id: String,
+    /// Its correlation id (copied to every record).
+    pub correlation_id: String,
+    /// Plugin runs.
+    pub records: Vec<ProcessingRecord>,
+    /// Deliveries to enqueue.
+    pub deliveries: Vec<NewDelivery>,
+    /// Dead letters to create (one per failed stage).
+    pub dead_letters: Vec<NewDeadLetter>,
+    /// Idempotency key derived from the canonical document when the source
+    /// sent none: if another message holds it, this one is a duplicate.
+    pub derived_key: Option<(String, String)>,
+    /// Dead letters this run replays (marked replayed).
+    pub replay_of: Vec<i64>,
+}
+
+/// Delivery state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeliveryState {
+    /// Waiting for its turn or its retry time.
+    Pending,
+    /// Claimed by a worker.
+    Inflight,
+    /// Acknowledged by the target.
+    Delivered,
+    /// Given up; a dead letter holds why.
+    Dead,
+}
+
+impl DeliveryState {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Inflight => "inflight",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Dead => "dead",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => DeliveryState::Pending,
+            "inflight" => DeliveryState::Inflight,
+            "delivered" => DeliveryState::Delivered,
+            "dead" => DeliveryState::Dead,
+            _ => return None,
+        })
+    }
+}
+
+/// An outbox entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivery {
+    /// Outbox id (also the order within a business key).
+    pub id: i64,
+    /// The message it came from.
+    pub message_id: String,
+    /// Correlation id.
+    pub correlation_id: String,
+    /// Route.
+    pub route: String,
+    /// Target.
+    pub target: String,
+    /// Business key.
+    pub business_key: String,
+    /// Idempotency key sent downstream.
+    pub idempotency_key: String,
+    /// Body.
+    #[serde(skip)]
+    pub body: Vec<u8>,
+    /// Content type.
+    pub content_type: String,
+    /// State.
+    pub state: DeliveryState,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Next attempt not before.
+    pub next_attempt_at: Millis,
+    /// Last response (status and snippet) or error.
+    pub last_response: Option<String>,
+    /// Outbound plugin.
+    pub plugin: String,
+    /// Schema id of the canonical document.
+    pub schema_id: String,
+}
+
+/// One delivery attempt and what follows it.
+#[derive(Debug, Clone)]
+pub struct AttemptOutcome {
+    /// The outbox entry.
+    pub delivery_id: i64,
+    /// When the attempt started.
+    pub started_at: Millis,
+    /// How long it took.
+    pub elapsed_ms: u64,
+    /// HTTP status, if a response came.
+    pub status: Option<u16>,
+    /// Response snippet or transport error.
+    pub response: String,
+    /// What happens next.
+    pub next: NextStep,
+}
+
+/// The delivery's next state after an attempt.
+#[derive(Debug, Clone)]
+pub enum NextStep {
+    /// Acknowledged.
+    Delivered,
+    /// Try again not before this time.
+    RetryAt(Millis),
+    /// Give up with this dead letter.
+    Dead(NewDeadLetter),
+    /// Not attempted after all (breaker open, shutdown): back to pending.
+    Release(Millis),
+}
+
+/// A stored dead letter.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadLetter {
+    /// Id.
+    pub id: i64,
+    /// The message.
+    pub message_id: String,
+    /// Its correlation id.
+    pub correlation_id: String,
+    /// Source of the message.
+    pub source: String,
+    /// Route, when known.
+    pub route: Option<String>,
+    /// Target, for delivery and outbound failures.
+    pub target: Option<String>,
+    /// The outbox entry, for delivery failures.
+    pub delivery_id: Option<i64>,
+    /// Reason code.
+    pub reason: String,
+    /// Details.
+    pub detail: serde_json::Value,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Last response.
+    pub last_response: Option<String>,
+    /// Plugin `name@version`.
+    pub plugin: Option<String>,
+    /// Plugin sha256.
+    pub plugin_sha256: Option<String>,
+    /// When.
+    pub created_at: Millis,
+    /// When it was replayed, if it was.
+    pub replayed_at: Option<Millis>,
+}
+
+/// Which dead letters to list.
+#[derive(Debug, Clone, Default)]
+pub struct DeadLetterFilter {
+    /// Only this route.
+    pub route: Option<String>,
+    /// Only this target.
+    pub target: Option<String>,
+    /// Only this reason.
+    pub reason: Option<String>,
+    /// Include replayed ones.
+    pub include_replayed: bool,
+    /// Only these ids.
+    pub ids: Vec<i64>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+/// One delivery attempt as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptRecord {
+    /// Outbox entry.
+    pub delivery_id: i64,
+    /// 1-based attempt number.
+    pub attempt: u32,
+    /// Start.
+    pub started_at: Millis,
+    /// Duration.
+    pub elapsed_ms: u64,
+    /// Status, if any.
+    pub status: Option<u16>,
+    /// Response snippet or error.
+    pub response: String,
+}
+
+/// Everything known about a message, for `GET /admin/v1/messages/{cid}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timeline {
+    /// The message(s) with this correlation id.
+    pub messages: Vec<StoredMessage>,
+    /// Plugin runs, in order.
+    pub processing: Vec<serde_json::Value>,
+    /// Outbox entries.
+    pub deliveries: Vec<Delivery>,
+    /// Every attempt.
+    pub attempts: Vec<AttemptRecord>,
+    /// Dead letters.
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+/// Work waiting, for back-pressure and metrics.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Backlog {
+    /// Messages received but not processed.
+    pub unprocessed: u64,
+    /// Pending or in-flight deliveries per target.
+    pub deliveries: std::collections::BTreeMap<String, u64>,
+}
+
+impl Backlog {
+    /// Everything waiting.
+    pub fn total(&self) -> u64 {
+        self.unprocessed + self.deliveries.values().sum::<u64>()
+    }
+}

@@ -1,0 +1,189 @@
+//! The read queries, run on pooled read connections.
+
+use super::super::model::*;
+use super::super::traits::StoreError;
+use super::db_err;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+const MESSAGE_COLUMNS: &str =
+    "message_id, source, kind, content_type, headers, body, correlation_id, idempotency_key, received_at, state";
+
+fn message_row(r: &Row<'_>) -> rusqlite::Result<StoredMessage> {
+    let headers: String = r.get(4)?;
+    let state: String = r.get(9)?;
+    Ok(StoredMessage {
+        message_id: r.get(0)?,
+        source: r.get(1)?,
+        kind: r.get(2)?,
+        content_type: r.get(3)?,
+        headers: serde_json::from_str(&headers).unwrap_or_default(),
+        body: r.get(5)?,
+        correlation_id: r.get(6)?,
+        idempotency_key: r.get(7)?,
+        received_at: r.get(8)?,
+        state: MessageState::parse(&state).unwrap_or(MessageState::Received),
+    })
+}
+
+pub(super) fn unprocessed(c: &Connection, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE state = 'received' ORDER BY rowid LIMIT ?1");
+    let mut stmt = c.prepare_cached(&sql).map_err(db_err)?;
+    let rows = stmt.query_map([limit as i64], message_row).map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub(super) fn message(c: &Connection, id: &str) -> Result<Option<StoredMessage>, StoreError> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE message_id = ?1");
+    c.query_row(&sql, [id], message_row).optional().map_err(db_err)
+}
+
+const DELIVERY_COLUMNS: &str = "id, message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
+     state, attempts, next_attempt_at, last_response, plugin, schema_id";
+
+fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
+    let state: String = r.get(9)?;
+    Ok(Delivery {
+        id: r.get(0)?,
+        message_id: r.get(1)?,
+        correlation_id: r.get(2)?,
+        route: r.get(3)?,
+        target: r.get(4)?,
+        business_key: r.get(5)?,
+        idempotency_key: r.get(6)?,
+        body: r.get(7)?,
+        content_type: r.get(8)?,
+        state: DeliveryState::parse(&state).unwrap_or(DeliveryState::Pending),
+        attempts: r.get(10)?,
+        next_attempt_at: r.get(11)?,
+        last_response: r.get(12)?,
+        plugin: r.get(13)?,
+        schema_id: r.get(14)?,
+    })
+}
+
+pub(super) fn delivery(c: &Connection, id: i64) -> Result<Option<Delivery>, StoreError> {
+    let sql = format!("SELECT {DELIVERY_COLUMNS} FROM outbox WHERE id = ?1");
+    c.query_row(&sql, [id], delivery_row).optional().map_err(db_err)
+}
+
+const DEAD_LETTER_COLUMNS: &str = "id, message_id, correlation_id, source, route, target, delivery_id, reason, detail, attempts,
+     last_response, plugin, plugin_sha256, created_at, replayed_at";
+
+fn dead_letter_row(r: &Row<'_>) -> rusqlite::Result<DeadLetter> {
+    let detail: String = r.get(8)?;
+    Ok(DeadLetter {
+        id: r.get(0)?,
+        message_id: r.get(1)?,
+        correlation_id: r.get(2)?,
+        source: r.get(3)?,
+        route: r.get(4)?,
+        target: r.get(5)?,
+        delivery_id: r.get(6)?,
+        reason: r.get(7)?,
+        detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+        attempts: r.get(9)?,
+        last_response: r.get(10)?,
+        plugin: r.get(11)?,
+        plugin_sha256: r.get(12)?,
+        created_at: r.get(13)?,
+        replayed_at: r.get(14)?,
+    })
+}
+
+pub(super) fn dead_letters(c: &Connection, f: &DeadLetterFilter) -> Result<Vec<DeadLetter>, StoreError> {
+    let mut sql = format!("SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE 1 = 1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    for (column, value) in [("route", &f.route), ("target", &f.target), ("reason", &f.reason)] {
+        if let Some(v) = value {
+            args.push(v.clone().into());
+            sql.push_str(&format!(" AND {column} = ?{}", args.len()));
+        }
+    }
+    if !f.include_replayed {
+        sql.push_str(" AND replayed_at IS NULL");
+    }
+    if !f.ids.is_empty() {
+        let list: Vec<String> = f.ids.iter().map(|id| id.to_string()).collect();
+        sql.push_str(&format!(" AND id IN ({})", list.join(",")));
+    }
+    let limit = if f.limit == 0 { 1000 } else { f.limit };
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
+    let mut stmt = c.prepare(&sql).map_err(db_err)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), dead_letter_row).map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub(super) fn timeline(c: &Connection, cid: &str) -> Result<Option<Timeline>, StoreError> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE correlation_id = ?1 ORDER BY rowid");
+    let messages: Vec<StoredMessage> = c
+        .prepare(&sql)
+        .and_then(|mut s| s.query_map([cid], message_row)?.collect())
+        .map_err(db_err)?;
+    if messages.is_empty() {
+        return Ok(None);
+    }
+    let processing: Vec<serde_json::Value> = c
+        .prepare(
+            "SELECT message_id, route, stage, plugin, plugin_sha256, ok, result, elapsed_us, created_at
+             FROM processing WHERE correlation_id = ?1 ORDER BY id",
+        )
+        .and_then(|mut s| {
+            s.query_map([cid], |r| {
+                let result: String = r.get(6)?;
+                Ok(serde_json::json!({
+                    "message_id": r.get::<_, String>(0)?,
+                    "route": r.get::<_, String>(1)?,
+                    "stage": r.get::<_, String>(2)?,
+                    "plugin": r.get::<_, String>(3)?,
+                    "plugin_sha256": r.get::<_, String>(4)?,
+                    "ok": r.get::<_, bool>(5)?,
+                    "result": serde_json::from_str::<serde_json::Value>(&result).unwrap_or(serde_json::Value::String(result)),
+                    "elapsed_us": r.get::<_, i64>(7)?,
+                    "at": r.get::<_, i64>(8)?,
+                }))
+            })?
+            .collect()
+        })
+        .map_err(db_err)?;
+    let sql = format!("SELECT {DELIVERY_COLUMNS} FROM outbox WHERE correlation_id = ?1 ORDER BY id");
+    let deliveries: Vec<Delivery> =
+        c.prepare(&sql).and_then(|mut s| s.query_map([cid], delivery_row)?.collect()).map_err(db_err)?;
+    let attempts: Vec<AttemptRecord> = c
+        .prepare(
+            "SELECT a.delivery_id, a.attempt, a.started_at, a.elapsed_ms, a.status, a.response
+             FROM attempts a JOIN outbox o ON o.id = a.delivery_id WHERE o.correlation_id = ?1 ORDER BY a.id",
+        )
+        .and_then(|mut s| {
+            s.query_map([cid], |r| {
+                Ok(AttemptRecord {
+                    delivery_id: r.get(0)?,
+                    attempt: r.get(1)?,
+                    started_at: r.get(2)?,
+                    elapsed_ms: r.get::<_, i64>(3)? as u64,
+                    status: r.get(4)?,
+                    response: r.get(5)?,
+                })
+            })?
+            .collect()
+        })
+        .map_err(db_err)?;
+    let sql = format!("SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE correlation_id = ?1 ORDER BY id");
+    let dead_letters: Vec<DeadLetter> =
+        c.prepare(&sql).and_then(|mut s| s.query_map([cid], dead_letter_row)?.collect()).map_err(db_err)?;
+    Ok(Some(Timeline { messages, processing, deliveries, attempts, dead_letters }))
+}
+
+pub(super) fn backlog(c: &Connection) -> Result<Backlog, StoreError> {
+    let unprocessed: i64 = c
+        .query_row("SELECT COUNT(*) FROM messages WHERE state = 'received'", [], |r| r.get(0))
+        .map_err(db_err)?;
+    let mut stmt = c
+        .prepare_cached("SELECT target, COUNT(*) FROM outbox WHERE state IN ('pending', 'inflight') GROUP BY target")
+        .map_err(db_err)?;
+    let deliveries = stmt
+        .query_map(params![], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))
+        .map_err(db_err)?
+        .collect::<Result<_, _>>()
+        .map_err(db_err)?;
+    Ok(Backlog { unprocessed: unprocessed as u64, deliveries })
+}

@@ -1,0 +1,130 @@
+//! Versioned schema migrations, applied in order at start-up inside one
+//! transaction each; `schema_version` records how far a database has come.
+
+use rusqlite::Connection;
+
+/// Migrations, in order. Never edit one that has shipped: add another.
+const MIGRATIONS: &[&str] = &[
+    // 1: the pipeline's records.
+    r#"
+    CREATE TABLE messages (
+        message_id      TEXT PRIMARY KEY,
+        source          TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        content_type    TEXT NOT NULL,
+        headers         TEXT NOT NULL,
+        body            BLOB NOT NULL,
+        correlation_id  TEXT NOT NULL,
+        idempotency_key TEXT,
+        received_at     INTEGER NOT NULL,
+        state           TEXT NOT NULL
+    );
+    CREATE INDEX messages_state ON messages(state);
+    CREATE INDEX messages_correlation ON messages(correlation_id);
+
+    CREATE TABLE idempotency_keys (
+        source          TEXT NOT NULL,
+        key             TEXT NOT NULL,
+        message_id      TEXT NOT NULL,
+        correlation_id  TEXT NOT NULL,
+        body_sha256     TEXT NOT NULL,
+        created_at      INTEGER NOT NULL,
+        expires_at      INTEGER NOT NULL,
+        PRIMARY KEY (source, key)
+    );
+    CREATE INDEX idempotency_expiry ON idempotency_keys(expires_at);
+
+    CREATE TABLE processing (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id      TEXT NOT NULL,
+        correlation_id  TEXT NOT NULL,
+        route           TEXT NOT NULL,
+        stage           TEXT NOT NULL,
+        plugin          TEXT NOT NULL,
+        plugin_sha256   TEXT NOT NULL,
+        ok              INTEGER NOT NULL,
+        result          TEXT NOT NULL,
+        elapsed_us      INTEGER NOT NULL,
+        created_at      INTEGER NOT NULL
+    );
+    CREATE INDEX processing_correlation ON processing(correlation_id);
+
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id      TEXT NOT NULL,
+        correlation_id  TEXT NOT NULL,
+        route           TEXT NOT NULL,
+        target          TEXT NOT NULL,
+        business_key    TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        body            BLOB NOT NULL,
+        content_type    TEXT NOT NULL,
+        plugin          TEXT NOT NULL,
+        plugin_sha256   TEXT NOT NULL,
+        schema_id       TEXT NOT NULL,
+        state           TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_response   TEXT,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL
+    );
+    CREATE INDEX outbox_due ON outbox(target, state, next_attempt_at);
+    CREATE INDEX outbox_order ON outbox(target, business_key, id);
+    CREATE INDEX outbox_correlation ON outbox(correlation_id);
+
+    CREATE TABLE attempts (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id     INTEGER NOT NULL,
+        attempt         INTEGER NOT NULL,
+        started_at      INTEGER NOT NULL,
+        elapsed_ms      INTEGER NOT NULL,
+        status          INTEGER,
+        response        TEXT NOT NULL
+    );
+    CREATE INDEX attempts_delivery ON attempts(delivery_id);
+
+    CREATE TABLE dead_letters (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id      TEXT NOT NULL,
+        correlation_id  TEXT NOT NULL,
+        source          TEXT NOT NULL,
+        route           TEXT,
+        target          TEXT,
+        delivery_id     INTEGER,
+        reason          TEXT NOT NULL,
+        detail          TEXT NOT NULL,
+        attempts        INTEGER NOT NULL,
+        last_response   TEXT,
+        plugin          TEXT,
+        plugin_sha256   TEXT,
+        created_at      INTEGER NOT NULL,
+        replayed_at     INTEGER
+    );
+    CREATE INDEX dead_letters_correlation ON dead_letters(correlation_id);
+    "#,
+];
+
+/// Applies every migration the database has not seen yet.
+pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+    let current: i64 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |r| r.get(0))?;
+    let mut applied = 0;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        if version <= current {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [version])?;
+        tx.commit()?;
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+/// The newest schema version this build knows.
+pub(crate) fn latest() -> usize {
+    MIGRATIONS.len()
+}
