@@ -7,7 +7,9 @@
 
 pub mod config;
 pub mod deliver;
+pub mod pipeline;
 pub mod plugins;
 pub mod ratelimit;
 pub mod server;
+pub mod service;
 pub mod store;

@@ -2,6 +2,9 @@
 //! runtime with test limits, scratch directories.
 #![allow(dead_code)]
 
+pub mod host;
+pub mod sink;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

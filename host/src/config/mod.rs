@@ -1,2 +1,14 @@
 //! The host configuration: one TOML file, parsed and validated at start-up
 //! with errors that name the file, line and key.
+
+mod load;
+mod locate;
+mod model;
+mod validate;
+
+pub use load::{ConfigError, load, parse};
+pub use model::{
+    BreakerConfig, Config, Filter, LimitsConfig, PluginRef, PluginsConfig, RateLimitConfig,
+    RetryConfig, RouteConfig, RouteTarget, SchemasConfig, ServerConfig, SourceAuth, SourceConfig,
+    StoreConfig, TargetAuth, TargetConfig, media_type,
+};

@@ -40,6 +40,7 @@ impl PluginId {
 #[derive(Debug, Default)]
 pub(crate) struct Health {
     pub(crate) calls: AtomicU64,
+    pub(crate) call_micros: AtomicU64,
     pub(crate) faults: AtomicU64,
     pub(crate) consecutive_faults: AtomicU32,
     pub(crate) quarantined: AtomicBool,
@@ -169,6 +170,11 @@ impl PluginVersion {
     /// Whether repeated faults have quarantined this version.
     pub fn is_quarantined(&self) -> bool {
         self.health.quarantined.load(Ordering::Relaxed)
+    }
+
+    /// Total time spent in calls, microseconds.
+    pub fn call_micros(&self) -> u64 {
+        self.health.call_micros.load(Ordering::Relaxed)
     }
 
     /// Calls made, faults seen, consecutive faults now.

@@ -42,6 +42,8 @@ pub struct VersionStatus {
     pub calls: u64,
     /// Faults (traps, limits).
     pub faults: u64,
+    /// Time spent in calls, microseconds.
+    pub call_micros: u64,
     /// The file it came from.
     pub path: Option<PathBuf>,
 }
@@ -336,6 +338,7 @@ impl Registry {
                             },
                             calls,
                             faults,
+                            call_micros: v.call_micros(),
                             path: v.path.clone(),
                         }
                     })

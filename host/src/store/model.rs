@@ -285,6 +285,8 @@ pub struct Delivery {
     pub last_response: Option<String>,
     /// Outbound plugin.
     pub plugin: String,
+    /// Its sha256.
+    pub plugin_sha256: String,
     /// Schema id of the canonical document.
     pub schema_id: String,
 }
@@ -417,4 +419,18 @@ impl Backlog {
     pub fn total(&self) -> u64 {
         self.unprocessed + self.deliveries.values().sum::<u64>()
     }
+}
+
+/// Counts for metrics: messages by state, deliveries by target and state,
+/// dead letters by reason.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StoreStats {
+    /// `state -> count`.
+    pub messages: std::collections::BTreeMap<String, u64>,
+    /// `(target, state) -> count`.
+    pub deliveries: std::collections::BTreeMap<(String, String), u64>,
+    /// `reason -> count` (not yet replayed).
+    pub dead_letters: std::collections::BTreeMap<String, u64>,
+    /// Delivery attempts made per target.
+    pub attempts: std::collections::BTreeMap<String, u64>,
 }

@@ -39,11 +39,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// Writes the outcome of processing a message, atomically: plugin runs,
     /// outbox entries, dead letters, the message's new state.
-    async fn complete_processing(&self, outcome: ProcessingOutcome) -> Result<MessageState, StoreError>;
+    async fn complete_processing(
+        &self,
+        outcome: ProcessingOutcome,
+    ) -> Result<MessageState, StoreError>;
 
     /// Claims up to `limit` deliveries of `target` that are due at `now`,
     /// skipping any whose business key has an earlier undelivered entry.
-    async fn claim_deliveries(&self, target: &str, now: Millis, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+    async fn claim_deliveries(
+        &self,
+        target: &str,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
 
     /// Records an attempt and moves the delivery to its next state.
     async fn record_attempt(&self, outcome: AttemptOutcome) -> Result<(), StoreError>;
@@ -59,6 +67,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Work waiting.
     async fn backlog(&self) -> Result<Backlog, StoreError>;
+
+    /// Counts for metrics.
+    async fn stats(&self) -> Result<StoreStats, StoreError>;
 
     /// Forgets idempotency keys that expired before `now`.
     async fn purge_idempotency(&self, now: Millis) -> Result<u64, StoreError>;

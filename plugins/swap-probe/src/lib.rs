@@ -1,6 +1,6 @@
 //! Test-only plugin for the hot-swap tests. Built three ways by the xtask:
-//! v1 (default), v2 (`--features v2`) and a variant that fails its own
-//! fixtures (`--features broken`). Each output names the version that made
+//! v1 (default), v2 (`--features v2`) and a broken variant that fails every
+//! mapping and its own fixtures (`--features broken`). Each output names the version that made
 //! it, so a test can tell which version handled each call.
 
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
@@ -18,10 +18,32 @@ const VERSION: &str = if cfg!(feature = "broken") {
 
 impl Plugin for SwapProbe {
     fn describe() -> PluginInfo {
-        PluginInfo::mapper("swap-probe", VERSION, &["test.any"], &["test.swap-probe@1"])
+        PluginInfo::mapper(
+            "swap-probe",
+            VERSION,
+            &["test.any", "test.swap-probe@1"],
+            &["test.swap-probe@1", "vendor:test.sink@1"],
+        )
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
+        if cfg!(feature = "broken") && input.kind == "test.any" {
+            return Err(PluginError::invalid(
+                "/",
+                "broken-build",
+                "this build of swap-probe cannot map anything",
+            ));
+        }
+        if input.kind == "test.swap-probe@1" {
+            // Outbound: wrap the canonical document for the test sink.
+            let doc: serde_json::Value = input.json()?;
+            let body = serde_json::json!({"delivered_by": VERSION, "doc": doc});
+            return Ok(vec![Output::json(
+                "vendor:test.sink@1",
+                &input.correlation_id,
+                &body,
+            )?]);
+        }
         if input.kind != "test.any" {
             return Err(if cfg!(feature = "broken") {
                 PluginError::rejected("broken build")

@@ -1,8 +1,11 @@
 //! The `waybill` command: run the host, test and inspect plugins, run the
 //! demo. Each subcommand lives in its own module.
 
+mod admin_client;
 mod demo;
+mod dlq;
 mod plugin_cmd;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -36,6 +39,13 @@ enum Command {
     },
     /// Run every plugin over the partner samples and print the canonical outputs.
     Demo(demo::DemoArgs),
+    /// Run the host: ingest, processing, delivery, admin API.
+    Serve(serve::ServeArgs),
+    /// Dead letters: list and replay (through a running host).
+    Dlq {
+        #[command(subcommand)]
+        command: dlq::DlqCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -44,6 +54,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Plugin { command } => plugin_cmd::run(command, &cli.cache_dir),
         Command::Demo(args) => demo::run(args, &cli.cache_dir),
+        Command::Serve(args) => serve::run(args),
+        Command::Dlq { command } => dlq::run(command),
     };
     match result {
         Ok(code) => code,

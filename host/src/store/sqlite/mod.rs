@@ -5,8 +5,8 @@
 
 mod reads;
 mod schema;
-mod writes;
 mod writer;
+mod writes;
 
 use super::model::*;
 use super::traits::{Store, StoreError};
@@ -40,12 +40,19 @@ fn open_conn(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
-    let open_err = |e: rusqlite::Error| StoreError::Open { path: path.display().to_string(), message: e.to_string() };
+    let open_err = |e: rusqlite::Error| StoreError::Open {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
     let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;").map_err(open_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(open_err)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;")
+        .map_err(open_err)?;
     Ok(conn)
 }
 
@@ -54,20 +61,34 @@ impl SqliteStore {
     pub fn open(options: &SqliteOptions) -> Result<Arc<Self>, StoreError> {
         let path = options.path.clone();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
         }
         let mut conn = open_conn(&path, false)?;
-        let open_err = |e: rusqlite::Error| StoreError::Open { path: path.display().to_string(), message: e.to_string() };
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(open_err)?;
+        let open_err = |e: rusqlite::Error| StoreError::Open {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
         let applied = schema::migrate(&mut conn).map_err(open_err)?;
         if applied > 0 {
             tracing::info!(path = %path.display(), applied, version = schema::latest(), "store migrated");
         }
-        let writer = Writer::start(conn, options.group_commit_max)
-            .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
-        Ok(Arc::new(Self { writer, readers: Arc::new(Mutex::new(Vec::new())), path }))
+        let writer =
+            Writer::start(conn, options.group_commit_max).map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+        Ok(Arc::new(Self {
+            writer,
+            readers: Arc::new(Mutex::new(Vec::new())),
+            path,
+        }))
     }
 
     /// The database file.
@@ -116,25 +137,42 @@ impl Store for SqliteStore {
         self.read(move |c| reads::message(c, &id)).await
     }
 
-    async fn complete_processing(&self, outcome: ProcessingOutcome) -> Result<MessageState, StoreError> {
-        self.writer.run(move |c| writes::complete_processing(c, &outcome)).await
+    async fn complete_processing(
+        &self,
+        outcome: ProcessingOutcome,
+    ) -> Result<MessageState, StoreError> {
+        self.writer
+            .run(move |c| writes::complete_processing(c, &outcome))
+            .await
     }
 
-    async fn claim_deliveries(&self, target: &str, now: Millis, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+    async fn claim_deliveries(
+        &self,
+        target: &str,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
         let target = target.to_string();
-        self.writer.run(move |c| writes::claim_deliveries(c, &target, now, limit)).await
+        self.writer
+            .run(move |c| writes::claim_deliveries(c, &target, now, limit))
+            .await
     }
 
     async fn record_attempt(&self, outcome: AttemptOutcome) -> Result<(), StoreError> {
-        self.writer.run(move |c| writes::record_attempt(c, &outcome)).await
+        self.writer
+            .run(move |c| writes::record_attempt(c, &outcome))
+            .await
     }
 
     async fn recover_inflight(&self) -> Result<u64, StoreError> {
         self.writer
             .run(|c| {
-                c.execute("UPDATE outbox SET state = 'pending' WHERE state = 'inflight'", [])
-                    .map(|n| n as u64)
-                    .map_err(db_err)
+                c.execute(
+                    "UPDATE outbox SET state = 'pending' WHERE state = 'inflight'",
+                    [],
+                )
+                .map(|n| n as u64)
+                .map_err(db_err)
             })
             .await
     }
@@ -153,10 +191,16 @@ impl Store for SqliteStore {
         self.read(reads::backlog).await
     }
 
+    async fn stats(&self) -> Result<StoreStats, StoreError> {
+        self.read(reads::stats).await
+    }
+
     async fn purge_idempotency(&self, now: Millis) -> Result<u64, StoreError> {
         self.writer
             .run(move |c| {
-                c.execute("DELETE FROM idempotency_keys WHERE expires_at < ?1", [now]).map(|n| n as u64).map_err(db_err)
+                c.execute("DELETE FROM idempotency_keys WHERE expires_at < ?1", [now])
+                    .map(|n| n as u64)
+                    .map_err(db_err)
             })
             .await
     }

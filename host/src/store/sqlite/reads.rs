@@ -5,8 +5,7 @@ use super::super::traits::StoreError;
 use super::db_err;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-const MESSAGE_COLUMNS: &str =
-    "message_id, source, kind, content_type, headers, body, correlation_id, idempotency_key, received_at, state";
+const MESSAGE_COLUMNS: &str = "message_id, source, kind, content_type, headers, body, correlation_id, idempotency_key, received_at, state";
 
 fn message_row(r: &Row<'_>) -> rusqlite::Result<StoredMessage> {
     let headers: String = r.get(4)?;
@@ -26,19 +25,25 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<StoredMessage> {
 }
 
 pub(super) fn unprocessed(c: &Connection, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE state = 'received' ORDER BY rowid LIMIT ?1");
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE state = 'received' ORDER BY rowid LIMIT ?1"
+    );
     let mut stmt = c.prepare_cached(&sql).map_err(db_err)?;
-    let rows = stmt.query_map([limit as i64], message_row).map_err(db_err)?;
+    let rows = stmt
+        .query_map([limit as i64], message_row)
+        .map_err(db_err)?;
     rows.collect::<Result<_, _>>().map_err(db_err)
 }
 
 pub(super) fn message(c: &Connection, id: &str) -> Result<Option<StoredMessage>, StoreError> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE message_id = ?1");
-    c.query_row(&sql, [id], message_row).optional().map_err(db_err)
+    c.query_row(&sql, [id], message_row)
+        .optional()
+        .map_err(db_err)
 }
 
 const DELIVERY_COLUMNS: &str = "id, message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
-     state, attempts, next_attempt_at, last_response, plugin, schema_id";
+     state, attempts, next_attempt_at, last_response, plugin, schema_id, plugin_sha256";
 
 fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     let state: String = r.get(9)?;
@@ -58,15 +63,19 @@ fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
         last_response: r.get(12)?,
         plugin: r.get(13)?,
         schema_id: r.get(14)?,
+        plugin_sha256: r.get(15)?,
     })
 }
 
 pub(super) fn delivery(c: &Connection, id: i64) -> Result<Option<Delivery>, StoreError> {
     let sql = format!("SELECT {DELIVERY_COLUMNS} FROM outbox WHERE id = ?1");
-    c.query_row(&sql, [id], delivery_row).optional().map_err(db_err)
+    c.query_row(&sql, [id], delivery_row)
+        .optional()
+        .map_err(db_err)
 }
 
-const DEAD_LETTER_COLUMNS: &str = "id, message_id, correlation_id, source, route, target, delivery_id, reason, detail, attempts,
+const DEAD_LETTER_COLUMNS: &str =
+    "id, message_id, correlation_id, source, route, target, delivery_id, reason, detail, attempts,
      last_response, plugin, plugin_sha256, created_at, replayed_at";
 
 fn dead_letter_row(r: &Row<'_>) -> rusqlite::Result<DeadLetter> {
@@ -90,10 +99,17 @@ fn dead_letter_row(r: &Row<'_>) -> rusqlite::Result<DeadLetter> {
     })
 }
 
-pub(super) fn dead_letters(c: &Connection, f: &DeadLetterFilter) -> Result<Vec<DeadLetter>, StoreError> {
+pub(super) fn dead_letters(
+    c: &Connection,
+    f: &DeadLetterFilter,
+) -> Result<Vec<DeadLetter>, StoreError> {
     let mut sql = format!("SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE 1 = 1");
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
-    for (column, value) in [("route", &f.route), ("target", &f.target), ("reason", &f.reason)] {
+    for (column, value) in [
+        ("route", &f.route),
+        ("target", &f.target),
+        ("reason", &f.reason),
+    ] {
         if let Some(v) = value {
             args.push(v.clone().into());
             sql.push_str(&format!(" AND {column} = ?{}", args.len()));
@@ -109,12 +125,15 @@ pub(super) fn dead_letters(c: &Connection, f: &DeadLetterFilter) -> Result<Vec<D
     let limit = if f.limit == 0 { 1000 } else { f.limit };
     sql.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
     let mut stmt = c.prepare(&sql).map_err(db_err)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(args), dead_letter_row).map_err(db_err)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args), dead_letter_row)
+        .map_err(db_err)?;
     rows.collect::<Result<_, _>>().map_err(db_err)
 }
 
 pub(super) fn timeline(c: &Connection, cid: &str) -> Result<Option<Timeline>, StoreError> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE correlation_id = ?1 ORDER BY rowid");
+    let sql =
+        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE correlation_id = ?1 ORDER BY rowid");
     let messages: Vec<StoredMessage> = c
         .prepare(&sql)
         .and_then(|mut s| s.query_map([cid], message_row)?.collect())
@@ -145,9 +164,12 @@ pub(super) fn timeline(c: &Connection, cid: &str) -> Result<Option<Timeline>, St
             .collect()
         })
         .map_err(db_err)?;
-    let sql = format!("SELECT {DELIVERY_COLUMNS} FROM outbox WHERE correlation_id = ?1 ORDER BY id");
-    let deliveries: Vec<Delivery> =
-        c.prepare(&sql).and_then(|mut s| s.query_map([cid], delivery_row)?.collect()).map_err(db_err)?;
+    let sql =
+        format!("SELECT {DELIVERY_COLUMNS} FROM outbox WHERE correlation_id = ?1 ORDER BY id");
+    let deliveries: Vec<Delivery> = c
+        .prepare(&sql)
+        .and_then(|mut s| s.query_map([cid], delivery_row)?.collect())
+        .map_err(db_err)?;
     let attempts: Vec<AttemptRecord> = c
         .prepare(
             "SELECT a.delivery_id, a.attempt, a.started_at, a.elapsed_ms, a.status, a.response
@@ -167,23 +189,78 @@ pub(super) fn timeline(c: &Connection, cid: &str) -> Result<Option<Timeline>, St
             .collect()
         })
         .map_err(db_err)?;
-    let sql = format!("SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE correlation_id = ?1 ORDER BY id");
-    let dead_letters: Vec<DeadLetter> =
-        c.prepare(&sql).and_then(|mut s| s.query_map([cid], dead_letter_row)?.collect()).map_err(db_err)?;
-    Ok(Some(Timeline { messages, processing, deliveries, attempts, dead_letters }))
+    let sql = format!(
+        "SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE correlation_id = ?1 ORDER BY id"
+    );
+    let dead_letters: Vec<DeadLetter> = c
+        .prepare(&sql)
+        .and_then(|mut s| s.query_map([cid], dead_letter_row)?.collect())
+        .map_err(db_err)?;
+    Ok(Some(Timeline {
+        messages,
+        processing,
+        deliveries,
+        attempts,
+        dead_letters,
+    }))
 }
 
 pub(super) fn backlog(c: &Connection) -> Result<Backlog, StoreError> {
     let unprocessed: i64 = c
-        .query_row("SELECT COUNT(*) FROM messages WHERE state = 'received'", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM messages WHERE state = 'received'",
+            [],
+            |r| r.get(0),
+        )
         .map_err(db_err)?;
     let mut stmt = c
         .prepare_cached("SELECT target, COUNT(*) FROM outbox WHERE state IN ('pending', 'inflight') GROUP BY target")
         .map_err(db_err)?;
     let deliveries = stmt
-        .query_map(params![], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))
+        .query_map(params![], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })
         .map_err(db_err)?
         .collect::<Result<_, _>>()
         .map_err(db_err)?;
-    Ok(Backlog { unprocessed: unprocessed as u64, deliveries })
+    Ok(Backlog {
+        unprocessed: unprocessed as u64,
+        deliveries,
+    })
+}
+
+pub(super) fn stats(c: &Connection) -> Result<StoreStats, StoreError> {
+    let mut stats = StoreStats::default();
+    let pairs = |sql: &str| -> Result<Vec<(String, String, u64)>, StoreError> {
+        let mut stmt = c.prepare_cached(sql).map_err(db_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })
+            .map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)
+    };
+    for (state, _, n) in pairs("SELECT state, '', COUNT(*) FROM messages GROUP BY state")? {
+        stats.messages.insert(state, n);
+    }
+    for (target, state, n) in
+        pairs("SELECT target, state, COUNT(*) FROM outbox GROUP BY target, state")?
+    {
+        stats.deliveries.insert((target, state), n);
+    }
+    for (reason, _, n) in pairs(
+        "SELECT reason, '', COUNT(*) FROM dead_letters WHERE replayed_at IS NULL GROUP BY reason",
+    )? {
+        stats.dead_letters.insert(reason, n);
+    }
+    for (target, _, n) in pairs(
+        "SELECT o.target, '', COUNT(*) FROM attempts a JOIN outbox o ON o.id = a.delivery_id GROUP BY o.target",
+    )? {
+        stats.attempts.insert(target, n);
+    }
+    Ok(stats)
 }

@@ -108,7 +108,11 @@ const MIGRATIONS: &[&str] = &[
 /// Applies every migration the database has not seen yet.
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
-    let current: i64 = conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |r| r.get(0))?;
+    let current: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+        [],
+        |r| r.get(0),
+    )?;
     let mut applied = 0;
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let version = i as i64 + 1;
@@ -117,7 +121,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
         }
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
-        tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [version])?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            [version],
+        )?;
         tx.commit()?;
         applied += 1;
     }

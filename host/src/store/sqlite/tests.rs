@@ -4,7 +4,11 @@
 use super::*;
 
 fn open(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
-    SqliteStore::open(&SqliteOptions { path: dir.path().join("w.db"), group_commit_max: 64 }).unwrap()
+    SqliteStore::open(&SqliteOptions {
+        path: dir.path().join("w.db"),
+        group_commit_max: 64,
+    })
+    .unwrap()
 }
 
 fn msg(id: &str, key: Option<&str>, body: &[u8]) -> NewMessage {
@@ -25,7 +29,10 @@ fn msg(id: &str, key: Option<&str>, body: &[u8]) -> NewMessage {
 }
 
 fn stamp() -> PluginStamp {
-    PluginStamp { plugin: "p@1.0.0".into(), sha256: "abc".into() }
+    PluginStamp {
+        plugin: "p@1.0.0".into(),
+        sha256: "abc".into(),
+    }
 }
 
 fn delivery(target: &str, key: &str, body: &str) -> NewDelivery {
@@ -64,16 +71,45 @@ fn outcome(id: &str, deliveries: Vec<NewDelivery>) -> ProcessingOutcome {
 async fn ingest_is_idempotent_by_key_and_refuses_a_different_body() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let first = store.ingest(msg("m1", Some("k"), b"{\"a\":1}")).await.unwrap();
-    assert_eq!(first, IngestOutcome::Accepted { message_id: "m1".into(), correlation_id: "cid-m1".into() });
-    let again = store.ingest(msg("m2", Some("k"), b"{\"a\":1}")).await.unwrap();
-    assert_eq!(again, IngestOutcome::Duplicate { message_id: "m1".into(), correlation_id: "cid-m1".into() });
-    let conflict = store.ingest(msg("m3", Some("k"), b"{\"a\":2}")).await.unwrap();
-    assert_eq!(conflict, IngestOutcome::Conflict { message_id: "m1".into() });
+    let first = store
+        .ingest(msg("m1", Some("k"), b"{\"a\":1}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        IngestOutcome::Accepted {
+            message_id: "m1".into(),
+            correlation_id: "cid-m1".into()
+        }
+    );
+    let again = store
+        .ingest(msg("m2", Some("k"), b"{\"a\":1}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        IngestOutcome::Duplicate {
+            message_id: "m1".into(),
+            correlation_id: "cid-m1".into()
+        }
+    );
+    let conflict = store
+        .ingest(msg("m3", Some("k"), b"{\"a\":2}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        conflict,
+        IngestOutcome::Conflict {
+            message_id: "m1".into()
+        }
+    );
     let pending = store.unprocessed(10).await.unwrap();
     assert_eq!(pending.len(), 1, "only the first message is stored");
     assert_eq!(pending[0].body, b"{\"a\":1}");
-    assert_eq!(pending[0].headers, vec![("x-a".to_string(), "1".to_string())]);
+    assert_eq!(
+        pending[0].headers,
+        vec![("x-a".to_string(), "1".to_string())]
+    );
 }
 
 #[tokio::test]
@@ -82,7 +118,10 @@ async fn committed_messages_survive_reopening() {
     {
         let store = open(&dir);
         for i in 0..50 {
-            store.ingest(msg(&format!("m{i}"), None, b"x")).await.unwrap();
+            store
+                .ingest(msg(&format!("m{i}"), None, b"x"))
+                .await
+                .unwrap();
         }
     }
     let store = open(&dir);
@@ -97,28 +136,84 @@ async fn deliveries_for_one_key_go_in_order() {
     let store = open(&dir);
     store.ingest(msg("m1", None, b"1")).await.unwrap();
     store.ingest(msg("m2", None, b"2")).await.unwrap();
-    store.complete_processing(outcome("m1", vec![delivery("erp", "S1", "a"), delivery("erp", "S2", "b")])).await.unwrap();
-    store.complete_processing(outcome("m2", vec![delivery("erp", "S1", "c")])).await.unwrap();
+    store
+        .complete_processing(outcome(
+            "m1",
+            vec![delivery("erp", "S1", "a"), delivery("erp", "S2", "b")],
+        ))
+        .await
+        .unwrap();
+    store
+        .complete_processing(outcome("m2", vec![delivery("erp", "S1", "c")]))
+        .await
+        .unwrap();
 
     let claimed = store.claim_deliveries("erp", now_ms(), 10).await.unwrap();
-    let bodies: Vec<_> = claimed.iter().map(|d| String::from_utf8(d.body.clone()).unwrap()).collect();
+    let bodies: Vec<_> = claimed
+        .iter()
+        .map(|d| String::from_utf8(d.body.clone()).unwrap())
+        .collect();
     assert_eq!(bodies, vec!["a", "b"], "c waits for a (same key S1)");
-    assert!(store.claim_deliveries("erp", now_ms(), 10).await.unwrap().is_empty(), "c still blocked while a is in flight");
+    assert!(
+        store
+            .claim_deliveries("erp", now_ms(), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "c still blocked while a is in flight"
+    );
 
     // a fails and is scheduled for retry: c still waits.
     let a = claimed[0].id;
-    let retry = AttemptOutcome { delivery_id: a, started_at: 0, elapsed_ms: 1, status: Some(503), response: "503".into(), next: NextStep::RetryAt(now_ms() + 60_000) };
+    let retry = AttemptOutcome {
+        delivery_id: a,
+        started_at: 0,
+        elapsed_ms: 1,
+        status: Some(503),
+        response: "503".into(),
+        next: NextStep::RetryAt(now_ms() + 60_000),
+    };
     store.record_attempt(retry).await.unwrap();
-    assert!(store.claim_deliveries("erp", now_ms(), 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_deliveries("erp", now_ms(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // a is dead-lettered: c may go.
-    let dead = NewDeadLetter { route: Some("r".into()), target: Some("erp".into()), reason: "delivery-rejected".into(), detail: serde_json::json!({"status": 400}), attempts: 0, last_response: Some("400".into()), plugin: None };
-    store.record_attempt(AttemptOutcome { delivery_id: a, started_at: 0, elapsed_ms: 1, status: Some(400), response: "400 bad".into(), next: NextStep::Dead(dead) }).await.unwrap();
+    let dead = NewDeadLetter {
+        route: Some("r".into()),
+        target: Some("erp".into()),
+        reason: "delivery-rejected".into(),
+        detail: serde_json::json!({"status": 400}),
+        attempts: 0,
+        last_response: Some("400".into()),
+        plugin: None,
+    };
+    store
+        .record_attempt(AttemptOutcome {
+            delivery_id: a,
+            started_at: 0,
+            elapsed_ms: 1,
+            status: Some(400),
+            response: "400 bad".into(),
+            next: NextStep::Dead(dead),
+        })
+        .await
+        .unwrap();
     let next = store.claim_deliveries("erp", now_ms(), 10).await.unwrap();
     assert_eq!(next.len(), 1);
     assert_eq!(next[0].body, b"c");
 
-    let dls = store.dead_letters(&DeadLetterFilter { target: Some("erp".into()), ..Default::default() }).await.unwrap();
+    let dls = store
+        .dead_letters(&DeadLetterFilter {
+            target: Some("erp".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(dls.len(), 1);
     assert_eq!(dls[0].attempts, 2);
     assert_eq!(dls[0].source, "acme");
@@ -137,13 +232,36 @@ async fn inflight_deliveries_return_to_pending_after_a_crash() {
     {
         let store = open(&dir);
         store.ingest(msg("m1", None, b"1")).await.unwrap();
-        store.complete_processing(outcome("m1", vec![delivery("erp", "S1", "a")])).await.unwrap();
-        assert_eq!(store.claim_deliveries("erp", now_ms(), 10).await.unwrap().len(), 1);
+        store
+            .complete_processing(outcome("m1", vec![delivery("erp", "S1", "a")]))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .claim_deliveries("erp", now_ms(), 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     }
     let store = open(&dir);
-    assert!(store.claim_deliveries("erp", now_ms(), 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_deliveries("erp", now_ms(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(store.recover_inflight().await.unwrap(), 1);
-    assert_eq!(store.claim_deliveries("erp", now_ms(), 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .claim_deliveries("erp", now_ms(), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -154,11 +272,25 @@ async fn a_derived_key_marks_the_second_message_duplicate() {
     store.ingest(msg("m2", None, b"1")).await.unwrap();
     let mut o1 = outcome("m1", vec![delivery("erp", "S1", "a")]);
     o1.derived_key = Some(("acme".into(), "evt-1".into()));
-    assert_eq!(store.complete_processing(o1).await.unwrap(), MessageState::Processed);
+    assert_eq!(
+        store.complete_processing(o1).await.unwrap(),
+        MessageState::Processed
+    );
     let mut o2 = outcome("m2", vec![delivery("erp", "S1", "a2")]);
     o2.derived_key = Some(("acme".into(), "evt-1".into()));
-    assert_eq!(store.complete_processing(o2).await.unwrap(), MessageState::Duplicate);
-    assert_eq!(store.claim_deliveries("erp", now_ms(), 10).await.unwrap().len(), 1, "the duplicate enqueued nothing");
+    assert_eq!(
+        store.complete_processing(o2).await.unwrap(),
+        MessageState::Duplicate
+    );
+    assert_eq!(
+        store
+            .claim_deliveries("erp", now_ms(), 10)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "the duplicate enqueued nothing"
+    );
     let backlog = store.backlog().await.unwrap();
     assert_eq!(backlog.unprocessed, 0);
 }

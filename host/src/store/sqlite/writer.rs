@@ -22,19 +22,21 @@ impl Writer {
     /// Starts the writer on `conn`; at most `group_max` jobs share a commit.
     pub(crate) fn start(mut conn: Connection, group_max: usize) -> std::io::Result<Self> {
         let (tx, mut rx) = mpsc::channel::<Job>(group_max.max(1) * 4);
-        std::thread::Builder::new().name("waybill-store-writer".into()).spawn(move || {
-            let mut batch: Vec<Job> = Vec::with_capacity(group_max);
-            while let Some(first) = rx.blocking_recv() {
-                batch.push(first);
-                while batch.len() < group_max.max(1) {
-                    match rx.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
+        std::thread::Builder::new()
+            .name("waybill-store-writer".into())
+            .spawn(move || {
+                let mut batch: Vec<Job> = Vec::with_capacity(group_max);
+                while let Some(first) = rx.blocking_recv() {
+                    batch.push(first);
+                    while batch.len() < group_max.max(1) {
+                        match rx.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
                     }
+                    commit_group(&mut conn, &mut batch);
                 }
-                commit_group(&mut conn, &mut batch);
-            }
-        })?;
+            })?;
         Ok(Self { jobs: tx })
     }
 
@@ -49,7 +51,11 @@ impl Writer {
             let result = match txn.savepoint() {
                 Ok(mut sp) => {
                     let r = f(&sp);
-                    let closed = if r.is_ok() { sp.commit() } else { sp.rollback() };
+                    let closed = if r.is_ok() {
+                        sp.commit()
+                    } else {
+                        sp.rollback()
+                    };
                     match closed {
                         Ok(()) => r,
                         Err(e) => Err(StoreError::Database(e.to_string())),

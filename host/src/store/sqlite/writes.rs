@@ -19,14 +19,20 @@ pub(super) fn ingest(c: &Connection, m: &NewMessage) -> Result<IngestOutcome, St
         match existing {
             Some((message_id, correlation_id, sha, expires)) if expires >= m.received_at => {
                 return Ok(if sha == m.body_sha256 {
-                    IngestOutcome::Duplicate { message_id, correlation_id }
+                    IngestOutcome::Duplicate {
+                        message_id,
+                        correlation_id,
+                    }
                 } else {
                     IngestOutcome::Conflict { message_id }
                 });
             }
             Some(_) => {
-                c.execute("DELETE FROM idempotency_keys WHERE source = ?1 AND key = ?2", params![m.source, key])
-                    .map_err(db_err)?;
+                c.execute(
+                    "DELETE FROM idempotency_keys WHERE source = ?1 AND key = ?2",
+                    params![m.source, key],
+                )
+                .map_err(db_err)?;
             }
             None => {}
         }
@@ -37,27 +43,37 @@ pub(super) fn ingest(c: &Connection, m: &NewMessage) -> Result<IngestOutcome, St
         )
         .map_err(db_err)?;
     }
-    let headers = serde_json::to_string(&m.headers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let headers =
+        serde_json::to_string(&m.headers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     c.execute(
         "INSERT INTO messages (message_id, source, kind, content_type, headers, body, correlation_id, idempotency_key, received_at, state)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'received')",
         params![m.message_id, m.source, m.kind, m.content_type, headers, m.body, m.correlation_id, m.idempotency_key, m.received_at],
     )
     .map_err(db_err)?;
-    Ok(IngestOutcome::Accepted { message_id: m.message_id.clone(), correlation_id: m.correlation_id.clone() })
+    Ok(IngestOutcome::Accepted {
+        message_id: m.message_id.clone(),
+        correlation_id: m.correlation_id.clone(),
+    })
 }
 
-pub(super) fn complete_processing(c: &Connection, o: &ProcessingOutcome) -> Result<MessageState, StoreError> {
+pub(super) fn complete_processing(
+    c: &Connection,
+    o: &ProcessingOutcome,
+) -> Result<MessageState, StoreError> {
     let row: Option<(String, String)> = c
-        .query_row("SELECT state, source FROM messages WHERE message_id = ?1", [&o.message_id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT state, source FROM messages WHERE message_id = ?1",
+            [&o.message_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()
         .map_err(db_err)?;
     let Some((state, source)) = row else {
         return Err(StoreError::Corrupt(format!("no message {}", o.message_id)));
     };
-    let current = MessageState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("message state {state}")))?;
+    let current = MessageState::parse(&state)
+        .ok_or_else(|| StoreError::Corrupt(format!("message state {state}")))?;
     if current != MessageState::Received && o.replay_of.is_empty() {
         // Processed already (a concurrent or repeated run): keep the first.
         return Ok(current);
@@ -107,10 +123,18 @@ pub(super) fn complete_processing(c: &Connection, o: &ProcessingOutcome) -> Resu
         insert_dead_letter(c, &o.message_id, &o.correlation_id, &source, None, dl, now)?;
     }
     for id in &o.replay_of {
-        c.execute("UPDATE dead_letters SET replayed_at = ?1 WHERE id = ?2", params![now, id]).map_err(db_err)?;
+        c.execute(
+            "UPDATE dead_letters SET replayed_at = ?1 WHERE id = ?2",
+            params![now, id],
+        )
+        .map_err(db_err)?;
     }
     let inbound_failed = o.deliveries.is_empty() && !o.dead_letters.is_empty();
-    let next = if inbound_failed { MessageState::Dead } else { MessageState::Processed };
+    let next = if inbound_failed {
+        MessageState::Dead
+    } else {
+        MessageState::Processed
+    };
     set_state(c, &o.message_id, next)?;
     Ok(next)
 }
@@ -131,7 +155,11 @@ fn insert_records(c: &Connection, o: &ProcessingOutcome, now: Millis) -> Result<
 }
 
 fn set_state(c: &Connection, message_id: &str, state: MessageState) -> Result<(), StoreError> {
-    c.execute("UPDATE messages SET state = ?1 WHERE message_id = ?2", params![state.as_str(), message_id]).map_err(db_err)?;
+    c.execute(
+        "UPDATE messages SET state = ?1 WHERE message_id = ?2",
+        params![state.as_str(), message_id],
+    )
+    .map_err(db_err)?;
     Ok(())
 }
 
@@ -157,7 +185,12 @@ fn insert_dead_letter(
     Ok(())
 }
 
-pub(super) fn claim_deliveries(c: &Connection, target: &str, now: Millis, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+pub(super) fn claim_deliveries(
+    c: &Connection,
+    target: &str,
+    now: Millis,
+    limit: usize,
+) -> Result<Vec<Delivery>, StoreError> {
     let mut stmt = c
         .prepare_cached(
             "SELECT o.id FROM outbox o
@@ -175,7 +208,11 @@ pub(super) fn claim_deliveries(c: &Connection, target: &str, now: Millis, limit:
         .map_err(db_err)?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        c.execute("UPDATE outbox SET state = 'inflight', updated_at = ?1 WHERE id = ?2", params![now, id]).map_err(db_err)?;
+        c.execute(
+            "UPDATE outbox SET state = 'inflight', updated_at = ?1 WHERE id = ?2",
+            params![now, id],
+        )
+        .map_err(db_err)?;
         if let Some(d) = super::reads::delivery(c, id)? {
             out.push(d);
         }
@@ -194,7 +231,11 @@ pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), S
         return Ok(());
     }
     let attempt: u32 = c
-        .query_row("SELECT attempts + 1 FROM outbox WHERE id = ?1", [a.delivery_id], |r| r.get(0))
+        .query_row(
+            "SELECT attempts + 1 FROM outbox WHERE id = ?1",
+            [a.delivery_id],
+            |r| r.get(0),
+        )
         .map_err(db_err)?;
     c.execute(
         "INSERT INTO attempts (delivery_id, attempt, started_at, elapsed_ms, status, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -210,7 +251,14 @@ pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), S
         "UPDATE outbox SET state = ?1, attempts = ?2, last_response = ?3, updated_at = ?4,
                            next_attempt_at = COALESCE(?5, next_attempt_at)
          WHERE id = ?6",
-        params![state.as_str(), attempt, a.response, now, next_at, a.delivery_id],
+        params![
+            state.as_str(),
+            attempt,
+            a.response,
+            now,
+            next_at,
+            a.delivery_id
+        ],
     )
     .map_err(db_err)?;
     if let NextStep::Dead(dl) = &a.next {
@@ -223,7 +271,15 @@ pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), S
             .map_err(db_err)?;
         let mut dl = dl.clone();
         dl.attempts = attempt;
-        insert_dead_letter(c, &message_id, &correlation_id, &source, Some(a.delivery_id), &dl, now)?;
+        insert_dead_letter(
+            c,
+            &message_id,
+            &correlation_id,
+            &source,
+            Some(a.delivery_id),
+            &dl,
+            now,
+        )?;
     }
     Ok(())
 }

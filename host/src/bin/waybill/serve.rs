@@ -1,0 +1,61 @@
+//! `waybill serve --config waybill.toml`: runs the host until SIGTERM or
+//! Ctrl-C, then shuts down gracefully (stop accepting, finish or persist
+//! work in flight) and exits 0.
+
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The configuration file.
+    #[arg(long, short, default_value = "waybill.toml", env = "WAYBILL_CONFIG")]
+    config: PathBuf,
+    /// Listen here instead of `server.listen` (e.g. 127.0.0.1:0).
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = match waybill::config::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let service = waybill::service::start(config, args.listen).await?;
+        // Tests and scripts read the bound address from this line.
+        println!("listening on {}", service.addr);
+        wait_for_signal().await;
+        tracing::info!("shutdown requested");
+        service.shutdown().await;
+        Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

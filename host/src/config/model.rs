@@ -1,0 +1,431 @@
+//! The configuration as typed data: one serde struct per TOML table, with the
+//! defaults an operator gets when a key is left out. Parsing and error
+//! positions live in `load`, cross-checks in `validate`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The whole `waybill.toml`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub plugins: PluginsConfig,
+    #[serde(default)]
+    pub schemas: Option<SchemasConfig>,
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceConfig>,
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+    #[serde(default)]
+    pub targets: BTreeMap<String, TargetConfig>,
+}
+
+impl Config {
+    /// The routes that take a message from `source` of the given `kind`: a
+    /// route without a `kind` takes every kind from its source.
+    pub fn routes_for<'a>(
+        &'a self,
+        source: &'a str,
+        kind: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a RouteConfig> + 'a {
+        self.routes.iter().filter(move |route| {
+            route.source == source
+                && match (&route.kind, kind) {
+                    (None, _) => true,
+                    (Some(wanted), Some(got)) => wanted == got,
+                    (Some(_), None) => false,
+                }
+        })
+    }
+
+    /// The route called `name`, if any.
+    pub fn route(&self, name: &str) -> Option<&RouteConfig> {
+        self.routes.iter().find(|route| route.name == name)
+    }
+}
+
+/// `[server]`: the HTTP listener and ingest back-pressure.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen", deserialize_with = "listen_addr")]
+    pub listen: SocketAddr,
+    #[serde(default)]
+    pub admin_token: Option<String>,
+    /// Undelivered backlog past which ingest answers 503.
+    #[serde(default = "default_max_backlog")]
+    pub max_backlog: u64,
+    #[serde(default = "default_retry_after_secs")]
+    pub retry_after_secs: u64,
+    #[serde(default = "default_shutdown_grace_secs")]
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            admin_token: None,
+            max_backlog: default_max_backlog(),
+            retry_after_secs: default_retry_after_secs(),
+            shutdown_grace_secs: default_shutdown_grace_secs(),
+        }
+    }
+}
+
+/// `[store]`: the embedded database.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Resolved against the config file's directory when relative.
+    #[serde(default = "default_store_path")]
+    pub path: PathBuf,
+    #[serde(default = "default_idempotency_window_secs")]
+    pub idempotency_window_secs: u64,
+    #[serde(default = "default_group_commit_max")]
+    pub group_commit_max: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            path: default_store_path(),
+            idempotency_window_secs: default_idempotency_window_secs(),
+            group_commit_max: default_group_commit_max(),
+        }
+    }
+}
+
+/// `[plugins]`: where components come from and how they are bounded.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// Resolved against the config file's directory when relative.
+    #[serde(default = "default_plugins_dir")]
+    pub dir: PathBuf,
+    /// Resolved against the config file's directory when relative.
+    #[serde(default = "default_cache_dir")]
+    pub cache_dir: PathBuf,
+    #[serde(default = "default_true")]
+    pub watch: bool,
+    /// Per-plugin overrides of the default call limits, keyed by plugin name.
+    #[serde(default)]
+    pub limits: BTreeMap<String, LimitsConfig>,
+    /// Consecutive failures after which a plugin version is quarantined.
+    #[serde(default = "default_quarantine_after")]
+    pub quarantine_after: u32,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        Self {
+            dir: default_plugins_dir(),
+            cache_dir: default_cache_dir(),
+            watch: true,
+            limits: BTreeMap::new(),
+            quarantine_after: default_quarantine_after(),
+        }
+    }
+}
+
+/// `[plugins.limits.<name>]`: unset fields keep the host defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    #[serde(default)]
+    pub cpu_ms: Option<u64>,
+    #[serde(default)]
+    pub memory_bytes: Option<usize>,
+    #[serde(default)]
+    pub input_bytes: Option<usize>,
+}
+
+/// `[schemas]`: the canonical JSON Schemas directory.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemasConfig {
+    /// Resolved against the config file's directory when relative.
+    pub dir: PathBuf,
+}
+
+/// `[sources.<name>]`: a partner system that posts messages to ingest.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// The message kind handed to plugins, e.g. `acme-tms.milestone`.
+    pub kind: String,
+    pub auth: SourceAuth,
+    /// Allowed media types, compared without parameters, case-insensitively.
+    #[serde(default = "default_content_types")]
+    pub content_types: Vec<String>,
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitConfig>,
+}
+
+impl SourceConfig {
+    /// Whether a request's `Content-Type` is one this source accepts: the
+    /// media type without its parameters, compared case-insensitively.
+    pub fn accepts(&self, content_type: &str) -> bool {
+        let media = media_type(content_type);
+        self.content_types
+            .iter()
+            .any(|allowed| media_type(allowed).eq_ignore_ascii_case(media))
+    }
+}
+
+/// `text/plain; charset=utf-8` -> `text/plain`.
+pub fn media_type(content_type: &str) -> &str {
+    content_type
+        .split(';')
+        .next()
+        .map(str::trim)
+        .unwrap_or_default()
+}
+
+/// How a source proves who it is. TOML: `auth = { type = "hmac", ... }`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SourceAuth {
+    None,
+    Bearer {
+        token: String,
+    },
+    Hmac {
+        secret: String,
+        #[serde(default = "default_hmac_header")]
+        header: String,
+        #[serde(default = "default_tolerance_secs")]
+        tolerance_secs: u64,
+    },
+}
+
+/// A token bucket: `per_second` refill, `burst` capacity.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+/// `[[routes]]`: source (and optionally kind) -> inbound plugin -> targets.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    pub name: String,
+    pub source: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    pub inbound: PluginRef,
+    pub targets: Vec<RouteTarget>,
+}
+
+/// A plugin by name with the route's configuration for it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginRef {
+    pub plugin: String,
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+}
+
+/// One fan-out leg of a route.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteTarget {
+    pub target: String,
+    pub outbound: PluginRef,
+    #[serde(default)]
+    pub filter: Option<Filter>,
+}
+
+/// Only canonical documents whose value at `pointer` is one of `in` pass.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    /// A JSON pointer (RFC 6901) into the canonical document.
+    pub pointer: String,
+    #[serde(rename = "in")]
+    pub equals: Vec<serde_json::Value>,
+}
+
+impl Filter {
+    /// Whether `doc` passes: the pointed-at value equals one of the listed
+    /// values (numbers compare by value, so `1` matches `1.0`). A missing
+    /// value never passes.
+    pub fn matches(&self, doc: &serde_json::Value) -> bool {
+        let Some(found) = doc.pointer(&self.pointer) else {
+            return false;
+        };
+        self.equals.iter().any(|want| values_equal(want, found))
+    }
+}
+
+fn values_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    match (a, b) {
+        (serde_json::Value::Number(x), serde_json::Value::Number(y)) => {
+            x == y || matches!((x.as_f64(), y.as_f64()), (Some(x), Some(y)) if x == y)
+        }
+        _ => a == b,
+    }
+}
+
+/// `[targets.<name>]`: a system that receives deliveries.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    pub url: String,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitConfig>,
+    #[serde(default)]
+    pub retry: RetryConfig,
+    /// Extra headers sent with every delivery.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub auth: TargetAuth,
+    #[serde(default)]
+    pub breaker: BreakerConfig,
+}
+
+/// Exponential backoff with full jitter between `base_ms` and `cap_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    #[serde(default = "default_base_ms")]
+    pub base_ms: u64,
+    #[serde(default = "default_cap_ms")]
+    pub cap_ms: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: default_max_attempts(),
+            base_ms: default_base_ms(),
+            cap_ms: default_cap_ms(),
+        }
+    }
+}
+
+/// How the host authenticates to a target. TOML: `auth = { type = "bearer", token = "..." }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum TargetAuth {
+    #[default]
+    None,
+    Bearer {
+        token: String,
+    },
+}
+
+/// Circuit breaker: open after `failure_threshold` consecutive failures,
+/// probe again after `open_secs`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerConfig {
+    #[serde(default = "default_failure_threshold")]
+    pub failure_threshold: u32,
+    #[serde(default = "default_open_secs")]
+    pub open_secs: u64,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        Self {
+            failure_threshold: default_failure_threshold(),
+            open_secs: default_open_secs(),
+        }
+    }
+}
+
+fn listen_addr<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<SocketAddr, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "invalid listen address `{text}`: expected an IP address and port such as 127.0.0.1:8080"
+        ))
+    })
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_max_backlog() -> u64 {
+    100_000
+}
+fn default_retry_after_secs() -> u64 {
+    5
+}
+fn default_shutdown_grace_secs() -> u64 {
+    10
+}
+fn default_store_path() -> PathBuf {
+    PathBuf::from("waybill.db")
+}
+fn default_idempotency_window_secs() -> u64 {
+    86_400
+}
+fn default_group_commit_max() -> usize {
+    512
+}
+fn default_plugins_dir() -> PathBuf {
+    PathBuf::from("target/plugins")
+}
+fn default_cache_dir() -> PathBuf {
+    PathBuf::from(".waybill/cache")
+}
+fn default_true() -> bool {
+    true
+}
+fn default_quarantine_after() -> u32 {
+    5
+}
+fn default_content_types() -> Vec<String> {
+    vec!["application/json".to_owned()]
+}
+fn default_max_body_bytes() -> usize {
+    1024 * 1024
+}
+fn default_hmac_header() -> String {
+    "x-acme-signature".to_owned()
+}
+fn default_tolerance_secs() -> u64 {
+    300
+}
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+fn default_max_in_flight() -> usize {
+    8
+}
+fn default_max_attempts() -> u32 {
+    8
+}
+fn default_base_ms() -> u64 {
+    200
+}
+fn default_cap_ms() -> u64 {
+    60_000
+}
+fn default_failure_threshold() -> u32 {
+    5
+}
+fn default_open_secs() -> u64 {
+    30
+}

@@ -1,0 +1,313 @@
+//! Semantic checks that serde cannot make: cross-references between routes,
+//! sources and targets, and values that parse but make no sense (a zero
+//! retry budget, a URL without a host, a bad JSON pointer). The first problem
+//! found is reported with the key path it belongs to.
+
+use std::collections::BTreeMap;
+
+use super::locate::{KeyPath, path};
+use super::model::{
+    Config, Filter, PluginRef, RateLimitConfig, RouteConfig, SourceAuth, SourceConfig, TargetAuth,
+    TargetConfig,
+};
+
+/// A semantic problem at `path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Invalid {
+    pub(crate) path: KeyPath,
+    pub(crate) message: String,
+}
+
+type Checked = Result<(), Invalid>;
+
+fn fail(path: KeyPath, message: impl Into<String>) -> Checked {
+    Err(Invalid {
+        path,
+        message: message.into(),
+    })
+}
+
+fn at_least_one(path: KeyPath, value: u64) -> Checked {
+    if value == 0 {
+        return fail(path, "must be at least 1");
+    }
+    Ok(())
+}
+
+fn not_empty(path: KeyPath, value: &str) -> Checked {
+    if value.trim().is_empty() {
+        return fail(path, "must not be empty");
+    }
+    Ok(())
+}
+
+/// Checks `config` as a whole, in document order.
+pub(crate) fn validate(config: &Config) -> Checked {
+    let server = &config.server;
+    if let Some(token) = &server.admin_token {
+        not_empty(path("server").key("admin_token"), token)?;
+    }
+    at_least_one(path("server").key("max_backlog"), server.max_backlog)?;
+    at_least_one(
+        path("store").key("group_commit_max"),
+        config.store.group_commit_max as u64,
+    )?;
+    let plugins = &config.plugins;
+    at_least_one(
+        path("plugins").key("quarantine_after"),
+        u64::from(plugins.quarantine_after),
+    )?;
+    for (name, limits) in &plugins.limits {
+        let at = path("plugins").key("limits").key(name);
+        let fields = [
+            ("cpu_ms", limits.cpu_ms),
+            ("memory_bytes", limits.memory_bytes.map(|v| v as u64)),
+            ("input_bytes", limits.input_bytes.map(|v| v as u64)),
+        ];
+        for (key, value) in fields {
+            if let Some(value) = value {
+                at_least_one(at.clone().key(key), value)?;
+            }
+        }
+    }
+    for (name, source) in &config.sources {
+        check_source(path("sources").key(name), name, source)?;
+    }
+    for (name, target) in &config.targets {
+        check_target(path("targets").key(name), name, target)?;
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (index, route) in config.routes.iter().enumerate() {
+        let at = path("routes").index(index);
+        if let Some(first) = seen.insert(&route.name, index) {
+            return fail(
+                at.key("name"),
+                format!(
+                    "duplicate route name `{}` (already used by routes[{first}])",
+                    route.name
+                ),
+            );
+        }
+        check_route(at, route, config)?;
+    }
+    Ok(())
+}
+
+/// Names appear in URLs (`/v1/sources/{source}/messages`) and metrics.
+fn check_name(at: KeyPath, what: &str, name: &str) -> Checked {
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        return fail(
+            at,
+            format!("invalid {what} name `{name}`: use letters, digits, `-`, `_` and `.`"),
+        );
+    }
+    Ok(())
+}
+
+fn check_source(at: KeyPath, name: &str, source: &SourceConfig) -> Checked {
+    check_name(at.clone(), "source", name)?;
+    not_empty(at.clone().key("kind"), &source.kind)?;
+    match &source.auth {
+        SourceAuth::None => {}
+        SourceAuth::Bearer { token } => not_empty(at.clone().key("auth").key("token"), token)?,
+        SourceAuth::Hmac { secret, header, .. } => {
+            not_empty(at.clone().key("auth").key("secret"), secret)?;
+            check_header_name(at.clone().key("auth").key("header"), header)?;
+        }
+    }
+    if source.content_types.is_empty() {
+        return fail(
+            at.key("content_types"),
+            "must list at least one content type",
+        );
+    }
+    for (index, content_type) in source.content_types.iter().enumerate() {
+        let media = super::model::media_type(content_type);
+        let valid = media
+            .split_once('/')
+            .is_some_and(|(kind, sub)| !kind.is_empty() && !sub.is_empty());
+        if !valid {
+            return fail(
+                at.key("content_types").index(index),
+                format!("invalid content type `{content_type}`: expected type/subtype"),
+            );
+        }
+    }
+    at_least_one(
+        at.clone().key("max_body_bytes"),
+        source.max_body_bytes as u64,
+    )?;
+    check_rate_limit(at.key("rate_limit"), source.rate_limit.as_ref())
+}
+
+fn check_rate_limit(at: KeyPath, limit: Option<&RateLimitConfig>) -> Checked {
+    let Some(limit) = limit else { return Ok(()) };
+    if !limit.per_second.is_finite() || limit.per_second <= 0.0 {
+        return fail(
+            at.key("per_second"),
+            format!("must be greater than 0, got {}", limit.per_second),
+        );
+    }
+    at_least_one(at.key("burst"), u64::from(limit.burst))
+}
+
+fn check_header_name(at: KeyPath, header: &str) -> Checked {
+    if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+        return fail(at, format!("invalid header name `{header}`"));
+    }
+    Ok(())
+}
+
+fn check_target(at: KeyPath, name: &str, target: &TargetConfig) -> Checked {
+    check_name(at.clone(), "target", name)?;
+    check_url(at.clone().key("url"), &target.url)?;
+    at_least_one(at.clone().key("timeout_ms"), target.timeout_ms)?;
+    at_least_one(at.clone().key("max_in_flight"), target.max_in_flight as u64)?;
+    check_rate_limit(at.clone().key("rate_limit"), target.rate_limit.as_ref())?;
+    let retry = &target.retry;
+    at_least_one(
+        at.clone().key("retry").key("max_attempts"),
+        u64::from(retry.max_attempts),
+    )?;
+    if retry.base_ms > retry.cap_ms {
+        return fail(
+            at.key("retry").key("base_ms"),
+            format!(
+                "must not exceed cap_ms ({} > {})",
+                retry.base_ms, retry.cap_ms
+            ),
+        );
+    }
+    for (header, value) in &target.headers {
+        let key = at.clone().key("headers").key(header);
+        check_header_name(key.clone(), header)?;
+        if http::HeaderValue::from_str(value).is_err() {
+            return fail(key, "invalid header value");
+        }
+    }
+    if let TargetAuth::Bearer { token } = &target.auth {
+        not_empty(at.clone().key("auth").key("token"), token)?;
+    }
+    at_least_one(
+        at.key("breaker").key("failure_threshold"),
+        u64::from(target.breaker.failure_threshold),
+    )
+}
+
+fn check_url(at: KeyPath, url: &str) -> Checked {
+    let uri: http::Uri = match url.parse() {
+        Ok(uri) => uri,
+        Err(err) => return fail(at, format!("invalid URL `{url}`: {err}")),
+    };
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return fail(
+            at,
+            format!("invalid URL `{url}`: the scheme must be http or https"),
+        );
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return fail(at, format!("invalid URL `{url}`: no host"));
+    }
+    Ok(())
+}
+
+fn check_route(at: KeyPath, route: &RouteConfig, config: &Config) -> Checked {
+    check_name(at.clone().key("name"), "route", &route.name)?;
+    if !config.sources.contains_key(&route.source) {
+        return fail(
+            at.key("source"),
+            format!(
+                "unknown source `{}`; known sources: {}",
+                route.source,
+                known(config.sources.keys())
+            ),
+        );
+    }
+    if let Some(kind) = &route.kind {
+        not_empty(at.clone().key("kind"), kind)?;
+    }
+    check_plugin(at.clone().key("inbound"), &route.inbound)?;
+    if route.targets.is_empty() {
+        return fail(at.key("targets"), "a route needs at least one target");
+    }
+    for (index, leg) in route.targets.iter().enumerate() {
+        let leg_at = at.clone().key("targets").index(index);
+        if !config.targets.contains_key(&leg.target) {
+            return fail(
+                leg_at.key("target"),
+                format!(
+                    "unknown target `{}`; known targets: {}",
+                    leg.target,
+                    known(config.targets.keys())
+                ),
+            );
+        }
+        check_plugin(leg_at.clone().key("outbound"), &leg.outbound)?;
+        if let Some(filter) = &leg.filter {
+            check_filter(leg_at.key("filter"), filter)?;
+        }
+    }
+    Ok(())
+}
+
+fn known<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let names: Vec<String> = names.map(|name| format!("`{name}`")).collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn check_plugin(at: KeyPath, plugin: &PluginRef) -> Checked {
+    not_empty(at.key("plugin"), &plugin.plugin)
+}
+
+fn check_filter(at: KeyPath, filter: &Filter) -> Checked {
+    if let Err(why) = check_pointer(&filter.pointer) {
+        return fail(
+            at.key("pointer"),
+            format!("invalid JSON pointer `{}`: {why}", filter.pointer),
+        );
+    }
+    if filter.equals.is_empty() {
+        return fail(at.key("in"), "must list at least one value");
+    }
+    Ok(())
+}
+
+/// RFC 6901: empty, or `/`-separated tokens where `~` is only `~0` or `~1`.
+fn check_pointer(pointer: &str) -> Result<(), &'static str> {
+    if pointer.is_empty() {
+        return Ok(());
+    }
+    if !pointer.starts_with('/') {
+        return Err("must be empty or start with `/`");
+    }
+    let mut chars = pointer.chars();
+    while let Some(c) = chars.next() {
+        if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
+            return Err("`~` must be followed by 0 or 1");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_pointer;
+
+    #[test]
+    fn json_pointers() {
+        assert!(check_pointer("").is_ok());
+        assert!(check_pointer("/milestone").is_ok());
+        assert!(check_pointer("/a~1b/~0c/0").is_ok());
+        assert!(check_pointer("milestone").is_err());
+        assert!(check_pointer("/a~2").is_err());
+        assert!(check_pointer("/a~").is_err());
+    }
+}

@@ -1,0 +1,237 @@
+//! One delivery worker per target: claims due outbox entries (the store keeps
+//! per-key order), sends them with the target's headers, auth, timeout, rate
+//! limit and concurrency cap, and records every attempt. Failures retry with
+//! full-jitter backoff (or the target's `Retry-After`); 4xx other than
+//! 408/429 and exhausted retries become dead letters. A circuit breaker stops
+//! hammering a target that keeps failing, probing it once when it half-opens.
+
+use super::breaker::CircuitBreaker;
+use super::client::{HttpSender, OutboundRequest};
+use super::retry::{Disposition, RetryPolicy, classify_error, classify_status};
+use crate::config::{TargetAuth, TargetConfig};
+use crate::ratelimit::TokenBucket;
+use crate::store::{AttemptOutcome, Delivery, NewDeadLetter, NextStep, Store, now_ms};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+/// How often an idle worker looks for due retries.
+const POLL: Duration = Duration::from_millis(100);
+/// Bytes of a response kept with an attempt.
+const SNIPPET: usize = 512;
+
+/// A target's delivery worker.
+pub struct TargetWorker {
+    name: String,
+    config: TargetConfig,
+    policy: RetryPolicy,
+    store: Arc<dyn Store>,
+    sender: HttpSender,
+    breaker: CircuitBreaker,
+    bucket: Option<TokenBucket>,
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl TargetWorker {
+    /// A worker for target `name`.
+    pub fn new(
+        name: &str,
+        config: &TargetConfig,
+        store: Arc<dyn Store>,
+        sender: HttpSender,
+    ) -> Self {
+        Self {
+            name: name.to_string(),
+            policy: RetryPolicy {
+                max_attempts: config.retry.max_attempts.max(1),
+                base: Duration::from_millis(config.retry.base_ms),
+                cap: Duration::from_millis(config.retry.cap_ms),
+            },
+            breaker: CircuitBreaker::new(
+                config.breaker.failure_threshold.max(1),
+                Duration::from_secs(config.breaker.open_secs),
+            ),
+            bucket: config
+                .rate_limit
+                .as_ref()
+                .map(|r| TokenBucket::new(r.per_second, r.burst)),
+            config: config.clone(),
+            store,
+            sender,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Runs until `shutdown`; then waits up to `grace` for sends in flight
+    /// (anything unfinished stays in flight in the store and is recovered
+    /// as pending at the next start).
+    pub async fn run(
+        self: Arc<Self>,
+        wake: Arc<Notify>,
+        mut shutdown: watch::Receiver<bool>,
+        grace: Duration,
+    ) {
+        let mut sends: JoinSet<()> = JoinSet::new();
+        let max = self.config.max_in_flight.max(1);
+        loop {
+            while sends.try_join_next().is_some() {}
+            if *shutdown.borrow() {
+                break;
+            }
+            let free = max.saturating_sub(self.in_flight.load(Ordering::Acquire));
+            let now = Instant::now();
+            let batch = if free == 0 || !self.breaker.allow(now) {
+                Vec::new()
+            } else {
+                // A half-open breaker lets exactly one probe through.
+                let limit = if matches!(self.breaker.state(now), super::BreakerState::Closed) {
+                    free
+                } else {
+                    1
+                };
+                match self
+                    .store
+                    .claim_deliveries(&self.name, now_ms(), limit)
+                    .await
+                {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::error!(target_name = %self.name, error = %e, "cannot claim deliveries");
+                        Vec::new()
+                    }
+                }
+            };
+            if batch.is_empty() {
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(POLL) => {}
+                    Some(_) = sends.join_next(), if !sends.is_empty() => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+            for delivery in batch {
+                if let Some(bucket) = &self.bucket {
+                    bucket.acquire().await;
+                }
+                self.in_flight.fetch_add(1, Ordering::AcqRel);
+                let worker = self.clone();
+                sends.spawn(async move {
+                    worker.deliver(delivery).await;
+                    worker.in_flight.fetch_sub(1, Ordering::AcqRel);
+                });
+            }
+        }
+        let drained =
+            tokio::time::timeout(grace, async { while sends.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::warn!(target_name = %self.name, left = sends.len(), "shutdown grace over; unfinished deliveries resume at next start");
+            sends.abort_all();
+        }
+    }
+
+    /// Sends one delivery and records the attempt.
+    async fn deliver(&self, d: Delivery) {
+        let span = tracing::info_span!("waybill.deliver", correlation_id = %d.correlation_id, target = %self.name, delivery_id = d.id);
+        let _guard = span.enter();
+        let started_at = now_ms();
+        let mut headers = vec![
+            ("content-type".to_string(), d.content_type.clone()),
+            ("idempotency-key".to_string(), d.idempotency_key.clone()),
+            ("x-correlation-id".to_string(), d.correlation_id.clone()),
+            ("x-waybill-plugin".to_string(), d.plugin.clone()),
+        ];
+        headers.extend(
+            self.config
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        if let TargetAuth::Bearer { token } = &self.config.auth {
+            headers.push(("authorization".into(), format!("Bearer {token}")));
+        }
+        let request = OutboundRequest {
+            url: self.config.url.clone(),
+            headers,
+            body: bytes::Bytes::from(d.body.clone()),
+            timeout: Duration::from_millis(self.config.timeout_ms),
+        };
+        let result = self.sender.post(request).await;
+        let attempt = d.attempts + 1;
+        let (status, response, disposition) = match &result {
+            Ok(r) => {
+                let snippet =
+                    String::from_utf8_lossy(&r.body[..r.body.len().min(SNIPPET)]).to_string();
+                let disposition =
+                    classify_status(r.status, r.header("retry-after"), SystemTime::now());
+                (
+                    Some(r.status),
+                    format!("{} {}", r.status, snippet),
+                    disposition,
+                )
+            }
+            Err(e) => (None, e.to_string(), classify_error(e)),
+        };
+        match &disposition {
+            Disposition::Delivered => self.breaker.on_success(),
+            Disposition::Reject { .. } => self.breaker.on_success(),
+            Disposition::Retry { .. } => self.breaker.on_failure(Instant::now()),
+        }
+        let next = match disposition {
+            Disposition::Delivered => NextStep::Delivered,
+            Disposition::Reject { reason } => {
+                NextStep::Dead(self.dead_letter(&d, "delivery-rejected", &reason, &response))
+            }
+            Disposition::Retry { after, reason } => {
+                if self.policy.exhausted(attempt) {
+                    NextStep::Dead(self.dead_letter(&d, "delivery-exhausted", &reason, &response))
+                } else {
+                    let backoff = self.policy.backoff(attempt, &mut rand::rng());
+                    let wait = after.map_or(backoff, |a| a.max(backoff));
+                    NextStep::RetryAt(now_ms() + wait.as_millis() as i64)
+                }
+            }
+        };
+        match &next {
+            NextStep::Delivered => tracing::info!(attempt, status = ?status, "delivered"),
+            NextStep::RetryAt(at) => {
+                tracing::warn!(attempt, status = ?status, retry_in_ms = at - now_ms(), "delivery failed; will retry")
+            }
+            NextStep::Dead(dl) => {
+                tracing::error!(attempt, status = ?status, reason = %dl.reason, "delivery dead-lettered")
+            }
+            NextStep::Release(_) => {}
+        }
+        let elapsed_ms = (now_ms() - started_at).max(0) as u64;
+        let outcome = AttemptOutcome {
+            delivery_id: d.id,
+            started_at,
+            elapsed_ms,
+            status,
+            response,
+            next,
+        };
+        if let Err(e) = self.store.record_attempt(outcome).await {
+            // The delivery stays in flight and is retried after a restart:
+            // at-least-once, with the same idempotency key.
+            tracing::error!(error = %e, "cannot record delivery attempt");
+        }
+    }
+
+    fn dead_letter(&self, d: &Delivery, reason: &str, why: &str, response: &str) -> NewDeadLetter {
+        NewDeadLetter {
+            route: Some(d.route.clone()),
+            target: Some(self.name.clone()),
+            reason: reason.to_string(),
+            detail: serde_json::json!({"message": why, "url": self.config.url}),
+            attempts: d.attempts + 1,
+            last_response: Some(response.to_string()),
+            plugin: Some(crate::store::PluginStamp {
+                plugin: d.plugin.clone(),
+                sha256: d.plugin_sha256.clone(),
+            }),
+        }
+    }
+}

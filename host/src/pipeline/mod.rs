@@ -1,0 +1,14 @@
+//! Processing: a stored message is mapped by its route's inbound plugin,
+//! routed, mapped per target by the outbound plugin, and the results are
+//! written to the store in one transaction (outbox entries or dead letters).
+//! Plugins are deterministic, so a crash at any point is recovered by simply
+//! processing the message again; replay re-runs a dead-lettered message
+//! through the active (or a named) plugin version.
+
+mod process;
+mod replay;
+mod worker;
+
+pub use process::{Processor, Scope, VersionPin};
+pub use replay::{ReplayReport, replay};
+pub use worker::run_processing;

@@ -1,0 +1,359 @@
+//! Maps one stored message through its routes and builds the
+//! [`ProcessingOutcome`] the store commits.
+
+use crate::config::{Config, PluginRef, RouteConfig, RouteTarget};
+use crate::plugins::{CallError, Message, PluginVersion, Registry};
+use crate::store::{
+    NewDeadLetter, NewDelivery, PluginStamp, ProcessingOutcome, ProcessingRecord, StoredMessage,
+};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use waybill_sdk::{Header, Output, PluginError};
+
+/// Which part of a message's routing to (re)run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Scope {
+    /// Every route and target.
+    #[default]
+    All,
+    /// Only this route, and within it only `target` when set.
+    Route {
+        /// Route name.
+        route: String,
+        /// Target name.
+        target: Option<String>,
+    },
+}
+
+/// A plugin version to use instead of the active one (replay with `--plugin-version`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionPin {
+    /// Plugin name.
+    pub plugin: String,
+    /// Version string or sha256 prefix.
+    pub version: String,
+}
+
+/// Maps messages with the plugins of a registry according to a configuration.
+pub struct Processor {
+    config: Arc<Config>,
+    registry: Arc<Registry>,
+}
+
+type PluginConfigMap = Arc<BTreeMap<String, String>>;
+
+fn stamp(v: &PluginVersion) -> PluginStamp {
+    PluginStamp {
+        plugin: v.label().to_string(),
+        sha256: v.id.sha256.clone(),
+    }
+}
+
+impl Processor {
+    /// A processor over `config` and `registry`.
+    pub fn new(config: Arc<Config>, registry: Arc<Registry>) -> Self {
+        Self { config, registry }
+    }
+
+    fn plugin(&self, name: &str, pin: Option<&VersionPin>) -> Option<Arc<PluginVersion>> {
+        match pin {
+            Some(p) if p.plugin == name => self.registry.find(name, &p.version),
+            _ => self.registry.get(name),
+        }
+    }
+
+    /// Processes `msg`: every matching route (limited by `scope`), with
+    /// `pin` overriding one plugin's version. Never fails: every problem
+    /// becomes a dead letter in the outcome.
+    pub fn process(
+        &self,
+        msg: &StoredMessage,
+        scope: &Scope,
+        pin: Option<&VersionPin>,
+        generation: &str,
+    ) -> ProcessingOutcome {
+        let mut out = ProcessingOutcome {
+            message_id: msg.message_id.clone(),
+            correlation_id: msg.correlation_id.clone(),
+            records: Vec::new(),
+            deliveries: Vec::new(),
+            dead_letters: Vec::new(),
+            derived_key: None,
+            replay_of: Vec::new(),
+        };
+        let routes: Vec<&RouteConfig> = self
+            .config
+            .routes_for(&msg.source, Some(&msg.kind))
+            .filter(|r| match scope {
+                Scope::All => true,
+                Scope::Route { route, .. } => &r.name == route,
+            })
+            .collect();
+        if routes.is_empty() {
+            out.dead_letters.push(dead(None, None, "no-route", serde_json::json!({
+                "message": format!("no route takes kind {} from source {}", msg.kind, msg.source)
+            }), None));
+            return out;
+        }
+        let mut derived = Sha256::new();
+        for route in routes {
+            let outputs = match self.run_inbound(msg, route, pin, &mut out) {
+                Some(o) => o,
+                None => continue,
+            };
+            for o in &outputs {
+                derived.update(o.schema_id.as_bytes());
+                derived.update([0]);
+                derived.update(o.body.as_bytes());
+                derived.update([0]);
+            }
+            for target in &route.targets {
+                if let Scope::Route {
+                    target: Some(only), ..
+                } = scope
+                    && &target.target != only
+                {
+                    continue;
+                }
+                for (i, output) in outputs.iter().enumerate() {
+                    self.run_outbound(msg, route, target, output, i, pin, generation, &mut out);
+                }
+            }
+        }
+        if msg.idempotency_key.is_none() && out.dead_letters.is_empty() && !out.records.is_empty() {
+            out.derived_key = Some((
+                msg.source.clone(),
+                format!("derived:{}", hex::encode(derived.finalize())),
+            ));
+        }
+        out
+    }
+
+    fn run_inbound(
+        &self,
+        msg: &StoredMessage,
+        route: &RouteConfig,
+        pin: Option<&VersionPin>,
+        out: &mut ProcessingOutcome,
+    ) -> Option<Vec<Output>> {
+        let Some(version) = self.plugin(&route.inbound.plugin, pin) else {
+            out.dead_letters
+                .push(missing_plugin(route, None, &route.inbound, pin));
+            return None;
+        };
+        let input = Message {
+            kind: msg.kind.clone(),
+            content_type: msg.content_type.clone(),
+            body: msg.body.clone(),
+            headers: msg
+                .headers
+                .iter()
+                .map(|(k, v)| Header {
+                    name: k.clone(),
+                    value: v.clone(),
+                })
+                .collect(),
+            correlation_id: msg.correlation_id.clone(),
+        };
+        let span = tracing::info_span!("waybill.map", correlation_id = %msg.correlation_id, route = %route.name, plugin = %version.label());
+        let _enter = span.enter();
+        let outputs = call(
+            &version,
+            &input,
+            &route.inbound,
+            route,
+            None,
+            "inbound",
+            out,
+        )?;
+        for o in &outputs {
+            if !version.info.produces.iter().any(|p| p == &o.schema_id) {
+                out.dead_letters.push(dead(Some(route), None, "undeclared-schema", serde_json::json!({
+                    "message": format!("{} produced {} which its describe() does not declare", version.label(), o.schema_id)
+                }), Some(stamp(&version))));
+                return None;
+            }
+            if serde_json::from_str::<serde_json::Value>(&o.body).is_err() {
+                out.dead_letters.push(dead(Some(route), None, "invalid-output", serde_json::json!({
+                    "message": format!("{} produced a {} body that is not JSON", version.label(), o.schema_id)
+                }), Some(stamp(&version))));
+                return None;
+            }
+        }
+        Some(outputs)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_outbound(
+        &self,
+        msg: &StoredMessage,
+        route: &RouteConfig,
+        target: &RouteTarget,
+        doc: &Output,
+        index: usize,
+        pin: Option<&VersionPin>,
+        generation: &str,
+        out: &mut ProcessingOutcome,
+    ) {
+        if let Some(filter) = &target.filter {
+            let value: serde_json::Value = serde_json::from_str(&doc.body).unwrap_or_default();
+            if !filter.matches(&value) {
+                return;
+            }
+        }
+        let Some(version) = self.plugin(&target.outbound.plugin, pin) else {
+            out.dead_letters.push(missing_plugin(
+                route,
+                Some(&target.target),
+                &target.outbound,
+                pin,
+            ));
+            return;
+        };
+        let input = Message {
+            kind: doc.schema_id.clone(),
+            content_type: "application/json".into(),
+            body: doc.body.as_bytes().to_vec(),
+            headers: Vec::new(),
+            correlation_id: msg.correlation_id.clone(),
+        };
+        let stage = format!("outbound:{}", target.target);
+        let Some(outputs) = call(
+            &version,
+            &input,
+            &target.outbound,
+            route,
+            Some(&target.target),
+            &stage,
+            out,
+        ) else {
+            return;
+        };
+        for (j, o) in outputs.into_iter().enumerate() {
+            out.deliveries.push(NewDelivery {
+                route: route.name.clone(),
+                target: target.target.clone(),
+                business_key: doc.business_key.clone(),
+                idempotency_key: format!(
+                    "{}-{}-{index}-{j}{generation}",
+                    msg.message_id, target.target
+                ),
+                body: o.body.into_bytes(),
+                content_type: "application/json".into(),
+                plugin: stamp(&version),
+                schema_id: doc.schema_id.clone(),
+            });
+        }
+    }
+}
+
+/// Calls a mapper and records the run; a failure becomes a dead letter.
+fn call(
+    version: &PluginVersion,
+    input: &Message,
+    plugin_ref: &PluginRef,
+    route: &RouteConfig,
+    target: Option<&str>,
+    stage: &str,
+    out: &mut ProcessingOutcome,
+) -> Option<Vec<Output>> {
+    let config: PluginConfigMap = Arc::new(plugin_ref.config.clone());
+    let record = |ok: bool, result: serde_json::Value, elapsed_us: u64| ProcessingRecord {
+        stage: stage.to_string(),
+        route: route.name.clone(),
+        plugin: stamp(version),
+        result,
+        ok,
+        elapsed_us,
+    };
+    match version.map(input, &config) {
+        Ok(report) => {
+            let elapsed = report.stats.elapsed.as_micros() as u64;
+            match report.result {
+                Ok(outputs) => {
+                    let shown: Vec<serde_json::Value> = outputs
+                        .iter()
+                        .map(|o| serde_json::json!({"schema_id": o.schema_id, "business_key": o.business_key}))
+                        .collect();
+                    out.records
+                        .push(record(true, serde_json::Value::Array(shown), elapsed));
+                    Some(outputs)
+                }
+                Err(e) => {
+                    let detail = plugin_error_json(&e);
+                    out.records.push(record(false, detail.clone(), elapsed));
+                    out.dead_letters.push(dead(
+                        Some(route),
+                        target,
+                        "plugin-error",
+                        detail,
+                        Some(stamp(version)),
+                    ));
+                    None
+                }
+            }
+        }
+        Err(e) => {
+            let detail = serde_json::json!({"fault": e.kind(), "message": e.to_string()});
+            out.records.push(record(false, detail.clone(), 0));
+            let reason = match &e {
+                CallError::Limit { .. } => "limit",
+                CallError::Trap { .. } => "trap",
+                CallError::Quarantined { .. } => "quarantined",
+                CallError::Host { .. } => "host",
+            };
+            out.dead_letters.push(dead(
+                Some(route),
+                target,
+                reason,
+                detail,
+                Some(stamp(version)),
+            ));
+            None
+        }
+    }
+}
+
+fn plugin_error_json(e: &PluginError) -> serde_json::Value {
+    serde_json::to_value(e).unwrap_or_else(|_| serde_json::json!({"error": e.to_string()}))
+}
+
+fn dead(
+    route: Option<&RouteConfig>,
+    target: Option<&str>,
+    reason: &str,
+    detail: serde_json::Value,
+    plugin: Option<PluginStamp>,
+) -> NewDeadLetter {
+    NewDeadLetter {
+        route: route.map(|r| r.name.clone()),
+        target: target.map(String::from),
+        reason: reason.to_string(),
+        detail,
+        attempts: 0,
+        last_response: None,
+        plugin,
+    }
+}
+
+fn missing_plugin(
+    route: &RouteConfig,
+    target: Option<&str>,
+    plugin: &PluginRef,
+    pin: Option<&VersionPin>,
+) -> NewDeadLetter {
+    let message = match pin {
+        Some(p) if p.plugin == plugin.plugin => {
+            format!("plugin {} has no loaded version {}", p.plugin, p.version)
+        }
+        _ => format!("plugin {} is not loaded", plugin.plugin),
+    };
+    dead(
+        Some(route),
+        target,
+        "plugin-missing",
+        serde_json::json!({"message": message}),
+        None,
+    )
+}

@@ -1,0 +1,86 @@
+//! The shared state behind every request: configuration, store, plugins,
+//! the processing wake-up, per-source rate limits and ingest counters.
+
+use crate::config::Config;
+use crate::pipeline::Processor;
+use crate::plugins::Registry;
+use crate::ratelimit::TokenBucket;
+use crate::store::Store;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use tokio::sync::Notify;
+
+/// Ingest counters and latencies (the rest of the metrics are read from the
+/// store and the registry at scrape time).
+pub struct IngestMetrics {
+    /// `waybill_ingest_requests_total{source, status}`.
+    pub requests: Family<Vec<(String, String)>, Counter>,
+    /// `waybill_ingest_ack_seconds`: receipt to durable ack.
+    pub ack_seconds: Histogram,
+}
+
+impl Default for IngestMetrics {
+    fn default() -> Self {
+        Self {
+            requests: Family::default(),
+            ack_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
+        }
+    }
+}
+
+/// State shared by all handlers.
+pub struct App {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Plugins.
+    pub registry: Arc<Registry>,
+    /// Maps messages (used by replay).
+    pub processor: Arc<Processor>,
+    /// Wakes the processing loop after an ingest.
+    pub wake_processing: Arc<Notify>,
+    /// Per-source rate limits.
+    pub source_limits: BTreeMap<String, TokenBucket>,
+    /// Work waiting, refreshed in the background (back-pressure).
+    pub backlog: AtomicU64,
+    /// Ingest metrics.
+    pub metrics: IngestMetrics,
+    /// Whether the host finished starting and is not shutting down.
+    pub ready: AtomicBool,
+}
+
+impl App {
+    /// Builds the state; rate limits come from the sources' configuration.
+    pub fn new(
+        config: Arc<Config>,
+        store: Arc<dyn Store>,
+        registry: Arc<Registry>,
+        processor: Arc<Processor>,
+    ) -> Arc<Self> {
+        let source_limits = config
+            .sources
+            .iter()
+            .filter_map(|(name, s)| {
+                s.rate_limit
+                    .as_ref()
+                    .map(|r| (name.clone(), TokenBucket::new(r.per_second, r.burst)))
+            })
+            .collect();
+        Arc::new(Self {
+            config,
+            store,
+            registry,
+            processor,
+            wake_processing: Arc::new(Notify::new()),
+            source_limits,
+            backlog: AtomicU64::new(0),
+            metrics: IngestMetrics::default(),
+            ready: AtomicBool::new(false),
+        })
+    }
+}

@@ -1,0 +1,213 @@
+//! Starts and stops the whole host from a [`Config`]: store, plugin runtime
+//! and watcher, processing loop, one delivery worker per target, background
+//! housekeeping and the HTTP server; shuts them down gracefully in order.
+
+use crate::config::Config;
+use crate::deliver::HttpSender;
+use crate::deliver::worker::TargetWorker;
+use crate::pipeline::{Processor, run_processing};
+use crate::plugins::{Limits, Registry, Runtime, RuntimeOptions, WatchHandle, watch_directory};
+use crate::server::{App, serve};
+use crate::store::sqlite::{SqliteOptions, SqliteStore};
+use crate::store::{Store, now_ms};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+/// Why the host could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The plugin runtime could not be built.
+    #[error("plugin runtime: {0}")]
+    Runtime(String),
+    /// The plugins directory could not be read or watched.
+    #[error("plugins directory {dir}: {message}")]
+    Plugins {
+        /// The directory.
+        dir: String,
+        /// Why.
+        message: String,
+    },
+    /// The listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A running host.
+pub struct Service {
+    /// Shared state (tests and the demo read it).
+    pub app: Arc<App>,
+    /// Where the HTTP server listens.
+    pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+    tasks: JoinSet<()>,
+    _watch: Option<WatchHandle>,
+}
+
+/// Starts the host. `listen` overrides the configured address (tests bind
+/// port 0).
+pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service, StartError> {
+    let config = Arc::new(config);
+    let sqlite = SqliteStore::open(&SqliteOptions {
+        path: config.store.path.clone(),
+        group_commit_max: config.store.group_commit_max.max(1),
+    })?;
+    let store: Arc<dyn Store> = sqlite;
+    let recovered = store.recover_inflight().await?;
+    if recovered > 0 {
+        tracing::warn!(
+            recovered,
+            "deliveries left in flight by the last run are pending again"
+        );
+    }
+
+    let registry = load_plugins(&config)?;
+    let watcher = if config.plugins.watch {
+        let handle = watch_directory(
+            registry.clone(),
+            &config.plugins.dir,
+            Duration::from_millis(300),
+        )
+        .map_err(|e| StartError::Plugins {
+            dir: config.plugins.dir.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Some(handle)
+    } else {
+        None
+    };
+
+    let processor = Arc::new(Processor::new(config.clone(), registry.clone()));
+    let app = App::new(
+        config.clone(),
+        store.clone(),
+        registry.clone(),
+        processor.clone(),
+    );
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+    let deliveries_ready = Arc::new(Notify::new());
+    let mut tasks = JoinSet::new();
+
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        * 2;
+    tasks.spawn(run_processing(
+        processor,
+        store.clone(),
+        app.wake_processing.clone(),
+        deliveries_ready.clone(),
+        shutdown_rx.clone(),
+        workers,
+    ));
+    let sender = HttpSender::new();
+    for (name, target) in &config.targets {
+        let worker = Arc::new(TargetWorker::new(
+            name,
+            target,
+            store.clone(),
+            sender.clone(),
+        ));
+        tasks.spawn(worker.run(deliveries_ready.clone(), shutdown_rx.clone(), grace));
+    }
+    tasks.spawn(housekeeping(app.clone(), shutdown_rx.clone()));
+
+    let addr = listen.unwrap_or(config.server.listen);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let server = tokio::spawn(serve(listener, app.clone(), shutdown_rx, grace));
+    app.ready.store(true, Ordering::Relaxed);
+    tracing::info!(%addr, store = %config.store.path.display(), plugins = registry.status().len(), "waybill is serving");
+    Ok(Service {
+        app,
+        addr,
+        shutdown,
+        server,
+        tasks,
+        _watch: watcher,
+    })
+}
+
+fn load_plugins(config: &Config) -> Result<Arc<Registry>, StartError> {
+    let defaults = Limits::default();
+    let runtime = Runtime::new(RuntimeOptions {
+        cache_dir: Some(config.plugins.cache_dir.clone()),
+        default_limits: defaults,
+        quarantine_after: config.plugins.quarantine_after.max(1),
+        ..Default::default()
+    })
+    .map_err(|e| StartError::Runtime(format!("{e:#}")))?;
+    let registry = Registry::new(runtime);
+    for (name, l) in &config.plugins.limits {
+        registry.set_limits(
+            name,
+            Limits {
+                cpu: l.cpu_ms.map(Duration::from_millis).unwrap_or(defaults.cpu),
+                memory_bytes: l.memory_bytes.unwrap_or(defaults.memory_bytes),
+                input_bytes: l.input_bytes.unwrap_or(defaults.input_bytes),
+            },
+        );
+    }
+    let refused =
+        registry
+            .load_directory(&config.plugins.dir)
+            .map_err(|e| StartError::Plugins {
+                dir: config.plugins.dir.display().to_string(),
+                message: e.to_string(),
+            })?;
+    for (file, why) in refused {
+        tracing::error!(file = %file.display(), error = %why, "plugin refused at start-up");
+    }
+    Ok(registry)
+}
+
+/// Refreshes the backlog figure ingest uses for back-pressure, and forgets
+/// expired idempotency keys.
+async fn housekeeping(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut last_purge = now_ms();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => break,
+        }
+        if let Ok(b) = app.store.backlog().await {
+            app.backlog.store(b.total(), Ordering::Relaxed);
+        }
+        if now_ms() - last_purge > 600_000 {
+            last_purge = now_ms();
+            if let Err(e) = app.store.purge_idempotency(last_purge).await {
+                tracing::warn!(error = %e, "idempotency purge failed");
+            }
+        }
+    }
+}
+
+impl Service {
+    /// Stops accepting, lets work in flight finish (up to the grace period)
+    /// and returns when everything has stopped.
+    pub async fn shutdown(mut self) {
+        self.app.ready.store(false, Ordering::Relaxed);
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+        while self.tasks.join_next().await.is_some() {}
+        tracing::info!("waybill stopped");
+    }
+}

@@ -1,0 +1,198 @@
+//! A real host started in-process on 127.0.0.1:0 with a test configuration,
+//! and a small HTTP client to talk to it.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use std::path::Path;
+use waybill::service::Service;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const ACME_SECRET: &str = "acme-test-secret";
+pub const ERP_TOKEN: &str = "erp-test-token";
+
+/// The common head of every test config: server, store, plugins.
+pub fn config_head(dir: &Path, plugins_dir: &Path) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+admin_token = "{ADMIN_TOKEN}"
+shutdown_grace_secs = 2
+
+[store]
+path = "{db}"
+
+[plugins]
+dir = "{plugins}"
+cache_dir = "{cache}"
+watch = false
+"#,
+        db = dir.join("waybill.db").display(),
+        plugins = plugins_dir.display(),
+        cache = super::repo_root()
+            .join("target/waybill-test-cache")
+            .display(),
+    )
+}
+
+/// A running host and what it needs to be talked to.
+pub struct TestHost {
+    pub service: Service,
+    pub base: String,
+    pub client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub json: serde_json::Value,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl TestHost {
+    /// Parses `config` (a full TOML text) and starts the host.
+    pub async fn start(dir: &Path, config: &str) -> TestHost {
+        let path = dir.join("waybill.toml");
+        std::fs::write(&path, config).expect("write config");
+        let config = waybill::config::load(&path).unwrap_or_else(|e| panic!("test config: {e}"));
+        let service = waybill::service::start(config, None)
+            .await
+            .expect("host starts");
+        let base = format!("http://{}", service.addr);
+        TestHost {
+            service,
+            base,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Answer {
+        let mut req = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Full::new(body.into())).expect("request");
+        let resp = self.client.request(req).await.expect("host answers");
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        Answer {
+            status,
+            headers,
+            json,
+            text,
+        }
+    }
+
+    /// POSTs to a source.
+    pub async fn post(
+        &self,
+        source: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Answer {
+        self.request(
+            "POST",
+            &format!("/v1/sources/{source}/messages"),
+            headers,
+            body,
+        )
+        .await
+    }
+
+    /// GETs an admin endpoint with the token.
+    pub async fn admin_get(&self, path: &str) -> Answer {
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        self.request(
+            "GET",
+            &format!("/admin/v1/{path}"),
+            &[("authorization", &auth)],
+            Bytes::new(),
+        )
+        .await
+    }
+
+    /// POSTs JSON to an admin endpoint with the token.
+    pub async fn admin_post(&self, path: &str, body: serde_json::Value) -> Answer {
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        self.request(
+            "POST",
+            &format!("/admin/v1/{path}"),
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.to_string(),
+        )
+        .await
+    }
+
+    /// Waits until `cond` holds on the message timeline of `cid`.
+    pub async fn wait_timeline(
+        &self,
+        cid: &str,
+        what: &str,
+        cond: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let t = self.admin_get(&format!("messages/{cid}")).await;
+            if t.status == 200 && cond(&t.json) {
+                return t.json;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}; timeline: {}",
+                t.text
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn stop(self) {
+        self.service.shutdown().await;
+    }
+}
+
+/// An Acme-style signature header for `body` now.
+pub fn acme_signature(body: &[u8]) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    waybill::server::auth::sign_hmac(ACME_SECRET, now, body)
+}
+
+/// A real sample from fixtures/samples.
+pub fn sample(path: &str) -> Vec<u8> {
+    std::fs::read(super::repo_root().join("fixtures/samples").join(path)).expect("sample")
+}
