@@ -105,7 +105,9 @@ async fn acme_milestone_reaches_erp_and_portal_mapped_with_keys_and_correlation(
         .expect("message id")
         .to_string();
 
-    let at_erp = erp.wait_for_delivered(1, Duration::from_secs(20));
+    let at_erp = erp
+        .wait_for_delivered_async(1, Duration::from_secs(20))
+        .await;
     let update = json_of(&at_erp[0]);
     assert_eq!(update["sales_order"], "SO-2026-004512");
     assert_eq!(update["logistics_status"], "IN_TRANSIT");
@@ -118,7 +120,9 @@ async fn acme_milestone_reaches_erp_and_portal_mapped_with_keys_and_correlation(
         "{erp_key}"
     );
 
-    let at_portal = portal.wait_for_delivered(1, Duration::from_secs(20));
+    let at_portal = portal
+        .wait_for_delivered_async(1, Duration::from_secs(20))
+        .await;
     let visibility = json_of(&at_portal[0]);
     assert_eq!(visibility["carrier"], "Old Dominion Freight Line");
     assert_eq!(visibility["statusCode"], "IN_TRANSIT");
@@ -189,7 +193,10 @@ async fn order_release_and_edi_flow_with_bearer_auth_and_filters() {
         })
         .await;
     assert_eq!(t["dead_letters"], serde_json::json!([]), "no dead letter");
-    let request = json_of(&tms.wait_for_delivered(1, Duration::from_secs(20))[0]);
+    let request = json_of(
+        &tms.wait_for_delivered_async(1, Duration::from_secs(20))
+            .await[0],
+    );
     let expected: serde_json::Value =
         serde_json::from_slice(&sample("vendors/acme-tms.shipment-request.json")).expect("sample");
     assert_eq!(
@@ -332,7 +339,8 @@ async fn idempotency_key_gives_the_first_answer_and_refuses_a_different_body() {
         conflict.text
     );
 
-    tms.wait_for_delivered(1, Duration::from_secs(20));
+    tms.wait_for_delivered_async(1, Duration::from_secs(20))
+        .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(tms.received().len(), 1, "processed and delivered once");
 
@@ -352,7 +360,8 @@ async fn idempotency_key_gives_the_first_answer_and_refuses_a_different_body() {
             .await;
         assert_eq!(a.status, 202);
     }
-    erp.wait_for_delivered(1, Duration::from_secs(20));
+    erp.wait_for_delivered_async(1, Duration::from_secs(20))
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         erp.received().len(),

@@ -51,12 +51,15 @@ impl Plugin for SwapProbe {
                 PluginError::unsupported(format!("kind {} is not handled", input.kind))
             });
         }
-        let body = serde_json::json!({"version": VERSION, "input_bytes": input.body.len()});
-        Ok(vec![Output::json(
-            "test.swap-probe@1",
-            &input.correlation_id,
-            &body,
-        )?])
+        let payload: serde_json::Value =
+            serde_json::from_slice(&input.body).unwrap_or(serde_json::Value::Null);
+        let key = payload
+            .get("key")
+            .and_then(|k| k.as_str())
+            .unwrap_or(&input.correlation_id)
+            .to_string();
+        let body = serde_json::json!({"version": VERSION, "input_bytes": input.body.len(), "payload": payload});
+        Ok(vec![Output::json("test.swap-probe@1", &key, &body)?])
     }
 }
 

@@ -1,0 +1,346 @@
+//! Delivery faults and recovery through the real host: a target that fails
+//! then succeeds, always fails, rejects, hangs, or asks to slow down; per-key
+//! ordering under retries; and replaying dead letters after swapping a broken
+//! plugin for a fixed one.
+
+mod common;
+
+use common::host::{TestHost, config_head};
+use common::sink::{Behaviour, Sink};
+use std::path::Path;
+use std::time::Duration;
+
+fn probe_config(dir: &Path, plugins: &Path, sink: &Sink, watch: bool) -> String {
+    format!(
+        r#"{head}
+[sources.test]
+kind = "test.any"
+auth = {{ type = "none" }}
+
+[targets.sink]
+url = "{url}"
+timeout_ms = 300
+retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 40 }}
+breaker = {{ failure_threshold = 100, open_secs = 1 }}
+
+[[routes]]
+name = "probe"
+source = "test"
+inbound = {{ plugin = "swap-probe" }}
+targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
+"#,
+        head = config_head(dir, plugins).replace("watch = false", &format!("watch = {watch}")),
+        url = sink.url("/in"),
+    )
+}
+
+async fn host_with(sink: &Sink) -> (tempfile::TempDir, TestHost) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plugins = common::plugins_dir().join("test");
+    let host = TestHost::start(dir.path(), &probe_config(dir.path(), &plugins, sink, false)).await;
+    (dir, host)
+}
+
+async fn send(host: &TestHost, key: &str, n: usize, cid: &str) {
+    let body = serde_json::json!({"key": key, "n": n}).to_string();
+    let a = host
+        .post(
+            "test",
+            &[
+                ("content-type", "application/json"),
+                ("x-correlation-id", cid),
+            ],
+            body,
+        )
+        .await;
+    assert_eq!(a.status, 202, "{}", a.text);
+}
+
+fn attempts(t: &serde_json::Value) -> Vec<Option<u64>> {
+    t["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|a| a["status"].as_u64())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_failing_twice_gets_the_message_once_after_retries() {
+    let sink = Sink::start(Behaviour::FailTimes {
+        times: 2,
+        status: 503,
+    });
+    let (_dir, host) = host_with(&sink).await;
+    send(&host, "k", 1, "retry-1").await;
+    let delivered = sink
+        .wait_for_delivered_async(1, Duration::from_secs(20))
+        .await;
+    let body: serde_json::Value = serde_json::from_slice(&delivered[0].body).expect("json");
+    assert_eq!(body["delivered_by"], "1.0.0");
+    assert_eq!(body["doc"]["payload"]["n"], 1);
+    let received = sink.received();
+    assert_eq!(received.len(), 3, "two failures and one success");
+    let keys: std::collections::BTreeSet<_> = received
+        .iter()
+        .map(|r| r.headers["idempotency-key"].clone())
+        .collect();
+    assert_eq!(
+        keys.len(),
+        1,
+        "every retry carries the same idempotency key"
+    );
+    let t = host
+        .wait_timeline("retry-1", "delivered", |t| {
+            t["deliveries"][0]["state"] == "delivered"
+        })
+        .await;
+    assert_eq!(attempts(&t), vec![Some(503), Some(503), Some(200)]);
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_always_fails_dead_letters_after_max_attempts() {
+    let sink = Sink::start(Behaviour::Always(500));
+    let (_dir, host) = host_with(&sink).await;
+    send(&host, "k", 1, "always-500").await;
+    let t = host
+        .wait_timeline("always-500", "dead letter", |t| {
+            t["dead_letters"].as_array().is_some_and(|d| !d.is_empty())
+        })
+        .await;
+    let dl = &t["dead_letters"][0];
+    assert_eq!(dl["reason"], "delivery-exhausted");
+    assert_eq!(dl["attempts"], 3);
+    assert_eq!(dl["target"], "sink");
+    assert!(
+        dl["last_response"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("500"),
+        "{dl}"
+    );
+    assert_eq!(t["deliveries"][0]["state"], "dead");
+    assert_eq!(sink.received().len(), 3);
+    let listed = host.admin_get("dead-letters?target=sink").await;
+    assert_eq!(
+        listed.json["dead_letters"].as_array().map(Vec::len),
+        Some(1)
+    );
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_400_is_dead_lettered_at_once() {
+    let sink = Sink::start(Behaviour::Always(400));
+    let (_dir, host) = host_with(&sink).await;
+    send(&host, "k", 1, "rejected").await;
+    let t = host
+        .wait_timeline("rejected", "dead letter", |t| {
+            t["dead_letters"].as_array().is_some_and(|d| !d.is_empty())
+        })
+        .await;
+    assert_eq!(t["dead_letters"][0]["reason"], "delivery-rejected");
+    assert_eq!(attempts(&t), vec![Some(400)], "not retried");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.received().len(), 1);
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_target_times_out_and_is_retried() {
+    let sink = Sink::start(Behaviour::Hang);
+    let (_dir, host) = host_with(&sink).await;
+    send(&host, "k", 1, "hang").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while sink.received().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first attempt never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sink.set_behaviour(Behaviour::Ok);
+    sink.wait_for_delivered_async(1, Duration::from_secs(20))
+        .await;
+    let t = host
+        .wait_timeline("hang", "delivered", |t| {
+            t["deliveries"][0]["state"] == "delivered"
+        })
+        .await;
+    let first = &t["attempts"][0];
+    assert_eq!(
+        first["status"],
+        serde_json::Value::Null,
+        "the first attempt got no answer"
+    );
+    assert!(
+        first["response"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no answer"),
+        "{first}"
+    );
+    assert_eq!(t["attempts"].as_array().map(Vec::len), Some(2));
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_is_honoured() {
+    let sink = Sink::start(Behaviour::RetryAfter { times: 1, secs: 1 });
+    let (_dir, host) = host_with(&sink).await;
+    send(&host, "k", 1, "slow-down").await;
+    sink.wait_for_delivered_async(1, Duration::from_secs(20))
+        .await;
+    let received = sink.received();
+    assert_eq!(received.len(), 2);
+    let gap = received[1].at.duration_since(received[0].at);
+    assert!(
+        gap >= Duration::from_millis(950),
+        "the retry came {gap:?} after a Retry-After of 1 s"
+    );
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_for_one_business_key_arrive_in_order_despite_retries() {
+    let sink = Sink::start(Behaviour::FailTimes {
+        times: 2,
+        status: 503,
+    });
+    let (_dir, host) = host_with(&sink).await;
+    for n in 0..6 {
+        send(
+            &host,
+            if n % 2 == 0 {
+                "shipment-A"
+            } else {
+                "shipment-B"
+            },
+            n,
+            &format!("order-{n}"),
+        )
+        .await;
+    }
+    let delivered = sink
+        .wait_for_delivered_async(6, Duration::from_secs(30))
+        .await;
+    let mut seen: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
+    for r in &delivered {
+        let body: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+        let key = body["doc"]["payload"]["key"]
+            .as_str()
+            .expect("key")
+            .to_string();
+        seen.entry(key)
+            .or_default()
+            .push(body["doc"]["payload"]["n"].as_u64().expect("n"));
+    }
+    assert_eq!(seen["shipment-A"], vec![0, 2, 4]);
+    assert_eq!(seen["shipment-B"], vec![1, 3, 5]);
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_after_swapping_a_broken_plugin_for_a_fixed_one() {
+    let sink = Sink::start(Behaviour::Ok);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).expect("plugins dir");
+    std::fs::copy(
+        common::test_plugin("swap-probe-broken"),
+        plugins.join("swap-probe.wasm"),
+    )
+    .expect("broken plugin");
+    let host = TestHost::start(dir.path(), &probe_config(dir.path(), &plugins, &sink, true)).await;
+
+    for n in 0..3 {
+        send(&host, "k", n, &format!("broken-{n}")).await;
+    }
+    for n in 0..3 {
+        let t = host
+            .wait_timeline(&format!("broken-{n}"), "dead letter", |t| {
+                t["messages"][0]["state"] == "dead"
+            })
+            .await;
+        assert_eq!(t["dead_letters"][0]["reason"], "plugin-error");
+        assert_eq!(t["dead_letters"][0]["plugin"], "swap-probe@3.0.0");
+    }
+    assert!(sink.received().is_empty());
+
+    // Operations drop the fixed version in; the host swaps it without a restart.
+    let tmp = plugins.join(".swap-probe.wasm.new");
+    std::fs::copy(common::test_plugin("swap-probe-v2"), &tmp).expect("copy v2");
+    std::fs::rename(&tmp, plugins.join("swap-probe.wasm")).expect("rename v2");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let p = host.admin_get("plugins").await;
+        if p.json["plugins"][0]["active"] == "2.0.0" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "v2 never became active: {}",
+            p.text
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let report = host
+        .admin_post(
+            "dead-letters/replay",
+            serde_json::json!({"all": true, "route": "probe"}),
+        )
+        .await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    assert_eq!(
+        report.json["replayed"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        report.text
+    );
+    let delivered = sink
+        .wait_for_delivered_async(3, Duration::from_secs(20))
+        .await;
+    for r in &delivered {
+        let body: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+        assert_eq!(body["delivered_by"], "2.0.0");
+        assert_eq!(body["doc"]["version"], "2.0.0");
+    }
+    let t = host
+        .wait_timeline("broken-0", "replayed", |t| {
+            t["dead_letters"][0]["replayed_at"].is_number()
+        })
+        .await;
+    let versions: Vec<&str> = t["processing"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|p| p["plugin"].as_str())
+        .collect();
+    assert_eq!(
+        versions,
+        vec!["swap-probe@3.0.0", "swap-probe@2.0.0", "swap-probe@2.0.0"],
+        "the timeline shows both versions"
+    );
+    assert_eq!(t["messages"][0]["state"], "processed");
+
+    // Nothing left to replay; a second replay does nothing.
+    let again = host
+        .admin_post("dead-letters/replay", serde_json::json!({"all": true}))
+        .await;
+    assert_eq!(again.json["replayed"].as_array().map(Vec::len), Some(0));
+    let bad = host
+        .admin_post(
+            "dead-letters/replay",
+            serde_json::json!({"all": true, "plugin": "swap-probe", "version": "9.9.9"}),
+        )
+        .await;
+    assert_eq!(bad.status, 404, "{}", bad.text);
+    assert_eq!(bad.json["field"], "version");
+    let unauthorized = host
+        .request("GET", "/admin/v1/dead-letters", &[], bytes::Bytes::new())
+        .await;
+    assert_eq!(unauthorized.status, 401);
+    host.stop().await;
+}
