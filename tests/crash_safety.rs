@@ -56,13 +56,20 @@ fn start_host(config: &Path) -> (Child, String) {
         .expect("start waybill");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    std::io::BufReader::new(stdout).read_line(&mut line).expect("read address");
-    let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read address");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
     (child, format!("http://{addr}"))
 }
 
 fn order(i: usize) -> String {
-    let mut doc: serde_json::Value = serde_json::from_slice(&sample("vendors/northwind-erp.sales-order-released.json")).expect("sample");
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&sample("vendors/northwind-erp.sales-order-released.json"))
+            .expect("sample");
     doc["event_id"] = format!("evt-{i}").into();
     doc["sales_order"]["name"] = format!("SO-CRASH-{i:05}").into();
     doc.to_string()
@@ -80,11 +87,18 @@ async fn kill_9_under_load_loses_no_acknowledged_message() {
     let mut acked: BTreeMap<usize, String> = BTreeMap::new();
     for round in 0..=KILLS {
         let (mut child, base) = start_host(&config_path);
-        let kill_after = if round < KILLS { Some(Duration::from_millis(100 + rand::random_range(0..300u64))) } else { None };
+        let kill_after = if round < KILLS {
+            Some(Duration::from_millis(100 + rand::random_range(0..300u64)))
+        } else {
+            None
+        };
         let started = std::time::Instant::now();
         let mut sent_this_round = 0;
         'send: loop {
-            let todo: Vec<usize> = (0..MESSAGES).filter(|i| !acked.contains_key(i)).take(32).collect();
+            let todo: Vec<usize> = (0..MESSAGES)
+                .filter(|i| !acked.contains_key(i))
+                .take(32)
+                .collect();
             if todo.is_empty() {
                 break;
             }
@@ -97,7 +111,10 @@ async fn kill_9_under_load_loses_no_acknowledged_message() {
                     .expect("request");
                 let client = client.clone();
                 calls.push(async move {
-                    let resp = tokio::time::timeout(Duration::from_secs(5), client.request(req)).await.ok()?.ok()?;
+                    let resp = tokio::time::timeout(Duration::from_secs(5), client.request(req))
+                        .await
+                        .ok()?
+                        .ok()?;
                     if resp.status() != 202 {
                         return None;
                     }
@@ -108,7 +125,10 @@ async fn kill_9_under_load_loses_no_acknowledged_message() {
             }
             for (i, id) in futures::future::join_all(calls).await.into_iter().flatten() {
                 if let Some(previous) = acked.insert(i, id.clone()) {
-                    assert_eq!(previous, id, "the same key must keep its first answer across restarts");
+                    assert_eq!(
+                        previous, id,
+                        "the same key must keep its first answer across restarts"
+                    );
                 }
                 sent_this_round += 1;
             }
@@ -121,7 +141,10 @@ async fn kill_9_under_load_loses_no_acknowledged_message() {
         if kill_after.is_some() {
             child.kill().expect("SIGKILL"); // kill -9: no graceful anything
             let _ = child.wait();
-            eprintln!("round {round}: killed after {sent_this_round} acks ({} acked in all)", acked.len());
+            eprintln!(
+                "round {round}: killed after {sent_this_round} acks ({} acked in all)",
+                acked.len()
+            );
         } else {
             // Every acknowledged message must reach the target.
             let expected: BTreeSet<String> = acked.values().cloned().collect();
@@ -130,21 +153,34 @@ async fn kill_9_under_load_loses_no_acknowledged_message() {
                 let delivered: BTreeSet<String> = sink
                     .delivered()
                     .iter()
-                    .filter_map(|r| r.headers.get("idempotency-key").map(|k| k.split("-tms-").next().unwrap_or("").to_string()))
+                    .filter_map(|r| {
+                        r.headers
+                            .get("idempotency-key")
+                            .map(|k| k.split("-tms-").next().unwrap_or("").to_string())
+                    })
                     .collect();
                 if delivered == expected {
                     break;
                 }
                 let missing = expected.difference(&delivered).count();
                 let unexpected: Vec<_> = delivered.difference(&expected).collect();
-                assert!(unexpected.is_empty(), "delivered messages nobody acknowledged: {unexpected:?}");
-                assert!(std::time::Instant::now() < deadline, "{missing} acknowledged messages never delivered");
+                assert!(
+                    unexpected.is_empty(),
+                    "delivered messages nobody acknowledged: {unexpected:?}"
+                );
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{missing} acknowledged messages never delivered"
+                );
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             assert_eq!(acked.len(), MESSAGES);
             // SIGTERM: graceful shutdown exits 0.
             let pid = child.id().to_string();
-            let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+            let status = Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .expect("kill -TERM");
             assert!(status.success());
             let exit = child.wait().expect("wait");
             assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
@@ -153,8 +189,21 @@ async fn kill_9_under_load_loses_no_acknowledged_message() {
     let delivered = sink.delivered();
     let bodies: BTreeSet<String> = delivered
         .iter()
-        .map(|r| serde_json::from_slice::<serde_json::Value>(&r.body).expect("json")["externalRef"].as_str().unwrap_or("").to_string())
+        .map(|r| {
+            serde_json::from_slice::<serde_json::Value>(&r.body).expect("json")["externalRef"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
         .collect();
-    assert_eq!(bodies.len(), MESSAGES, "every order reached the TMS, mapped");
-    eprintln!("{} deliveries for {} messages (duplicates are allowed: at-least-once)", delivered.len(), MESSAGES);
+    assert_eq!(
+        bodies.len(),
+        MESSAGES,
+        "every order reached the TMS, mapped"
+    );
+    eprintln!(
+        "{} deliveries for {} messages (duplicates are allowed: at-least-once)",
+        delivered.len(),
+        MESSAGES
+    );
 }

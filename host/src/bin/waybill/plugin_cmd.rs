@@ -1,6 +1,7 @@
 //! `waybill plugin run|test|inspect`: what a partner team uses to try a
 //! plugin locally before it goes near a host.
 
+use super::admin_client::{HostArgs, call};
 use anyhow::Context;
 use clap::Subcommand;
 use std::collections::BTreeMap;
@@ -52,6 +53,27 @@ pub enum PluginCommand {
         /// The plugin component (.wasm).
         plugin: PathBuf,
     },
+    /// List the plugins of a running host: versions, sha256, active, health, calls.
+    List {
+        #[command(flatten)]
+        host: HostArgs,
+    },
+    /// Activate a loaded version on a running host (same checks as a file drop).
+    Activate {
+        /// Plugin name.
+        name: String,
+        /// Version, or a sha256 prefix of at least 8 characters.
+        version: String,
+        #[command(flatten)]
+        host: HostArgs,
+    },
+    /// Re-activate the version that was active before the current one.
+    Rollback {
+        /// Plugin name.
+        name: String,
+        #[command(flatten)]
+        host: HostArgs,
+    },
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -73,6 +95,59 @@ pub fn runtime(cache_dir: &Path) -> anyhow::Result<Arc<Runtime>> {
 
 pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
     match cmd {
+        PluginCommand::List { host } => {
+            let v = call(&host, "GET", "plugins", None)?;
+            for p in v["plugins"].as_array().cloned().unwrap_or_default() {
+                println!(
+                    "{} (active {})",
+                    p["name"].as_str().unwrap_or(""),
+                    p["active"].as_str().unwrap_or("none")
+                );
+                for ver in p["versions"].as_array().cloned().unwrap_or_default() {
+                    println!(
+                        "  {} {:<10} {} {:<11} calls={} faults={}",
+                        if ver["active"] == true { "*" } else { " " },
+                        ver["version"].as_str().unwrap_or(""),
+                        &ver["sha256"].as_str().unwrap_or("")
+                            [..12.min(ver["sha256"].as_str().unwrap_or("").len())],
+                        ver["health"].as_str().unwrap_or(""),
+                        ver["calls"],
+                        ver["faults"]
+                    );
+                }
+                if let Some(r) = p["last_refusal"].as_str() {
+                    println!("  last refused candidate: {r}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PluginCommand::Activate {
+            name,
+            version,
+            host,
+        } => {
+            let v = call(
+                &host,
+                "POST",
+                &format!("plugins/{name}/activate"),
+                Some(serde_json::json!({"version": version})),
+            )?;
+            println!(
+                "active: {} ({})",
+                v["active"].as_str().unwrap_or(""),
+                v["sha256"].as_str().unwrap_or("")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        PluginCommand::Rollback { name, host } => {
+            let v = call(&host, "POST", &format!("plugins/{name}/rollback"), None)?;
+            println!(
+                "active: {} ({})",
+                v["active"].as_str().unwrap_or(""),
+                v["sha256"].as_str().unwrap_or("")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         PluginCommand::Run {
             plugin,
             input,

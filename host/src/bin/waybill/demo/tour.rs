@@ -1,24 +1,19 @@
-//! `waybill demo`: the main job of a fresh clone. Loads every plugin built
-//! into the plugins directory, feeds each partner sample to its inbound
-//! mapper, chains the canonical outputs through the outbound mappers and the
-//! validator, and prints what each step produced and which version did it.
+//! `waybill demo --tour`: loads every plugin built into the plugins
+//! directory, feeds each partner sample to its inbound mapper, chains the
+//! canonical outputs through the outbound mappers and the validator, and
+//! prints what each step produced and which version did it.
 
 use anyhow::Context;
-use clap::Args;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use waybill::plugins::{Document, Message, Registry, Role};
 
-#[derive(Args)]
-pub struct DemoArgs {
-    /// Directory of built plugins (`cargo xtask plugins` writes them).
-    #[arg(long, default_value = "target/plugins")]
-    plugins: PathBuf,
-    /// Directory of partner samples.
-    #[arg(long, default_value = "fixtures/samples")]
-    samples: PathBuf,
+/// What the tour reads.
+pub struct TourArgs {
+    pub plugins: PathBuf,
+    pub samples: PathBuf,
 }
 
 /// Which inbound plugin reads which sample (the kind is the plugin's first
@@ -37,8 +32,8 @@ const INBOUND: &[(&str, &str)] = &[
     ),
 ];
 
-pub fn run(args: DemoArgs, cache_dir: &Path) -> anyhow::Result<ExitCode> {
-    let rt = super::plugin_cmd::runtime(cache_dir)?;
+pub fn run(args: TourArgs, cache_dir: &Path) -> anyhow::Result<ExitCode> {
+    let rt = super::super::plugin_cmd::runtime(cache_dir)?;
     let registry = Registry::new(rt);
     let refused = registry.load_directory(&args.plugins).with_context(|| {
         format!(

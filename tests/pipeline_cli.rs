@@ -1,0 +1,147 @@
+//! The operator commands against a running host: `waybill dlq list|replay`,
+//! `waybill plugin list`, and `waybill serve` refusing a bad configuration
+//! with the file, line and key.
+
+mod common;
+
+use common::host::{ADMIN_TOKEN, TestHost, config_head};
+use common::sink::{Behaviour, Sink};
+use std::process::Command;
+use std::time::Duration;
+
+fn waybill(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_waybill"))
+        .args(args)
+        .output()
+        .expect("run waybill");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dlq_and_plugin_commands_talk_to_the_running_host() {
+    let sink = Sink::start(Behaviour::Ok);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).expect("dir");
+    std::fs::copy(
+        common::test_plugin("swap-probe-broken"),
+        plugins.join("swap-probe.wasm"),
+    )
+    .expect("copy");
+    let config = format!(
+        r#"{head}
+[sources.test]
+kind = "test.any"
+auth = {{ type = "none" }}
+
+[targets.sink]
+url = "{url}"
+
+[[routes]]
+name = "probe"
+source = "test"
+inbound = {{ plugin = "swap-probe" }}
+targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
+"#,
+        head = config_head(dir.path(), &plugins),
+        url = sink.url("/in")
+    );
+    let host = TestHost::start(dir.path(), &config).await;
+    let a = host
+        .post(
+            "test",
+            &[
+                ("content-type", "application/json"),
+                ("x-correlation-id", "cli-1"),
+            ],
+            r#"{"key":"k"}"#,
+        )
+        .await;
+    assert_eq!(a.status, 202);
+    host.wait_timeline("cli-1", "dead letter", |t| {
+        t["messages"][0]["state"] == "dead"
+    })
+    .await;
+
+    let base = host.base.clone();
+    let run = move |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            waybill(&refs)
+        })
+    };
+    let with_host = |cmd: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+        v.extend([
+            "--host".to_string(),
+            base.clone(),
+            "--token".to_string(),
+            ADMIN_TOKEN.to_string(),
+        ]);
+        v
+    };
+
+    let (code, stdout, stderr) = run(with_host(&["dlq", "list", "--json"]))
+        .await
+        .expect("task");
+    assert_eq!(code, 0, "{stderr}");
+    let listed: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(listed["dead_letters"][0]["reason"], "plugin-error");
+    assert_eq!(listed["dead_letters"][0]["correlation_id"], "cli-1");
+
+    let (code, stdout, _) = run(with_host(&["dlq", "list"])).await.expect("task");
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("plugin-error")
+            && stdout.contains("swap-probe@3.0.0")
+            && stdout.contains("1 dead letters"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _) = run(with_host(&["plugin", "list"])).await.expect("task");
+    assert_eq!(code, 0);
+    assert!(stdout.contains("swap-probe (active 3.0.0)"), "{stdout}");
+
+    // Replaying through the still-broken version fails again, visibly.
+    let (code, stdout, stderr) = run(with_host(&["dlq", "replay", "1"])).await.expect("task");
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(report["replayed"][0]["dead_letter"], 1);
+    assert_eq!(report["replayed"][0]["failed_again"], 1);
+
+    let (code, _, stderr) = run(with_host(&["plugin", "rollback", "swap-probe"]))
+        .await
+        .expect("task");
+    assert_eq!(code, 2, "nothing to roll back to");
+    assert!(stderr.contains("409"), "{stderr}");
+
+    let (code, _, stderr) = run(vec![
+        "dlq".into(),
+        "list".into(),
+        "--host".into(),
+        base.clone(),
+        "--token".into(),
+        "wrong".into(),
+    ])
+    .await
+    .expect("task");
+    assert_eq!(code, 2);
+    assert!(stderr.contains("401"), "{stderr}");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    host.stop().await;
+}
+
+#[test]
+fn serve_refuses_a_bad_config_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:0\"\n\n[targets.erp]\nurl = \"http://127.0.0.1:1/x\"\ntimeout_ms = \"fast\"\n").expect("write");
+    let (code, _, stderr) = waybill(&["serve", "--config", path.to_str().expect("path")]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("bad.toml:6:"), "file and line: {stderr}");
+    assert!(stderr.contains("targets.erp.timeout_ms"), "key: {stderr}");
+}
