@@ -19,8 +19,14 @@
 //! delivery of every acked message); then a paced run at half the measured
 //! ack rate gives p50/p99 ack latency. A markdown table closes the run.
 //!
+//! Every message has a unique `eventId` (the plugin derives the dedupe key
+//! from it) and `Idempotency-Key`; its shipment (`bol`, the business key
+//! deliveries to a target are ordered by) cycles through a pool of
+//! `WAYBILL_BENCH_SHIPMENTS` (default 1000): with a single shipment every
+//! delivery would wait for the one before it.
+//!
 //! Environment: `WAYBILL_BENCH_SECS` (default 10), `WAYBILL_BENCH_CONNS`
-//! (default 64), `WAYBILL_BENCH_PHASES` (comma list, default all),
+//! (default 64), `WAYBILL_BENCH_SHIPMENTS` (default 1000), `WAYBILL_BENCH_PHASES` (comma list, default all),
 //! `WAYBILL_BENCH_PHASE` (run one phase in this process; used for the
 //! children and for profiling one phase under `perf`).
 
@@ -46,6 +52,8 @@ use std::time::{Duration, Instant};
 const PHASES: &[&str] = &["floor", "pipeline", "pipeline-fsync"];
 const SAMPLE: &str = "fixtures/samples/vendors/acme-tms.milestone-webhook.json";
 const SAMPLE_EVENT_ID: &str = "\"evt_01HZX3K9Q2M5\"";
+/// `shipment.bol`: the plugin makes it the business key.
+const SAMPLE_BOL: &str = "\"75027674\"";
 const INGEST_PATH: &str = "/v1/sources/acme-tms/messages";
 /// Requests sent one at a time before measuring (plugin compilation, pools).
 const WARMUP: u64 = 200;
@@ -311,16 +319,16 @@ fn memory_kb() -> (u64, u64) {
 // Messages: the real sample with a unique eventId and Idempotency-Key each.
 
 struct Messages {
-    prefix: String,
-    suffix: String,
+    template: String,
     run: String,
+    shipments: u64,
     seq: AtomicU64,
 }
 
 impl Messages {
     fn new(phase: &str) -> Self {
-        let text = std::fs::read_to_string(root().join(SAMPLE)).expect("Acme milestone sample");
-        let at = text.find(SAMPLE_EVENT_ID).expect("sample eventId");
+        let template = std::fs::read_to_string(root().join(SAMPLE)).expect("Acme milestone sample");
+        assert!(template.contains(SAMPLE_EVENT_ID) && template.contains(SAMPLE_BOL));
         let run = format!(
             "{phase}-{}",
             std::time::SystemTime::now()
@@ -328,17 +336,21 @@ impl Messages {
                 .map_or(0, |d| d.as_millis())
         );
         Self {
-            prefix: text[..at].to_string(),
-            suffix: text[at + SAMPLE_EVENT_ID.len()..].to_string(),
+            template,
             run,
+            shipments: env_num("WAYBILL_BENCH_SHIPMENTS", 1000).max(1),
             seq: AtomicU64::new(0),
         }
     }
 
-    /// (Idempotency-Key, body).
+    /// (Idempotency-Key, body): a unique eventId, and the shipment (`bol`,
+    /// the business key deliveries are ordered by) cycling through a pool.
     fn next(&self) -> (HeaderValue, Bytes) {
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
-        let body = format!("{}\"evt_{}_{n:09}\"{}", self.prefix, self.run, self.suffix);
+        let body = self
+            .template
+            .replace(SAMPLE_EVENT_ID, &format!("\"evt_{}_{n:09}\"", self.run))
+            .replace(SAMPLE_BOL, &format!("\"B{:08}\"", n % self.shipments));
         let key =
             HeaderValue::from_str(&format!("bench-{}-{n:09}", self.run)).expect("header value");
         (key, Bytes::from(body))

@@ -10,6 +10,7 @@ pub mod deliver;
 pub mod pipeline;
 pub mod plugins;
 pub mod ratelimit;
+pub mod schemas;
 pub mod server;
 pub mod service;
 pub mod store;

@@ -7,6 +7,7 @@ use crate::deliver::HttpSender;
 use crate::deliver::worker::TargetWorker;
 use crate::pipeline::{Processor, run_processing};
 use crate::plugins::{Limits, Registry, Runtime, RuntimeOptions, WatchHandle, watch_directory};
+use crate::schemas::{SchemaRegistry, is_canonical};
 use crate::server::{App, serve};
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::{Store, now_ms};
@@ -34,6 +35,9 @@ pub enum StartError {
         /// Why.
         message: String,
     },
+    /// The canonical schemas could not be loaded.
+    #[error("schemas: {0}")]
+    Schemas(String),
     /// The listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -73,7 +77,13 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         );
     }
 
-    let registry = load_plugins(&config)?;
+    let schemas = match &config.schemas {
+        Some(s) => Some(Arc::new(
+            SchemaRegistry::load(&s.dir).map_err(|e| StartError::Schemas(e.to_string()))?,
+        )),
+        None => None,
+    };
+    let registry = load_plugins(&config, schemas.clone())?;
     let watcher = if config.plugins.watch {
         let handle = watch_directory(
             registry.clone(),
@@ -89,7 +99,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         None
     };
 
-    let processor = Arc::new(Processor::new(config.clone(), registry.clone()));
+    let processor = Arc::new(Processor::new(config.clone(), registry.clone(), schemas));
     let app = App::new(
         config.clone(),
         store.clone(),
@@ -145,7 +155,10 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
     })
 }
 
-fn load_plugins(config: &Config) -> Result<Arc<Registry>, StartError> {
+fn load_plugins(
+    config: &Config,
+    schemas: Option<Arc<SchemaRegistry>>,
+) -> Result<Arc<Registry>, StartError> {
     let defaults = Limits::default();
     let runtime = Runtime::new(RuntimeOptions {
         cache_dir: Some(config.plugins.cache_dir.clone()),
@@ -155,6 +168,21 @@ fn load_plugins(config: &Config) -> Result<Arc<Registry>, StartError> {
     })
     .map_err(|e| StartError::Runtime(format!("{e:#}")))?;
     let registry = Registry::new(runtime);
+    if let Some(schemas) = schemas {
+        // A plugin may only go live producing schemas that exist and are
+        // not past their sunset.
+        registry.add_check(Box::new(move |v| {
+            let today = crate::schemas::today();
+            for id in v.info.produces.iter().filter(|id| is_canonical(id)) {
+                match schemas.check_producer(id, &today) {
+                    Ok(Some(warning)) => tracing::warn!(plugin = %v.label(), "{warning}"),
+                    Ok(None) => {}
+                    Err(refusal) => return Err(refusal),
+                }
+            }
+            Ok(())
+        }));
+    }
     for (name, l) in &config.plugins.limits {
         registry.set_limits(
             name,

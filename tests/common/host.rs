@@ -30,7 +30,11 @@ path = "{db}"
 dir = "{plugins}"
 cache_dir = "{cache}"
 watch = false
+
+[schemas]
+dir = "{schemas}"
 "#,
+        schemas = super::repo_root().join("schemas").display(),
         db = dir.join("waybill.db").display(),
         plugins = plugins_dir.display(),
         cache = super::repo_root()

@@ -3,12 +3,13 @@
 
 use crate::config::{Config, PluginRef, RouteConfig, RouteTarget};
 use crate::plugins::{CallError, Message, PluginVersion, Registry};
+use crate::schemas::{SchemaRegistry, is_canonical};
 use crate::store::{
     NewDeadLetter, NewDelivery, PluginStamp, ProcessingOutcome, ProcessingRecord, StoredMessage,
 };
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use waybill_sdk::{Header, Output, PluginError};
 
 /// Which part of a message's routing to (re)run.
@@ -35,10 +36,13 @@ pub struct VersionPin {
     pub version: String,
 }
 
-/// Maps messages with the plugins of a registry according to a configuration.
+/// Maps messages with the plugins of a registry according to a configuration,
+/// validating every canonical document against its schema.
 pub struct Processor {
     config: Arc<Config>,
     registry: Arc<Registry>,
+    schemas: Option<Arc<SchemaRegistry>>,
+    deprecated_uses: Mutex<BTreeMap<String, u64>>,
 }
 
 type PluginConfigMap = Arc<BTreeMap<String, String>>;
@@ -51,9 +55,58 @@ fn stamp(v: &PluginVersion) -> PluginStamp {
 }
 
 impl Processor {
-    /// A processor over `config` and `registry`.
-    pub fn new(config: Arc<Config>, registry: Arc<Registry>) -> Self {
-        Self { config, registry }
+    /// A processor over `config` and `registry`; with `schemas`, canonical
+    /// outputs that violate their schema are dead-lettered, never delivered.
+    pub fn new(
+        config: Arc<Config>,
+        registry: Arc<Registry>,
+        schemas: Option<Arc<SchemaRegistry>>,
+    ) -> Self {
+        Self {
+            config,
+            registry,
+            schemas,
+            deprecated_uses: Mutex::default(),
+        }
+    }
+
+    /// How often each deprecated schema version was produced (metrics).
+    pub fn deprecated_uses(&self) -> BTreeMap<String, u64> {
+        self.deprecated_uses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Checks a canonical output against its schema; `Err` holds the dead letter detail.
+    fn check_schema(
+        &self,
+        output: &Output,
+        body: &serde_json::Value,
+    ) -> Result<(), serde_json::Value> {
+        let Some(schemas) = &self.schemas else {
+            return Ok(());
+        };
+        if !is_canonical(&output.schema_id) {
+            return Ok(());
+        }
+        if let Err(violations) = schemas.validate(&output.schema_id, body) {
+            return Err(serde_json::json!({
+                "message": format!("the {} document violates its schema", output.schema_id),
+                "schema_id": output.schema_id,
+                "violations": violations,
+            }));
+        }
+        if let Some(d) = schemas.deprecation(&output.schema_id) {
+            *self
+                .deprecated_uses
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(output.schema_id.clone())
+                .or_default() += 1;
+            tracing::warn!(schema = %output.schema_id, sunset = %d.sunset, "deprecated schema version produced");
+        }
+        Ok(())
     }
 
     fn plugin(&self, name: &str, pin: Option<&VersionPin>) -> Option<Arc<PluginVersion>> {
@@ -174,10 +227,20 @@ impl Processor {
                 }), Some(stamp(&version))));
                 return None;
             }
-            if serde_json::from_str::<serde_json::Value>(&o.body).is_err() {
+            let Ok(body) = serde_json::from_str::<serde_json::Value>(&o.body) else {
                 out.dead_letters.push(dead(Some(route), None, "invalid-output", serde_json::json!({
                     "message": format!("{} produced a {} body that is not JSON", version.label(), o.schema_id)
                 }), Some(stamp(&version))));
+                return None;
+            };
+            if let Err(detail) = self.check_schema(o, &body) {
+                out.dead_letters.push(dead(
+                    Some(route),
+                    None,
+                    "schema-violation",
+                    detail,
+                    Some(stamp(&version)),
+                ));
                 return None;
             }
         }

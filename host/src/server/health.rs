@@ -145,6 +145,18 @@ pub async fn metrics(app: Arc<App>) -> Resp {
         quarantined,
     );
 
+    let deprecated: Family<Labels, Gauge> = Family::default();
+    for (schema, n) in app.processor.deprecated_uses() {
+        deprecated
+            .get_or_create(&labels(&[("schema", &schema)]))
+            .set(n as i64);
+    }
+    registry.register(
+        "schema_deprecated_uses",
+        "Documents produced with a deprecated schema version",
+        deprecated,
+    );
+
     let mut out = String::new();
     if encode(&mut out, &registry).is_err() {
         return text(

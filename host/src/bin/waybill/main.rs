@@ -5,6 +5,7 @@ mod admin_client;
 mod demo;
 mod dlq;
 mod plugin_cmd;
+mod schema_cmd;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         command: dlq::DlqCommand,
     },
+    /// Canonical schemas: compatibility and plugin contract checks.
+    Schema {
+        #[command(subcommand)]
+        command: schema_cmd::SchemaCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -56,6 +62,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args, &cli.cache_dir),
         Command::Serve(args) => serve::run(args),
         Command::Dlq { command } => dlq::run(command),
+        Command::Schema { command } => schema_cmd::run(command, &cli.cache_dir),
     };
     match result {
         Ok(code) => code,

@@ -47,6 +47,10 @@ pub enum PluginCommand {
         /// Rewrite the golden files with what the plugin returns.
         #[arg(long, env = "BLESS", value_parser = parse_bless, default_value = "0")]
         bless: bool,
+        /// Also check the plugin's contract against this canonical schema
+        /// directory: declared schemas exist, canonical outputs validate.
+        #[arg(long)]
+        schemas: Option<PathBuf>,
     },
     /// Print describe(), sha256 and the component's WIT world as JSON.
     Inspect {
@@ -196,6 +200,7 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
             plugin,
             fixtures,
             bless,
+            schemas,
         } => {
             let rt = runtime(cache_dir)?;
             let version = PluginVersion::load_file(&rt, &plugin, None)?;
@@ -237,7 +242,11 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
             }
             let failed = report.failures().count();
             println!("{} passed, {} failed", report.cases.len() - failed, failed);
-            Ok(if failed == 0 {
+            let contract_ok = match schemas {
+                Some(schemas) => super::schema_cmd::contract(&schemas, &version, &dir)?,
+                None => true,
+            };
+            Ok(if failed == 0 && contract_ok {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)

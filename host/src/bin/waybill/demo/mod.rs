@@ -21,6 +21,9 @@ pub struct DemoArgs {
     /// Directory of built plugins (`cargo xtask plugins` writes them).
     #[arg(long, default_value = "target/plugins")]
     plugins: PathBuf,
+    /// Directory of canonical JSON Schemas.
+    #[arg(long, default_value = "schemas")]
+    schemas: PathBuf,
     /// Directory of partner samples.
     #[arg(long, default_value = "fixtures/samples")]
     samples: PathBuf,
@@ -47,6 +50,7 @@ pub fn run(args: DemoArgs, cache_dir: &Path) -> anyhow::Result<ExitCode> {
         .build()?;
     rt.block_on(scenario::run(
         &args.plugins,
+        &args.schemas,
         &args.samples,
         &args.workdir,
         cache_dir,

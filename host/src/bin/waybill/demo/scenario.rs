@@ -19,6 +19,7 @@ type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
 fn config(
     plugins: &Path,
+    schemas: &Path,
     workdir: &Path,
     cache: &Path,
     erp: &Simulator,
@@ -38,6 +39,9 @@ path = "{db}"
 dir = "{plugins}"
 cache_dir = "{cache}"
 watch = false
+
+[schemas]
+dir = "{schemas}"
 
 [sources.acme-tms]
 kind = "acme-tms.milestone"
@@ -76,6 +80,7 @@ targets = [
 ]
 "#,
         db = workdir.join("waybill.db").display(),
+        schemas = schemas.display(),
         plugins = plugins.display(),
         cache = cache.display(),
         erp = erp.url("/api/order-status"),
@@ -135,6 +140,7 @@ async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) -> anyhow::Resul
 
 pub async fn run(
     plugins: &Path,
+    schemas: &Path,
     samples: &Path,
     workdir: &Path,
     cache: &Path,
@@ -166,7 +172,10 @@ pub async fn run(
     }
     println!("   (Acme TMS answers 503 to its first two requests)");
 
-    let text = config(plugins, workdir, cache, &erp, &portal, &tms);
+    let schemas = &schemas
+        .canonicalize()
+        .with_context(|| format!("schemas directory {}", schemas.display()))?;
+    let text = config(plugins, schemas, workdir, cache, &erp, &portal, &tms);
     let config_path = workdir.join("waybill.toml");
     std::fs::write(&config_path, &text)?;
     let config = waybill::config::load(&config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
