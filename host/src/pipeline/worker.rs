@@ -41,29 +41,43 @@ pub async fn run_processing(
             }
             continue;
         }
-        let results = futures::stream::iter(batch)
+        // Map with at most `concurrency` plugin calls at a time; each outcome
+        // is handed to the store as soon as it is ready, so the writer
+        // commits many of them in one group instead of one fsync each.
+        let mut commits = tokio::task::JoinSet::new();
+        let mut mapped = futures::stream::iter(batch)
             .map(|msg| {
                 let processor = processor.clone();
-                let store = store.clone();
+                let id = msg.message_id.clone();
                 async move {
-                    let id = msg.message_id.clone();
-                    let outcome = tokio::task::spawn_blocking(move || {
+                    tokio::task::spawn_blocking(move || {
                         processor.process(&msg, &Scope::All, None, "")
                     })
-                    .await;
-                    match outcome {
-                        Ok(outcome) => store
+                    .await
+                    .map_err(|e| (id, e.to_string()))
+                }
+            })
+            .buffer_unordered(concurrency.max(1));
+        let mut results = Vec::new();
+        while let Some(outcome) = mapped.next().await {
+            match outcome {
+                Ok(outcome) => {
+                    let store = store.clone();
+                    commits.spawn(async move {
+                        let id = outcome.message_id.clone();
+                        store
                             .complete_processing(outcome)
                             .await
                             .map(|_| ())
-                            .map_err(|e| (id, e.to_string())),
-                        Err(e) => Err((id, e.to_string())),
-                    }
+                            .map_err(|e| (id, e.to_string()))
+                    });
                 }
-            })
-            .buffer_unordered(concurrency.max(1))
-            .collect::<Vec<_>>()
-            .await;
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        while let Some(joined) = commits.join_next().await {
+            results.push(joined.unwrap_or_else(|e| Err((String::new(), e.to_string()))));
+        }
         let failed = results.iter().filter(|r| r.is_err()).count();
         for (id, e) in results.into_iter().filter_map(Result::err) {
             tracing::error!(message_id = %id, error = %e, "processing could not be committed; it will be retried");

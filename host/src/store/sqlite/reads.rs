@@ -42,10 +42,10 @@ pub(super) fn message(c: &Connection, id: &str) -> Result<Option<StoredMessage>,
         .map_err(db_err)
 }
 
-const DELIVERY_COLUMNS: &str = "id, message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
+pub(super) const DELIVERY_COLUMNS: &str = "id, message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
      state, attempts, next_attempt_at, last_response, plugin, schema_id, plugin_sha256";
 
-fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
+pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     let state: String = r.get(9)?;
     Ok(Delivery {
         id: r.get(0)?,
@@ -65,13 +65,6 @@ fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
         schema_id: r.get(14)?,
         plugin_sha256: r.get(15)?,
     })
-}
-
-pub(super) fn delivery(c: &Connection, id: i64) -> Result<Option<Delivery>, StoreError> {
-    let sql = format!("SELECT {DELIVERY_COLUMNS} FROM outbox WHERE id = ?1");
-    c.query_row(&sql, [id], delivery_row)
-        .optional()
-        .map_err(db_err)
 }
 
 const DEAD_LETTER_COLUMNS: &str =

@@ -103,6 +103,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX dead_letters_correlation ON dead_letters(correlation_id);
     "#,
+    // 2: the per-key ordering check only looks at undelivered entries.
+    r#"
+    CREATE INDEX outbox_open ON outbox(target, business_key, id) WHERE state IN ('pending', 'inflight');
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet.

@@ -28,28 +28,22 @@ pub(super) fn ingest(c: &Connection, m: &NewMessage) -> Result<IngestOutcome, St
                 });
             }
             Some(_) => {
-                c.execute(
-                    "DELETE FROM idempotency_keys WHERE source = ?1 AND key = ?2",
-                    params![m.source, key],
-                )
-                .map_err(db_err)?;
+                c.prepare_cached("DELETE FROM idempotency_keys WHERE source = ?1 AND key = ?2")
+                    .and_then(|mut st| st.execute(params![m.source, key]))
+                    .map_err(db_err)?;
             }
             None => {}
         }
-        c.execute(
+        c.prepare_cached(
             "INSERT INTO idempotency_keys (source, key, message_id, correlation_id, body_sha256, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![m.source, key, m.message_id, m.correlation_id, m.body_sha256, m.received_at, m.idempotency_expires_at],
-        )
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)").and_then(|mut st| st.execute(params![m.source, key, m.message_id, m.correlation_id, m.body_sha256, m.received_at, m.idempotency_expires_at],))
         .map_err(db_err)?;
     }
     let headers =
         serde_json::to_string(&m.headers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO messages (message_id, source, kind, content_type, headers, body, correlation_id, idempotency_key, received_at, state)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'received')",
-        params![m.message_id, m.source, m.kind, m.content_type, headers, m.body, m.correlation_id, m.idempotency_key, m.received_at],
-    )
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'received')").and_then(|mut st| st.execute(params![m.message_id, m.source, m.kind, m.content_type, headers, m.body, m.correlation_id, m.idempotency_key, m.received_at],))
     .map_err(db_err)?;
     Ok(IngestOutcome::Accepted {
         message_id: m.message_id.clone(),
@@ -97,37 +91,31 @@ pub(super) fn complete_processing(
             }
             Some(_) => {}
             None => {
-                c.execute(
+                c.prepare_cached(
                     "INSERT OR REPLACE INTO idempotency_keys (source, key, message_id, correlation_id, body_sha256, created_at, expires_at)
-                     VALUES (?1, ?2, ?3, ?4, '', ?5, ?6)",
-                    params![key_source, key, o.message_id, o.correlation_id, now, now + 7 * 24 * 3600 * 1000],
-                )
+                     VALUES (?1, ?2, ?3, ?4, '', ?5, ?6)").and_then(|mut st| st.execute(params![key_source, key, o.message_id, o.correlation_id, now, now + 7 * 24 * 3600 * 1000],))
                 .map_err(db_err)?;
             }
         }
     }
 
     for d in &o.deliveries {
-        c.execute(
+        c.prepare_cached(
             "INSERT INTO outbox (message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
                                  plugin, plugin_sha256, schema_id, state, attempts, next_attempt_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 0, ?12, ?12, ?12)",
-            params![
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 0, ?12, ?12, ?12)").and_then(|mut st| st.execute(params![
                 o.message_id, o.correlation_id, d.route, d.target, d.business_key, d.idempotency_key, d.body, d.content_type,
                 d.plugin.plugin, d.plugin.sha256, d.schema_id, now
-            ],
-        )
+            ],))
         .map_err(db_err)?;
     }
     for dl in &o.dead_letters {
         insert_dead_letter(c, &o.message_id, &o.correlation_id, &source, None, dl, now)?;
     }
     for id in &o.replay_of {
-        c.execute(
-            "UPDATE dead_letters SET replayed_at = ?1 WHERE id = ?2",
-            params![now, id],
-        )
-        .map_err(db_err)?;
+        c.prepare_cached("UPDATE dead_letters SET replayed_at = ?1 WHERE id = ?2")
+            .and_then(|mut st| st.execute(params![now, id]))
+            .map_err(db_err)?;
     }
     let inbound_failed = o.deliveries.is_empty() && !o.dead_letters.is_empty();
     let next = if inbound_failed {
@@ -141,25 +129,21 @@ pub(super) fn complete_processing(
 
 fn insert_records(c: &Connection, o: &ProcessingOutcome, now: Millis) -> Result<(), StoreError> {
     for r in &o.records {
-        c.execute(
+        c.prepare_cached(
             "INSERT INTO processing (message_id, correlation_id, route, stage, plugin, plugin_sha256, ok, result, elapsed_us, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)").and_then(|mut st| st.execute(params![
                 o.message_id, o.correlation_id, r.route, r.stage, r.plugin.plugin, r.plugin.sha256, r.ok,
                 r.result.to_string(), r.elapsed_us as i64, now
-            ],
-        )
+            ],))
         .map_err(db_err)?;
     }
     Ok(())
 }
 
 fn set_state(c: &Connection, message_id: &str, state: MessageState) -> Result<(), StoreError> {
-    c.execute(
-        "UPDATE messages SET state = ?1 WHERE message_id = ?2",
-        params![state.as_str(), message_id],
-    )
-    .map_err(db_err)?;
+    c.prepare_cached("UPDATE messages SET state = ?1 WHERE message_id = ?2")
+        .and_then(|mut st| st.execute(params![state.as_str(), message_id]))
+        .map_err(db_err)?;
     Ok(())
 }
 
@@ -172,15 +156,13 @@ fn insert_dead_letter(
     dl: &NewDeadLetter,
     now: Millis,
 ) -> Result<(), StoreError> {
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO dead_letters (message_id, correlation_id, source, route, target, delivery_id, reason, detail, attempts,
                                    last_response, plugin, plugin_sha256, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)").and_then(|mut st| st.execute(params![
             message_id, correlation_id, source, dl.route, dl.target, delivery_id, dl.reason, dl.detail.to_string(),
             dl.attempts, dl.last_response, dl.plugin.as_ref().map(|p| &p.plugin), dl.plugin.as_ref().map(|p| &p.sha256), now
-        ],
-    )
+        ],))
     .map_err(db_err)?;
     Ok(())
 }
@@ -191,42 +173,38 @@ pub(super) fn claim_deliveries(
     now: Millis,
     limit: usize,
 ) -> Result<Vec<Delivery>, StoreError> {
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT o.id FROM outbox o
+    // One statement: pick the due entries whose business key has nothing
+    // earlier still undelivered, mark them in flight, return them.
+    let sql = format!(
+        "UPDATE outbox SET state = 'inflight', updated_at = ?2
+         WHERE id IN (
+             SELECT o.id FROM outbox o
              WHERE o.target = ?1 AND o.state = 'pending' AND o.next_attempt_at <= ?2
                AND NOT EXISTS (SELECT 1 FROM outbox p
                                WHERE p.target = o.target AND p.business_key = o.business_key
                                  AND p.id < o.id AND p.state IN ('pending', 'inflight'))
-             ORDER BY o.id LIMIT ?3",
+             ORDER BY o.id LIMIT ?3)
+         RETURNING {}",
+        super::reads::DELIVERY_COLUMNS
+    );
+    let mut stmt = c.prepare_cached(&sql).map_err(db_err)?;
+    let mut out: Vec<Delivery> = stmt
+        .query_map(
+            params![target, now, limit as i64],
+            super::reads::delivery_row,
         )
-        .map_err(db_err)?;
-    let ids: Vec<i64> = stmt
-        .query_map(params![target, now, limit as i64], |r| r.get(0))
         .map_err(db_err)?
         .collect::<Result<_, _>>()
         .map_err(db_err)?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        c.execute(
-            "UPDATE outbox SET state = 'inflight', updated_at = ?1 WHERE id = ?2",
-            params![now, id],
-        )
-        .map_err(db_err)?;
-        if let Some(d) = super::reads::delivery(c, id)? {
-            out.push(d);
-        }
-    }
+    out.sort_by_key(|d| d.id);
     Ok(out)
 }
 
 pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), StoreError> {
     let now = now_ms();
     if let NextStep::Release(at) = &a.next {
-        c.execute(
-            "UPDATE outbox SET state = 'pending', next_attempt_at = ?1, updated_at = ?2 WHERE id = ?3",
-            params![at, now, a.delivery_id],
-        )
+        c.prepare_cached(
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?1, updated_at = ?2 WHERE id = ?3").and_then(|mut st| st.execute(params![at, now, a.delivery_id],))
         .map_err(db_err)?;
         return Ok(());
     }
@@ -237,29 +215,29 @@ pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), S
             |r| r.get(0),
         )
         .map_err(db_err)?;
-    c.execute(
-        "INSERT INTO attempts (delivery_id, attempt, started_at, elapsed_ms, status, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![a.delivery_id, attempt, a.started_at, a.elapsed_ms as i64, a.status, a.response],
-    )
+    c.prepare_cached(
+        "INSERT INTO attempts (delivery_id, attempt, started_at, elapsed_ms, status, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").and_then(|mut st| st.execute(params![a.delivery_id, attempt, a.started_at, a.elapsed_ms as i64, a.status, a.response],))
     .map_err(db_err)?;
     let (state, next_at) = match &a.next {
         NextStep::Delivered => (DeliveryState::Delivered, None),
         NextStep::RetryAt(t) | NextStep::Release(t) => (DeliveryState::Pending, Some(*t)),
         NextStep::Dead(_) => (DeliveryState::Dead, None),
     };
-    c.execute(
+    c.prepare_cached(
         "UPDATE outbox SET state = ?1, attempts = ?2, last_response = ?3, updated_at = ?4,
                            next_attempt_at = COALESCE(?5, next_attempt_at)
          WHERE id = ?6",
-        params![
+    )
+    .and_then(|mut st| {
+        st.execute(params![
             state.as_str(),
             attempt,
             a.response,
             now,
             next_at,
             a.delivery_id
-        ],
-    )
+        ])
+    })
     .map_err(db_err)?;
     if let NextStep::Dead(dl) = &a.next {
         let (message_id, correlation_id, source): (String, String, String) = c
