@@ -43,7 +43,7 @@ url = "{url}"
 name = "acme-milestones"
 source = "acme-tms"
 inbound = {{ plugin = "acme-tms-milestone" }}
-targets = [{{ target = "erp", outbound = {{ plugin = "northwind-status-update" }} }}]
+targets = [{{ target = "erp", schema = "shipment-event@1", outbound = {{ plugin = "northwind-status-update" }} }}]
 "#,
         url = sink.url("/erp")
     )
@@ -186,4 +186,41 @@ async fn a_bad_schema_file_stops_start_up_naming_file_and_pointer() {
     };
     assert!(err.contains("charge/1.0.json"), "{err}");
     assert!(err.contains("/properties/amount_minor/type"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_pinned_to_another_major_gets_nothing_and_a_dead_letter_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sink = Sink::start(Behaviour::Ok);
+    let text = config(dir.path(), &common::repo_root().join("schemas"), &sink)
+        .replace("shipment-event@1\"", "shipment-event@2\"");
+    let host = TestHost::start(dir.path(), &text).await;
+    let body = sample("vendors/acme-tms.milestone-webhook.json");
+    let sig = acme_signature(&body);
+    let a = host
+        .post(
+            "acme-tms",
+            &[
+                ("content-type", "application/json"),
+                ("x-acme-signature", &sig),
+                ("x-correlation-id", "pin-1"),
+            ],
+            body,
+        )
+        .await;
+    assert_eq!(a.status, 202);
+    let t = host
+        .wait_timeline("pin-1", "dead letter", |t| {
+            t["dead_letters"].as_array().is_some_and(|d| !d.is_empty())
+        })
+        .await;
+    assert_eq!(t["dead_letters"][0]["reason"], "schema-pin-mismatch");
+    assert!(
+        t["dead_letters"][0]["detail"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("accepts shipment-event@2")
+    );
+    assert!(sink.received().is_empty());
+    host.stop().await;
 }

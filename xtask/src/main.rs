@@ -5,7 +5,8 @@
 //!   `target/plugins/<name>.wasm` beside `target/plugins/<name>.fixtures/`;
 //!   test-only plugins go to `target/plugins/test/`.
 //! - `demo`: `plugins`, then runs `waybill demo`.
-//! - `test`: `plugins`, then `cargo test --workspace`.
+//! - `test`: `plugins`, then `cargo test --workspace`, then `waybill schema
+//!   check` on the repository's schemas and plugins.
 //! - `ci`: formatting and clippy checks, then `test`.
 
 use anyhow::{Context, bail};
@@ -30,7 +31,8 @@ fn main() -> anyhow::Result<()> {
         }
         Some("test") => {
             build_plugins(&root)?;
-            cargo(&root, &["test", "--workspace"], &args[1..])
+            cargo(&root, &["test", "--workspace"], &args[1..])?;
+            schema_check(&root)
         }
         Some("ci") => {
             cargo(&root, &["fmt", "--all", "--check"], &[])?;
@@ -47,13 +49,36 @@ fn main() -> anyhow::Result<()> {
                 ],
                 &[],
             )?;
-            cargo(&root, &["test", "--workspace"], &args[1..])
+            cargo(&root, &["test", "--workspace"], &args[1..])?;
+            schema_check(&root)
         }
         _ => {
             eprintln!("usage: cargo xtask <plugins|demo|test|ci> [extra args for cargo]");
             std::process::exit(2);
         }
     }
+}
+
+/// `waybill schema check` on the repository's schemas and built plugins:
+/// compatibility within each major and every plugin's contract.
+fn schema_check(root: &Path) -> anyhow::Result<()> {
+    cargo(
+        root,
+        &[
+            "run",
+            "--quiet",
+            "--package",
+            "waybill",
+            "--",
+            "schema",
+            "check",
+            "--schemas",
+            "schemas",
+            "--plugins",
+            "target/plugins",
+        ],
+        &[],
+    )
 }
 
 fn workspace_root() -> anyhow::Result<PathBuf> {

@@ -246,6 +246,10 @@ pub struct RouteTarget {
     pub outbound: PluginRef,
     #[serde(default)]
     pub filter: Option<Filter>,
+    /// The canonical major this leg accepts, e.g. `shipment-event@1`: any
+    /// `1.x` document satisfies it; anything else is dead-lettered.
+    #[serde(default)]
+    pub schema: Option<String>,
 }
 
 /// Only canonical documents whose value at `pointer` is one of `in` pass.

@@ -247,6 +247,14 @@ fn check_route(at: KeyPath, route: &RouteConfig, config: &Config) -> Checked {
             );
         }
         check_plugin(leg_at.clone().key("outbound"), &leg.outbound)?;
+        if let Some(pin) = &leg.schema
+            && let Err(e) = crate::schemas::SchemaPin::parse(pin)
+        {
+            return fail(
+                leg_at.clone().key("schema"),
+                format!("`{pin}` is not a schema pin like `shipment-event@1`: {e}"),
+            );
+        }
         if let Some(filter) = &leg.filter {
             check_filter(leg_at.key("filter"), filter)?;
         }

@@ -265,6 +265,22 @@ impl Processor {
                 return;
             }
         }
+        if let Some(wanted) = &target.schema
+            && !schema_satisfies(&doc.schema_id, wanted)
+        {
+            let detail = serde_json::json!({
+                "message": format!("target {} accepts {wanted}; the route produced {}", target.target, doc.schema_id),
+                "schema_id": doc.schema_id,
+            });
+            out.dead_letters.push(dead(
+                Some(route),
+                Some(&target.target),
+                "schema-pin-mismatch",
+                detail,
+                None,
+            ));
+            return;
+        }
         let Some(version) = self.plugin(&target.outbound.plugin, pin) else {
             out.dead_letters.push(missing_plugin(
                 route,
@@ -375,6 +391,17 @@ fn call(
             ));
             None
         }
+    }
+}
+
+/// Whether `schema_id` (`entity@M.m`) satisfies `pin` (`entity@M` or `entity@M.m`).
+fn schema_satisfies(schema_id: &str, pin: &str) -> bool {
+    match (
+        crate::schemas::SchemaId::parse(schema_id),
+        crate::schemas::SchemaPin::parse(pin),
+    ) {
+        (Ok(id), Ok(pin)) => id.satisfies(&pin),
+        _ => false,
     }
 }
 
