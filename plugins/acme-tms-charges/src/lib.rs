@@ -25,7 +25,7 @@
 mod charge_code;
 mod event;
 mod mapping;
-mod problems;
+pub(crate) use waybill_sdk::problems;
 
 use waybill_sdk::canonical::CHARGE_PACKAGE;
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};

@@ -23,8 +23,8 @@
 
 mod mapping;
 mod milestone_code;
-mod problems;
-mod timestamp;
+pub(crate) use waybill_sdk::problems;
+pub(crate) use waybill_sdk::time as timestamp;
 mod webhook;
 
 use waybill_sdk::canonical::SHIPMENT_EVENT;

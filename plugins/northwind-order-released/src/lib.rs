@@ -22,9 +22,9 @@
 mod country;
 mod mapping;
 pub mod money;
-mod problems;
+pub(crate) use waybill_sdk::problems;
 mod release;
-mod timestamp;
+pub(crate) use waybill_sdk::time as timestamp;
 
 use waybill_sdk::canonical::ORDER;
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};

@@ -23,6 +23,8 @@ pub mod config;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod fixtures;
 pub mod log;
+pub mod problems;
+pub mod time;
 
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]

@@ -1,6 +1,7 @@
-//! Collects every problem of one input so a single error lists them all.
+//! Collects every problem of one input so a single `invalid-input` error
+//! lists them all, instead of stopping at the first.
 
-use waybill_sdk::{PluginError, Violation};
+use crate::{PluginError, Violation};
 
 /// Violations found so far.
 #[derive(Debug, Default)]
@@ -22,6 +23,12 @@ impl Problems {
                 ""
             }
         }
+    }
+
+    /// The violations recorded so far as the error; call it only after
+    /// recording at least one.
+    pub fn into_error(self) -> PluginError {
+        PluginError::invalid_all(self.0)
     }
 
     /// `Ok(value)` when nothing was recorded, else every violation.
