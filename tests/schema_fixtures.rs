@@ -552,3 +552,112 @@ fn schemas_reject_non_canonical_documents() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Every canonical fixture output, with its schema id.
+fn fixture_documents() -> Vec<(String, String, Value)> {
+    let mut docs = Vec::new();
+    for (plugin, fixtures) in plugin_fixture_dirs() {
+        for (case, path) in cases(&fixtures, ".expected.json") {
+            let Value::Array(outputs) = read_json(&path) else {
+                continue;
+            };
+            for output in outputs {
+                if let (Some(id), Some(body)) = (
+                    output.get("schema_id").and_then(Value::as_str),
+                    output.get("body"),
+                ) && parse_schema_id(id).is_some()
+                {
+                    docs.push((format!("{plugin}/{case}"), id.to_string(), body.clone()));
+                }
+            }
+        }
+    }
+    docs
+}
+
+/// Variants of `doc`: each optional property (not in `required` at its level)
+/// dropped in turn, and arrays truncated to their first element, recursively.
+fn variants(doc: &Value, schema: &Value, rng: &mut impl FnMut() -> u64, out: &mut Vec<Value>) {
+    let Value::Object(map) = doc else { return };
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut current = doc.clone();
+    for key in map.keys() {
+        if !required.contains(&key.as_str()) && rng() % 2 == 0 {
+            if let Value::Object(m) = &mut current {
+                m.remove(key);
+            }
+            out.push(current.clone());
+        }
+    }
+    if let Value::Object(m) = &mut current {
+        for (_, v) in m.iter_mut() {
+            if let Value::Array(items) = v
+                && items.len() > 1
+                && rng() % 3 == 0
+            {
+                items.truncate(1);
+            }
+        }
+    }
+    out.push(current);
+}
+
+/// Property: documents generated from the fixtures (optional fields dropped
+/// at random, arrays shortened) that are valid under a minor version stay
+/// valid under every later minor of the same major.
+#[test]
+fn generated_documents_stay_valid_across_minor_upgrades() {
+    let schemas = load_schemas();
+    let mut seed: u64 = 0x5eed_2026;
+    let mut rng = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut checked = 0usize;
+    let mut problems = Vec::new();
+    for (origin, id, body) in fixture_documents() {
+        let Some((entity, major, minor)) = parse_schema_id(&id) else {
+            continue;
+        };
+        let Some(schema) = schemas.get(&id) else {
+            continue;
+        };
+        let mut generated = Vec::new();
+        for _ in 0..20 {
+            variants(&body, &schema.doc, &mut rng, &mut generated);
+        }
+        let later: Vec<&String> = schemas
+            .keys()
+            .filter(|k| {
+                parse_schema_id(k)
+                    .is_some_and(|(e, maj, min)| e == entity && maj == major && min > minor)
+            })
+            .collect();
+        for doc in generated
+            .iter()
+            .filter(|d| violations(schema, d).is_empty())
+        {
+            for newer in &later {
+                let v = violations(&schemas[*newer], doc);
+                checked += 1;
+                if !v.is_empty() {
+                    problems.push(format!(
+                        "{origin}: valid under {id}, not under {newer}: {}",
+                        v.join("; ")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 100,
+        "too few generated documents checked: {checked}"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
