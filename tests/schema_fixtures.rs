@@ -586,7 +586,7 @@ fn variants(doc: &Value, schema: &Value, rng: &mut impl FnMut() -> u64, out: &mu
         .unwrap_or_default();
     let mut current = doc.clone();
     for key in map.keys() {
-        if !required.contains(&key.as_str()) && rng() % 2 == 0 {
+        if !required.contains(&key.as_str()) && rng().is_multiple_of(2) {
             if let Value::Object(m) = &mut current {
                 m.remove(key);
             }
@@ -597,7 +597,7 @@ fn variants(doc: &Value, schema: &Value, rng: &mut impl FnMut() -> u64, out: &mu
         for (_, v) in m.iter_mut() {
             if let Value::Array(items) = v
                 && items.len() > 1
-                && rng() % 3 == 0
+                && rng().is_multiple_of(3)
             {
                 items.truncate(1);
             }
