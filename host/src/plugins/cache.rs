@@ -6,6 +6,7 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
@@ -61,9 +62,14 @@ impl ComponentCache {
     ) -> anyhow::Result<Component> {
         let compiled = engine.precompile_component(wasm)?;
         let path = self.path_for(sha256);
+        // Unique per write: several loads of the same component may race
+        // (parallel tests, a restart during a hot swap); each renames a
+        // whole file into place.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, Ordering::Relaxed);
         let tmp = self
             .dir
-            .join(format!(".{sha256}.{}.tmp", std::process::id()));
+            .join(format!(".{sha256}.{}.{n}.tmp", std::process::id()));
         std::fs::write(&tmp, &compiled)?;
         std::fs::rename(&tmp, &path)?;
         // SAFETY: as in `load`: freshly written by this engine, never modified.
