@@ -89,7 +89,7 @@ impl Plugin for AcmeTmsShipmentRequest {
                 input.kind
             )));
         }
-        if !is_json(&input.content_type) {
+        if !input.is_json() {
             return Err(PluginError::unsupported(format!(
                 "content type {:?} is not JSON",
                 input.content_type
@@ -107,17 +107,6 @@ impl Plugin for AcmeTmsShipmentRequest {
 }
 
 waybill_sdk::export!(AcmeTmsShipmentRequest);
-
-/// Whether a declared media type is JSON (an empty one is accepted).
-fn is_json(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence.is_empty() || essence == "application/json" || essence.ends_with("+json")
-}
 
 // ---------------------------------------------------------------- vendor shape
 

@@ -84,7 +84,7 @@ impl Plugin for PortalVisibility {
                 input.kind
             )));
         }
-        if !is_json(&input.content_type) {
+        if !input.is_json() {
             return Err(PluginError::unsupported(format!(
                 "content type {:?} is not JSON",
                 input.content_type
@@ -108,17 +108,6 @@ impl Plugin for PortalVisibility {
 }
 
 waybill_sdk::export!(PortalVisibility);
-
-/// Whether a declared media type is JSON (an empty one is accepted).
-fn is_json(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence.is_empty() || essence == "application/json" || essence.ends_with("+json")
-}
 
 /// Parses `SCAC=Name;SCAC=Name` (blank entries and surrounding spaces are
 /// ignored; SCACs are matched case-insensitively). Every malformed entry is

@@ -48,6 +48,12 @@ impl Message {
             .map(|h| h.value.as_str())
     }
 
+    /// Whether the declared content type is JSON (`application/json` or a
+    /// `+json` type; an empty one is accepted as JSON).
+    pub fn is_json(&self) -> bool {
+        is_json_media_type(&self.content_type)
+    }
+
     /// The body as UTF-8 text, or an `invalid-input` error.
     pub fn text(&self) -> Result<&str, PluginError> {
         std::str::from_utf8(&self.body)
@@ -59,6 +65,17 @@ impl Message {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, PluginError> {
         parse_json(&self.body)
     }
+}
+
+/// Whether a media type is JSON (`application/json`, `*+json`, or empty).
+pub fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence.is_empty() || essence == "application/json" || essence.ends_with("+json")
 }
 
 /// Parses JSON bytes into `T`, naming the offending field on error.
@@ -142,5 +159,18 @@ impl Document {
     /// The body parsed into `T`; errors name the offending field.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, PluginError> {
         parse_json(self.body.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json_media_type;
+
+    #[test]
+    fn json_media_types() {
+        assert!(is_json_media_type("application/json; charset=utf-8"));
+        assert!(is_json_media_type("application/vnd.waybill+json"));
+        assert!(is_json_media_type(""));
+        assert!(!is_json_media_type("application/edi-x12"));
     }
 }
