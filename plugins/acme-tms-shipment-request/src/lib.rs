@@ -82,19 +82,7 @@ impl Plugin for AcmeTmsShipmentRequest {
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        if input.kind != canonical::ORDER {
-            return Err(PluginError::unsupported(format!(
-                "acme-tms-shipment-request maps {}, not {:?}",
-                canonical::ORDER,
-                input.kind
-            )));
-        }
-        if !input.is_json() {
-            return Err(PluginError::unsupported(format!(
-                "content type {:?} is not JSON",
-                input.content_type
-            )));
-        }
+        input.expect_canonical("acme-tms-shipment-request", canonical::ORDER)?;
         let settings = Settings::from_config()?;
         let order: Order = input.json()?;
         let request = to_request(&order, &settings)?;

@@ -63,20 +63,8 @@ impl Plugin for NorthwindStatusUpdate {
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        if input.kind != canonical::SHIPMENT_EVENT {
-            return Err(PluginError::unsupported(format!(
-                "northwind-status-update maps {}, not {:?}",
-                canonical::SHIPMENT_EVENT,
-                input.kind
-            )));
-        }
-        if !input.is_json() {
-            return Err(PluginError::unsupported(format!(
-                "content type {:?} is not JSON",
-                input.content_type
-            )));
-        }
-        let event: ShipmentEvent = input.json()?;
+        let event: ShipmentEvent =
+            input.canonical("northwind-status-update", canonical::SHIPMENT_EVENT)?;
         let update = to_update(&event)?;
         Ok(vec![Output::json(
             ORDER_STATUS_UPDATE,

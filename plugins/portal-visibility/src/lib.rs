@@ -77,19 +77,7 @@ impl Plugin for PortalVisibility {
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        if input.kind != canonical::SHIPMENT_EVENT {
-            return Err(PluginError::unsupported(format!(
-                "portal-visibility maps {}, not {:?}",
-                canonical::SHIPMENT_EVENT,
-                input.kind
-            )));
-        }
-        if !input.is_json() {
-            return Err(PluginError::unsupported(format!(
-                "content type {:?} is not JSON",
-                input.content_type
-            )));
-        }
+        input.expect_canonical("portal-visibility", canonical::SHIPMENT_EVENT)?;
         // Configuration first: a broken operator setting fails every message
         // the same way, not only those that happen to need it.
         let carrier_names = match config::get(CARRIER_NAMES) {

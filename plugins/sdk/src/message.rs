@@ -54,6 +54,36 @@ impl Message {
         is_json_media_type(&self.content_type)
     }
 
+    /// The body of an outbound plugin's input: checks that the message is
+    /// the canonical `schema_id` in JSON and parses it. Anything else is
+    /// `unsupported`, naming `plugin`.
+    pub fn canonical<T: DeserializeOwned>(
+        &self,
+        plugin: &str,
+        schema_id: &str,
+    ) -> Result<T, PluginError> {
+        self.expect_canonical(plugin, schema_id)?;
+        self.json()
+    }
+
+    /// The checks of [`Message::canonical`] without parsing, for plugins
+    /// that read their configuration before the body.
+    pub fn expect_canonical(&self, plugin: &str, schema_id: &str) -> Result<(), PluginError> {
+        if self.kind != schema_id {
+            return Err(PluginError::unsupported(format!(
+                "{plugin} maps {schema_id}, not {:?}",
+                self.kind
+            )));
+        }
+        if !self.is_json() {
+            return Err(PluginError::unsupported(format!(
+                "content type {:?} is not JSON",
+                self.content_type
+            )));
+        }
+        Ok(())
+    }
+
     /// The body as UTF-8 text, or an `invalid-input` error.
     pub fn text(&self) -> Result<&str, PluginError> {
         std::str::from_utf8(&self.body)
