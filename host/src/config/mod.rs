@@ -1,11 +1,16 @@
 //! The host configuration: one TOML file, parsed and validated at start-up
 //! with errors that name the file, line and key.
 
+mod flows;
 mod load;
 mod locate;
 mod model;
 mod validate;
 
+pub use flows::{
+    ApprovalConfig, CommandConfig, CompensationConfig, ConfirmConfig, DedupeConfig,
+    OrderingConfig, QuoteRef, StalePolicy, SyncJobConfig,
+};
 pub use load::{ConfigError, load, parse};
 pub use model::{
     BreakerConfig, Config, Filter, LimitsConfig, PluginRef, PluginsConfig, RateLimitConfig,

@@ -26,6 +26,9 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     #[serde(default)]
     pub targets: BTreeMap<String, TargetConfig>,
+    /// Batch reference-data synchronisation jobs.
+    #[serde(default)]
+    pub sync: BTreeMap<String, super::flows::SyncJobConfig>,
 }
 
 impl Config {
@@ -227,6 +230,9 @@ pub struct RouteConfig {
     pub kind: Option<String>,
     pub inbound: PluginRef,
     pub targets: Vec<RouteTarget>,
+    /// Set for a command route (`POST /v1/commands/<name>`).
+    #[serde(default)]
+    pub command: Option<super::flows::CommandConfig>,
 }
 
 /// A plugin by name with the route's configuration for it.
@@ -250,6 +256,24 @@ pub struct RouteTarget {
     /// `1.x` document satisfies it; anything else is dead-lettered.
     #[serde(default)]
     pub schema: Option<String>,
+    /// Canonical -> canonical enrichment before approval and mapping.
+    #[serde(default)]
+    pub enrich: Option<PluginRef>,
+    /// Approval policy (financial postings).
+    #[serde(default)]
+    pub approval: Option<super::flows::ApprovalConfig>,
+    /// Duplicate line detection.
+    #[serde(default)]
+    pub dedupe: Option<super::flows::DedupeConfig>,
+    /// Out-of-order protection.
+    #[serde(default)]
+    pub ordering: Option<super::flows::OrderingConfig>,
+    /// The compensating message when a delivery is refused or rejected.
+    #[serde(default)]
+    pub compensation: Option<super::flows::CompensationConfig>,
+    /// Record acknowledged documents as the target system's state.
+    #[serde(default)]
+    pub confirms: Option<super::flows::ConfirmConfig>,
 }
 
 /// Only canonical documents whose value at `pointer` is one of `in` pass.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::locate::{KeyPath, path};
 use super::model::{
-    Config, Filter, PluginRef, RateLimitConfig, RouteConfig, SourceAuth, SourceConfig, TargetAuth,
+    Config, Filter, PluginRef, RateLimitConfig, RouteConfig, RouteTarget, SourceAuth, SourceConfig, TargetAuth,
     TargetConfig,
 };
 
@@ -75,6 +75,14 @@ pub(crate) fn validate(config: &Config) -> Checked {
     }
     for (name, target) in &config.targets {
         check_target(path("targets").key(name), name, target)?;
+    }
+    for (name, job) in &config.sync {
+        let at = path("sync").key(name);
+        check_name(at.clone(), "sync job", name)?;
+        check_url(at.clone().key("url"), &job.url)?;
+        check_plugin(at.clone().key("plugin"), &job.plugin)?;
+        not_empty(at.clone().key("kind"), &job.kind)?;
+        at_least_one(at.key("page_lines"), job.page_lines as u64)?;
     }
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (index, route) in config.routes.iter().enumerate() {
@@ -217,7 +225,11 @@ fn check_url(at: KeyPath, url: &str) -> Checked {
 
 fn check_route(at: KeyPath, route: &RouteConfig, config: &Config) -> Checked {
     check_name(at.clone().key("name"), "route", &route.name)?;
-    if !config.sources.contains_key(&route.source) {
+    let sync_source = route
+        .source
+        .strip_prefix("sync.")
+        .is_some_and(|job| config.sync.contains_key(job));
+    if !config.sources.contains_key(&route.source) && !sync_source {
         return fail(
             at.key("source"),
             format!(
@@ -256,10 +268,71 @@ fn check_route(at: KeyPath, route: &RouteConfig, config: &Config) -> Checked {
             );
         }
         if let Some(filter) = &leg.filter {
-            check_filter(leg_at.key("filter"), filter)?;
+            check_filter(leg_at.clone().key("filter"), filter)?;
+        }
+        check_leg_flows(leg_at, leg, config)?;
+    }
+    if let Some(command) = &route.command {
+        let at = at.key("command");
+        check_plugin(at.clone().key("response"), &command.response)?;
+        not_empty(at.clone().key("response_kind"), &command.response_kind)?;
+        at_least_one(at.clone().key("deadline_ms"), command.deadline_ms)?;
+        if route.targets.len() != 1 {
+            return fail(at, "a command route calls exactly one target");
         }
     }
     Ok(())
+}
+
+/// The per-target stages: enrichment, approval, dedupe, ordering,
+/// compensation.
+fn check_leg_flows(at: KeyPath, leg: &RouteTarget, config: &Config) -> Checked {
+    if let Some(enrich) = &leg.enrich {
+        check_plugin(at.clone().key("enrich"), enrich)?;
+    }
+    if let Some(approval) = &leg.approval {
+        let at = at.clone().key("approval");
+        check_plugin(at.clone().key("validator"), &approval.validator)?;
+        if let Some(quote) = &approval.quote {
+            let at = at.key("quote");
+            not_empty(at.clone().key("system"), &quote.system)?;
+            for (key, pointer) in [("key", &quote.key), ("from", &quote.from), ("into", &quote.into)] {
+                pointer_ok(at.clone().key(key), pointer)?;
+            }
+        }
+    }
+    if let Some(dedupe) = &leg.dedupe {
+        let at = at.clone().key("dedupe");
+        pointer_ok(at.clone().key("items"), &dedupe.items)?;
+        if dedupe.fields.is_empty() {
+            return fail(at.key("fields"), "list at least one field that identifies a line");
+        }
+        for (i, field) in dedupe.fields.iter().enumerate() {
+            pointer_ok(at.clone().key("fields").index(i), field)?;
+        }
+    }
+    if let Some(ordering) = &leg.ordering {
+        pointer_ok(at.clone().key("ordering").key("event_time"), &ordering.event_time)?;
+    }
+    if let Some(comp) = &leg.compensation {
+        let at = at.key("compensation");
+        if !config.targets.contains_key(&comp.target) {
+            return fail(
+                at.key("target"),
+                format!(
+                    "unknown target `{}`; known targets: {}",
+                    comp.target,
+                    known(config.targets.keys())
+                ),
+            );
+        }
+        check_plugin(at.key("outbound"), &comp.outbound)?;
+    }
+    Ok(())
+}
+
+fn pointer_ok(at: KeyPath, pointer: &str) -> Checked {
+    check_pointer(pointer).or_else(|why| fail(at, format!("invalid JSON pointer `{pointer}`: {why}")))
 }
 
 fn known<'a>(names: impl Iterator<Item = &'a String>) -> String {

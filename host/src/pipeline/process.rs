@@ -134,6 +134,7 @@ impl Processor {
             dead_letters: Vec::new(),
             derived_key: None,
             replay_of: Vec::new(),
+            exceptions: Vec::new(),
         };
         let routes: Vec<&RouteConfig> = self
             .config
@@ -322,6 +323,7 @@ impl Processor {
                 content_type: "application/json".into(),
                 plugin: stamp(&version),
                 schema_id: doc.schema_id.clone(),
+                ..Default::default()
             });
         }
     }

@@ -182,6 +182,7 @@ async fn store_one(
         idempotency_key,
         received_at: now,
         idempotency_expires_at: now + base.window_ms,
+        command_route: None,
     };
     app.store.ingest(msg).await.map_err(|e| {
         tracing::error!(error = %e, "ingest could not be stored");

@@ -3,9 +3,11 @@
 //! answer, and dead letters. SQLite (WAL, group commit by one writer thread)
 //! is the embedded default; the trait is kept honest for PostgreSQL.
 
+mod flow_model;
 mod model;
 pub mod sqlite;
 mod traits;
 
+pub use flow_model::*;
 pub use model::*;
 pub use traits::{Store, StoreError};

@@ -14,7 +14,7 @@ pub fn now_ms() -> Millis {
 }
 
 /// A message to store at ingest.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewMessage {
     /// Host-assigned id.
     pub message_id: String,
@@ -38,6 +38,8 @@ pub struct NewMessage {
     pub received_at: Millis,
     /// Idempotency keys expire after this.
     pub idempotency_expires_at: Millis,
+    /// Set when the message is a synchronous command of this route.
+    pub command_route: Option<String>,
 }
 
 /// What ingest answers.
@@ -129,7 +131,7 @@ pub struct StoredMessage {
 }
 
 /// Which plugin version produced a record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PluginStamp {
     /// `name@version`.
     pub plugin: String,
@@ -155,7 +157,7 @@ pub struct ProcessingRecord {
 }
 
 /// An outbox entry to create.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewDelivery {
     /// Route name.
     pub route: String,
@@ -173,6 +175,18 @@ pub struct NewDelivery {
     pub plugin: PluginStamp,
     /// Canonical schema id of the document it came from.
     pub schema_id: String,
+    /// Out-of-order protection: refused when older than the last event
+    /// enqueued for the same target and business key.
+    pub guard: Option<super::flow_model::StaleGuard>,
+    /// Line fingerprints: any already held for the target makes this
+    /// delivery a `duplicate-charge` exception instead.
+    pub fingerprints: Vec<String>,
+    /// The canonical document, kept for compensation and confirmations.
+    pub canonical: Option<String>,
+    /// On acknowledgement, record the canonical document as this system's state.
+    pub confirm: Option<String>,
+    /// The delivery of a synchronous command (its answer is mapped back).
+    pub command: bool,
 }
 
 /// A dead letter to create.
@@ -197,7 +211,7 @@ pub struct NewDeadLetter {
 }
 
 /// The outcome of processing (or replaying) one message, written atomically.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ProcessingOutcome {
     /// The message.
     pub message_id: String,
@@ -214,6 +228,8 @@ pub struct ProcessingOutcome {
     pub derived_key: Option<(String, String)>,
     /// Dead letters this run replays (marked replayed).
     pub replay_of: Vec<i64>,
+    /// Exceptions raised instead of deliveries (approval, stale events).
+    pub exceptions: Vec<super::flow_model::NewException>,
 }
 
 /// Delivery state.
@@ -289,6 +305,11 @@ pub struct Delivery {
     pub plugin_sha256: String,
     /// Schema id of the canonical document.
     pub schema_id: String,
+    /// The canonical document, when kept.
+    #[serde(skip)]
+    pub canonical: Option<String>,
+    /// A synchronous command's delivery.
+    pub command: bool,
 }
 
 /// One delivery attempt and what follows it.

@@ -1,5 +1,6 @@
 //! The storage trait every backend implements.
 
+use super::flow_model::*;
 use super::model::*;
 use async_trait::async_trait;
 
@@ -15,6 +16,12 @@ pub enum StoreError {
     /// A stored value could not be decoded.
     #[error("store: corrupt record: {0}")]
     Corrupt(String),
+    /// The record asked for does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The action does not fit the record's state.
+    #[error("{0}")]
+    Conflict(String),
     /// Opening or migrating failed.
     #[error("store {path}: {message}")]
     Open {
@@ -73,4 +80,40 @@ pub trait Store: Send + Sync + 'static {
 
     /// Forgets idempotency keys that expired before `now`.
     async fn purge_idempotency(&self, now: Millis) -> Result<u64, StoreError>;
+
+    /// Enqueues deliveries, raises exceptions and applies an exception
+    /// action, atomically.
+    async fn apply_flow(&self, write: FlowWrite) -> Result<FlowResult, StoreError>;
+
+    /// Exceptions matching `filter`, newest first (without audit trail).
+    async fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<ExceptionRecord>, StoreError>;
+
+    /// One exception with its audit trail.
+    async fn exception(&self, id: i64) -> Result<Option<ExceptionRecord>, StoreError>;
+
+    /// Records a command's answer (once: a completed command stays completed).
+    async fn complete_command(&self, done: CommandCompletion) -> Result<(), StoreError>;
+
+    /// A command by its handle (the message id).
+    async fn command(&self, message_id: &str) -> Result<Option<CommandRecord>, StoreError>;
+
+    /// What `system` confirmed, optionally for one entity and id.
+    async fn entity_states(
+        &self,
+        system: &str,
+        entity: Option<&str>,
+        business_id: Option<&str>,
+    ) -> Result<Vec<EntityState>, StoreError>;
+
+    /// Content hashes of a reference-data job's records.
+    async fn sync_hashes(&self, job: &str) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Stores content hashes after the changed records were ingested.
+    async fn set_sync_hashes(&self, job: &str, hashes: Vec<(String, String)>) -> Result<(), StoreError>;
+
+    /// Stores a reconciliation run report.
+    async fn save_recon_run(&self, report: serde_json::Value) -> Result<i64, StoreError>;
+
+    /// The latest reconciliation runs.
+    async fn recon_runs(&self, limit: usize) -> Result<Vec<ReconRun>, StoreError>;
 }

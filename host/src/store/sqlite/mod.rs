@@ -3,11 +3,13 @@
 //! each group is fsync'd before any of its callers hears back); reads use a
 //! small pool of read connections.
 
+mod flows;
 mod reads;
 mod schema;
 mod writer;
 mod writes;
 
+use super::flow_model::*;
 use super::model::*;
 use super::traits::{Store, StoreError};
 use async_trait::async_trait;
@@ -203,6 +205,57 @@ impl Store for SqliteStore {
                     .map_err(db_err)
             })
             .await
+    }
+
+    async fn apply_flow(&self, write: FlowWrite) -> Result<FlowResult, StoreError> {
+        self.writer.run(move |c| flows::apply_flow(c, &write)).await
+    }
+
+    async fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<ExceptionRecord>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| flows::exceptions(c, &filter)).await
+    }
+
+    async fn exception(&self, id: i64) -> Result<Option<ExceptionRecord>, StoreError> {
+        self.read(move |c| flows::exception(c, id)).await
+    }
+
+    async fn complete_command(&self, done: CommandCompletion) -> Result<(), StoreError> {
+        self.writer.run(move |c| flows::complete_command(c, &done)).await
+    }
+
+    async fn command(&self, message_id: &str) -> Result<Option<CommandRecord>, StoreError> {
+        let id = message_id.to_string();
+        self.read(move |c| flows::command(c, &id)).await
+    }
+
+    async fn entity_states(
+        &self,
+        system: &str,
+        entity: Option<&str>,
+        business_id: Option<&str>,
+    ) -> Result<Vec<EntityState>, StoreError> {
+        let (system, entity, id) = (system.to_string(), entity.map(str::to_string), business_id.map(str::to_string));
+        self.read(move |c| flows::entity_states(c, &system, entity.as_deref(), id.as_deref()))
+            .await
+    }
+
+    async fn sync_hashes(&self, job: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let job = job.to_string();
+        self.read(move |c| flows::sync_hashes(c, &job)).await
+    }
+
+    async fn set_sync_hashes(&self, job: &str, hashes: Vec<(String, String)>) -> Result<(), StoreError> {
+        let job = job.to_string();
+        self.writer.run(move |c| flows::set_sync_hashes(c, &job, &hashes)).await
+    }
+
+    async fn save_recon_run(&self, report: serde_json::Value) -> Result<i64, StoreError> {
+        self.writer.run(move |c| flows::save_recon_run(c, &report)).await
+    }
+
+    async fn recon_runs(&self, limit: usize) -> Result<Vec<ReconRun>, StoreError> {
+        self.read(move |c| flows::recon_runs(c, limit)).await
     }
 }
 

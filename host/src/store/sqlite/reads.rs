@@ -43,7 +43,7 @@ pub(super) fn message(c: &Connection, id: &str) -> Result<Option<StoredMessage>,
 }
 
 pub(super) const DELIVERY_COLUMNS: &str = "id, message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
-     state, attempts, next_attempt_at, last_response, plugin, schema_id, plugin_sha256";
+     state, attempts, next_attempt_at, last_response, plugin, schema_id, plugin_sha256, canonical, command";
 
 pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     let state: String = r.get(9)?;
@@ -64,6 +64,8 @@ pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
         plugin: r.get(13)?,
         schema_id: r.get(14)?,
         plugin_sha256: r.get(15)?,
+        canonical: r.get(16)?,
+        command: r.get(17)?,
     })
 }
 

@@ -107,6 +107,97 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX outbox_open ON outbox(target, business_key, id) WHERE state IN ('pending', 'inflight');
     "#,
+    // 3: the sync patterns: commands, exceptions with their audit trail,
+    // out-of-order watermarks, duplicate-line fingerprints, the state each
+    // system confirmed, reference-data hashes and reconciliation runs.
+    r#"
+    ALTER TABLE outbox ADD COLUMN canonical TEXT;
+    ALTER TABLE outbox ADD COLUMN confirm TEXT;
+    ALTER TABLE outbox ADD COLUMN command INTEGER NOT NULL DEFAULT 0;
+
+    CREATE TABLE commands (
+        message_id      TEXT PRIMARY KEY,
+        route           TEXT NOT NULL,
+        correlation_id  TEXT NOT NULL,
+        state           TEXT NOT NULL,
+        status          INTEGER,
+        response        TEXT,
+        created_at      INTEGER NOT NULL,
+        completed_at    INTEGER
+    );
+
+    CREATE TABLE exceptions (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        dedupe_key      TEXT UNIQUE,
+        reason          TEXT NOT NULL,
+        state           TEXT NOT NULL,
+        message_id      TEXT,
+        correlation_id  TEXT,
+        route           TEXT,
+        target          TEXT,
+        business_key    TEXT NOT NULL,
+        schema_id       TEXT,
+        document        TEXT,
+        violations      TEXT NOT NULL,
+        plugins         TEXT NOT NULL,
+        detail          TEXT NOT NULL,
+        occurrences     INTEGER NOT NULL DEFAULT 1,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL
+    );
+    CREATE INDEX exceptions_state ON exceptions(state, reason);
+    CREATE INDEX exceptions_correlation ON exceptions(correlation_id);
+
+    CREATE TABLE exception_audit (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        exception_id    INTEGER NOT NULL,
+        at              INTEGER NOT NULL,
+        actor           TEXT NOT NULL,
+        action          TEXT NOT NULL,
+        note            TEXT,
+        detail          TEXT NOT NULL
+    );
+    CREATE INDEX exception_audit_exception ON exception_audit(exception_id);
+
+    CREATE TABLE watermarks (
+        target          TEXT NOT NULL,
+        business_key    TEXT NOT NULL,
+        event_at        INTEGER NOT NULL,
+        PRIMARY KEY (target, business_key)
+    );
+
+    CREATE TABLE fingerprints (
+        target          TEXT NOT NULL,
+        fingerprint     TEXT NOT NULL,
+        message_id      TEXT NOT NULL,
+        created_at      INTEGER NOT NULL,
+        PRIMARY KEY (target, fingerprint)
+    );
+
+    CREATE TABLE entity_state (
+        system          TEXT NOT NULL,
+        entity          TEXT NOT NULL,
+        business_id     TEXT NOT NULL,
+        schema_id       TEXT NOT NULL,
+        document        TEXT NOT NULL,
+        confirmed_at    INTEGER NOT NULL,
+        PRIMARY KEY (system, entity, business_id)
+    );
+
+    CREATE TABLE sync_hashes (
+        job             TEXT NOT NULL,
+        record_key      TEXT NOT NULL,
+        hash            TEXT NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        PRIMARY KEY (job, record_key)
+    );
+
+    CREATE TABLE recon_runs (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        finished_at     INTEGER NOT NULL,
+        report          TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet.

@@ -25,6 +25,7 @@ fn msg(id: &str, key: Option<&str>, body: &[u8]) -> NewMessage {
         body_sha256: hex::encode(sha2::Sha256::digest(body)),
         received_at: 1_000,
         idempotency_expires_at: i64::MAX,
+        command_route: None,
     }
 }
 
@@ -45,6 +46,7 @@ fn delivery(target: &str, key: &str, body: &str) -> NewDelivery {
         content_type: "application/json".into(),
         plugin: stamp(),
         schema_id: "shipment-event@1.0".into(),
+        ..Default::default()
     }
 }
 
@@ -64,6 +66,7 @@ fn outcome(id: &str, deliveries: Vec<NewDelivery>) -> ProcessingOutcome {
         dead_letters: vec![],
         derived_key: None,
         replay_of: vec![],
+        exceptions: vec![],
     }
 }
 

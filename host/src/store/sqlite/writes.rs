@@ -45,6 +45,9 @@ pub(super) fn ingest(c: &Connection, m: &NewMessage) -> Result<IngestOutcome, St
         "INSERT INTO messages (message_id, source, kind, content_type, headers, body, correlation_id, idempotency_key, received_at, state)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'received')").and_then(|mut st| st.execute(params![m.message_id, m.source, m.kind, m.content_type, headers, m.body, m.correlation_id, m.idempotency_key, m.received_at],))
     .map_err(db_err)?;
+    if let Some(route) = &m.command_route {
+        super::flows::create_command(c, m, route)?;
+    }
     Ok(IngestOutcome::Accepted {
         message_id: m.message_id.clone(),
         correlation_id: m.correlation_id.clone(),
@@ -99,15 +102,16 @@ pub(super) fn complete_processing(
         }
     }
 
+    let mut enqueued = 0;
     for d in &o.deliveries {
-        c.prepare_cached(
-            "INSERT INTO outbox (message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
-                                 plugin, plugin_sha256, schema_id, state, attempts, next_attempt_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 0, ?12, ?12, ?12)").and_then(|mut st| st.execute(params![
-                o.message_id, o.correlation_id, d.route, d.target, d.business_key, d.idempotency_key, d.body, d.content_type,
-                d.plugin.plugin, d.plugin.sha256, d.schema_id, now
-            ],))
-        .map_err(db_err)?;
+        if let super::flows::Inserted::Delivery(_) =
+            super::flows::insert_delivery(c, &o.message_id, &o.correlation_id, d, now)?
+        {
+            enqueued += 1;
+        }
+    }
+    for e in &o.exceptions {
+        super::flows::insert_exception(c, Some((&o.message_id, &o.correlation_id)), e, now)?;
     }
     for dl in &o.dead_letters {
         insert_dead_letter(c, &o.message_id, &o.correlation_id, &source, None, dl, now)?;
@@ -117,7 +121,9 @@ pub(super) fn complete_processing(
             .and_then(|mut st| st.execute(params![now, id]))
             .map_err(db_err)?;
     }
-    let inbound_failed = o.deliveries.is_empty() && !o.dead_letters.is_empty();
+    let _ = enqueued;
+    let inbound_failed =
+        o.deliveries.is_empty() && o.exceptions.is_empty() && !o.dead_letters.is_empty();
     let next = if inbound_failed {
         MessageState::Dead
     } else {
@@ -239,6 +245,9 @@ pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), S
         ])
     })
     .map_err(db_err)?;
+    if let NextStep::Delivered = &a.next {
+        super::flows::confirm_delivery(c, a.delivery_id)?;
+    }
     if let NextStep::Dead(dl) = &a.next {
         let (message_id, correlation_id, source): (String, String, String) = c
             .query_row(

@@ -1,0 +1,487 @@
+//! The writes and reads of the sync patterns: guarded outbox inserts
+//! (out-of-order watermarks, duplicate-line fingerprints), exceptions with
+//! their audit trail, commands, confirmed entity state, reference-data
+//! hashes and reconciliation runs.
+
+use super::super::flow_model::*;
+use super::super::model::*;
+use super::super::traits::StoreError;
+use super::db_err;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+fn json_text(v: &serde_json::Value) -> String {
+    v.to_string()
+}
+
+fn parse_json(text: Option<String>) -> serde_json::Value {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// What became of a delivery handed to [`insert_delivery`].
+pub(super) enum Inserted {
+    /// Enqueued with this outbox id.
+    Delivery(i64),
+    /// Turned into this exception.
+    Exception(i64),
+    /// Dropped (stale, policy drop).
+    Dropped,
+}
+
+/// Inserts a delivery unless its guard says it is stale or its fingerprints
+/// say it is a duplicate; then it becomes an exception (or is dropped).
+pub(super) fn insert_delivery(
+    c: &Connection,
+    message_id: &str,
+    correlation_id: &str,
+    d: &NewDelivery,
+    now: Millis,
+) -> Result<Inserted, StoreError> {
+    if let Some(guard) = d.guard {
+        let last: Option<i64> = c
+            .query_row(
+                "SELECT event_at FROM watermarks WHERE target = ?1 AND business_key = ?2",
+                params![d.target, d.business_key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        if let Some(last) = last.filter(|last| guard.event_at < *last) {
+            if !guard.raise {
+                return Ok(Inserted::Dropped);
+            }
+            let e = held(d, "stale-event", serde_json::json!([{
+                "path": "", "code": "stale-event",
+                "message": format!("event time {} is older than the last event sent to {} for {} ({})",
+                    fmt_ms(guard.event_at), d.target, d.business_key, fmt_ms(last)),
+            }]));
+            return insert_exception(c, Some((message_id, correlation_id)), &e, now)
+                .map(Inserted::Exception);
+        }
+        c.prepare_cached(
+            "INSERT INTO watermarks (target, business_key, event_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (target, business_key) DO UPDATE SET event_at = MAX(event_at, excluded.event_at)",
+        )
+        .and_then(|mut st| st.execute(params![d.target, d.business_key, guard.event_at]))
+        .map_err(db_err)?;
+    }
+    if let Some(dup) = duplicate_of(c, &d.target, &d.fingerprints, message_id)? {
+        let e = held(d, "duplicate-charge", dup);
+        return insert_exception(c, Some((message_id, correlation_id)), &e, now)
+            .map(Inserted::Exception);
+    }
+    hold_fingerprints(c, &d.target, &d.fingerprints, message_id, now)?;
+    c.prepare_cached(
+        "INSERT INTO outbox (message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
+                             plugin, plugin_sha256, schema_id, state, attempts, next_attempt_at, created_at, updated_at,
+                             canonical, confirm, command)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 0, ?12, ?12, ?12, ?13, ?14, ?15)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            message_id, correlation_id, d.route, d.target, d.business_key, d.idempotency_key, d.body,
+            d.content_type, d.plugin.plugin, d.plugin.sha256, d.schema_id, now, d.canonical, d.confirm, d.command
+        ])
+    })
+    .map_err(db_err)?;
+    Ok(Inserted::Delivery(c.last_insert_rowid()))
+}
+
+fn fmt_ms(ms: Millis) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// An exception holding a delivery that was not enqueued.
+fn held(d: &NewDelivery, reason: &str, violations: serde_json::Value) -> NewException {
+    NewException {
+        reason: reason.to_string(),
+        route: Some(d.route.clone()),
+        target: Some(d.target.clone()),
+        business_key: d.business_key.clone(),
+        schema_id: Some(d.schema_id.clone()),
+        document: d
+            .canonical
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok()),
+        violations,
+        plugins: vec![d.plugin.clone()],
+        detail: serde_json::json!({"content_type": d.content_type}),
+        dedupe_key: None,
+        fingerprints: Vec::new(),
+    }
+}
+
+/// The violations describing fingerprints another message already holds.
+fn duplicate_of(
+    c: &Connection,
+    target: &str,
+    fingerprints: &[String],
+    message_id: &str,
+) -> Result<Option<serde_json::Value>, StoreError> {
+    let mut found = Vec::new();
+    let mut st = c
+        .prepare_cached("SELECT message_id FROM fingerprints WHERE target = ?1 AND fingerprint = ?2")
+        .map_err(db_err)?;
+    for fp in fingerprints {
+        let holder: Option<String> = st
+            .query_row(params![target, fp], |r| r.get(0))
+            .optional()
+            .map_err(db_err)?;
+        if let Some(holder) = holder.filter(|h| h != message_id) {
+            found.push(serde_json::json!({
+                "path": "", "code": "duplicate-charge",
+                "message": format!("line {fp} already reached {target} (message {holder})"),
+            }));
+        }
+    }
+    Ok((!found.is_empty()).then_some(serde_json::Value::Array(found)))
+}
+
+fn hold_fingerprints(
+    c: &Connection,
+    target: &str,
+    fingerprints: &[String],
+    message_id: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    for fp in fingerprints {
+        c.prepare_cached(
+            "INSERT OR IGNORE INTO fingerprints (target, fingerprint, message_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .and_then(|mut st| st.execute(params![target, fp, message_id, now]))
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+/// Raises an exception (or counts one more occurrence of a known dedupe
+/// key) and audits it; a duplicate line turns it into `duplicate-charge`.
+pub(super) fn insert_exception(
+    c: &Connection,
+    message: Option<(&str, &str)>,
+    e: &NewException,
+    now: Millis,
+) -> Result<i64, StoreError> {
+    if let Some(key) = &e.dedupe_key {
+        let known: Option<i64> = c
+            .query_row("SELECT id FROM exceptions WHERE dedupe_key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(db_err)?;
+        if let Some(id) = known {
+            c.execute(
+                "UPDATE exceptions SET occurrences = occurrences + 1, updated_at = ?1 WHERE id = ?2",
+                params![now, id],
+            )
+            .map_err(db_err)?;
+            return Ok(id);
+        }
+    }
+    let mut e = e.clone();
+    if let Some(target) = &e.target
+        && let Some(dup) =
+            duplicate_of(c, target, &e.fingerprints, message.map_or("", |m| m.0))?
+    {
+        e.reason = "duplicate-charge".into();
+        e.violations = dup;
+    } else if let Some(target) = &e.target {
+        hold_fingerprints(c, target, &e.fingerprints, message.map_or("", |m| m.0), now)?;
+    }
+    let plugins = serde_json::to_string(&e.plugins).map_err(|x| StoreError::Corrupt(x.to_string()))?;
+    c.prepare_cached(
+        "INSERT INTO exceptions (dedupe_key, reason, state, message_id, correlation_id, route, target, business_key,
+                                 schema_id, document, violations, plugins, detail, created_at, updated_at)
+         VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            e.dedupe_key, e.reason, message.map(|m| m.0), message.map(|m| m.1), e.route, e.target,
+            e.business_key, e.schema_id, e.document.as_ref().map(json_text), json_text(&e.violations),
+            plugins, json_text(&e.detail), now
+        ])
+    })
+    .map_err(db_err)?;
+    let id = c.last_insert_rowid();
+    audit(c, id, "system", "raised", None, &serde_json::json!({"reason": e.reason}), now)?;
+    Ok(id)
+}
+
+fn audit(
+    c: &Connection,
+    id: i64,
+    actor: &str,
+    action: &str,
+    note: Option<&str>,
+    detail: &serde_json::Value,
+    now: Millis,
+) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO exception_audit (exception_id, at, actor, action, note, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut st| st.execute(params![id, now, actor, action, note, json_text(detail)]))
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Applies a [`FlowWrite`]: the action first (refused unless the
+/// exception is open), then deliveries and exceptions.
+pub(super) fn apply_flow(c: &Connection, w: &FlowWrite) -> Result<FlowResult, StoreError> {
+    let now = now_ms();
+    if let Some(a) = &w.action {
+        let state: Option<String> = c
+            .query_row("SELECT state FROM exceptions WHERE id = ?1", [a.exception_id], |r| r.get(0))
+            .optional()
+            .map_err(db_err)?;
+        match state.as_deref() {
+            None => return Err(StoreError::NotFound(format!("exception {}", a.exception_id))),
+            Some("open") => {}
+            Some(other) => {
+                return Err(StoreError::Conflict(format!(
+                    "exception {} is {other}, not open: {} refused",
+                    a.exception_id, a.action
+                )));
+            }
+        }
+        c.execute(
+            "UPDATE exceptions SET state = ?1, updated_at = ?2 WHERE id = ?3",
+            params![a.new_state.as_str(), now, a.exception_id],
+        )
+        .map_err(db_err)?;
+        audit(c, a.exception_id, &a.actor, &a.action, a.note.as_deref(), &a.detail, now)?;
+    }
+    let mut result = FlowResult::default();
+    for d in &w.deliveries {
+        match insert_delivery(c, &w.message_id, &w.correlation_id, d, now)? {
+            Inserted::Delivery(id) => result.deliveries.push(id),
+            Inserted::Exception(id) => result.exceptions.push(id),
+            Inserted::Dropped => {}
+        }
+    }
+    for e in &w.exceptions {
+        let message = (!w.message_id.is_empty()).then_some((w.message_id.as_str(), w.correlation_id.as_str()));
+        result.exceptions.push(insert_exception(c, message, e, now)?);
+    }
+    Ok(result)
+}
+
+const EXCEPTION_COLUMNS: &str = "id, reason, state, message_id, correlation_id, route, target, business_key, schema_id,
+     document, violations, plugins, detail, occurrences, created_at, updated_at";
+
+fn exception_row(r: &Row<'_>) -> rusqlite::Result<ExceptionRecord> {
+    let state: String = r.get(2)?;
+    let plugins: String = r.get(11)?;
+    Ok(ExceptionRecord {
+        id: r.get(0)?,
+        reason: r.get(1)?,
+        state: ExceptionState::parse(&state).unwrap_or(ExceptionState::Open),
+        message_id: r.get(3)?,
+        correlation_id: r.get(4)?,
+        route: r.get(5)?,
+        target: r.get(6)?,
+        business_key: r.get(7)?,
+        schema_id: r.get(8)?,
+        document: r.get::<_, Option<String>>(9)?.and_then(|t| serde_json::from_str(&t).ok()),
+        violations: parse_json(r.get(10)?),
+        plugins: serde_json::from_str(&plugins).unwrap_or_default(),
+        detail: parse_json(r.get(12)?),
+        occurrences: r.get(13)?,
+        created_at: r.get(14)?,
+        updated_at: r.get(15)?,
+        audit: Vec::new(),
+    })
+}
+
+pub(super) fn exceptions(c: &Connection, f: &ExceptionFilter) -> Result<Vec<ExceptionRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {EXCEPTION_COLUMNS} FROM exceptions
+         WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR reason = ?2) AND (?3 IS NULL OR reason LIKE ?3 || '%')
+         ORDER BY id DESC LIMIT ?4"
+    );
+    let limit = if f.limit == 0 { 1000 } else { f.limit } as i64;
+    let mut st = c.prepare_cached(&sql).map_err(db_err)?;
+    let rows = st
+        .query_map(
+            params![f.state.map(|s| s.as_str()), f.reason, f.reason_prefix, limit],
+            exception_row,
+        )
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub(super) fn exception(c: &Connection, id: i64) -> Result<Option<ExceptionRecord>, StoreError> {
+    let sql = format!("SELECT {EXCEPTION_COLUMNS} FROM exceptions WHERE id = ?1");
+    let Some(mut e) = c.query_row(&sql, [id], exception_row).optional().map_err(db_err)? else {
+        return Ok(None);
+    };
+    let mut st = c
+        .prepare_cached("SELECT at, actor, action, note, detail FROM exception_audit WHERE exception_id = ?1 ORDER BY id")
+        .map_err(db_err)?;
+    e.audit = st
+        .query_map([id], |r| {
+            Ok(AuditEntry {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                note: r.get(3)?,
+                detail: parse_json(r.get(4)?),
+            })
+        })
+        .map_err(db_err)?
+        .collect::<Result<_, _>>()
+        .map_err(db_err)?;
+    Ok(Some(e))
+}
+
+pub(super) fn create_command(c: &Connection, m: &NewMessage, route: &str) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT OR IGNORE INTO commands (message_id, route, correlation_id, state, created_at) VALUES (?1, ?2, ?3, 'pending', ?4)",
+    )
+    .and_then(|mut st| st.execute(params![m.message_id, route, m.correlation_id, m.received_at]))
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(super) fn complete_command(c: &Connection, done: &CommandCompletion) -> Result<(), StoreError> {
+    let now = now_ms();
+    c.execute(
+        "UPDATE commands SET state = ?1, status = ?2, response = ?3, completed_at = ?4 WHERE message_id = ?5 AND state = 'pending'",
+        params![done.state, done.status, json_text(&done.response), now, done.message_id],
+    )
+    .map_err(db_err)?;
+    if let Some(s) = &done.confirm {
+        upsert_state(c, s)?;
+    }
+    Ok(())
+}
+
+pub(super) fn command(c: &Connection, id: &str) -> Result<Option<CommandRecord>, StoreError> {
+    c.query_row(
+        "SELECT message_id, route, correlation_id, state, status, response, created_at, completed_at FROM commands WHERE message_id = ?1",
+        [id],
+        |r| {
+            Ok(CommandRecord {
+                message_id: r.get(0)?,
+                route: r.get(1)?,
+                correlation_id: r.get(2)?,
+                state: r.get(3)?,
+                status: r.get(4)?,
+                response: r.get::<_, Option<String>>(5)?.and_then(|t| serde_json::from_str(&t).ok()),
+                created_at: r.get(6)?,
+                completed_at: r.get(7)?,
+            })
+        },
+    )
+    .optional()
+    .map_err(db_err)
+}
+
+pub(super) fn upsert_state(c: &Connection, s: &EntityState) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO entity_state (system, entity, business_id, schema_id, document, confirmed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (system, entity, business_id) DO UPDATE SET schema_id = excluded.schema_id,
+             document = excluded.document, confirmed_at = excluded.confirmed_at",
+    )
+    .and_then(|mut st| {
+        st.execute(params![s.system, s.entity, s.business_id, s.schema_id, json_text(&s.document), s.confirmed_at])
+    })
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// On acknowledgement of a delivery that confirms state, records it.
+pub(super) fn confirm_delivery(c: &Connection, delivery_id: i64) -> Result<(), StoreError> {
+    let row: Option<(Option<String>, Option<String>, String, String)> = c
+        .query_row(
+            "SELECT confirm, canonical, schema_id, business_key FROM outbox WHERE id = ?1",
+            [delivery_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+        .map_err(db_err)?;
+    if let Some((Some(system), Some(doc), schema_id, key)) = row {
+        let entity = schema_id.split('@').next().unwrap_or_default().to_string();
+        upsert_state(
+            c,
+            &EntityState {
+                system,
+                entity,
+                business_id: key,
+                schema_id,
+                document: serde_json::from_str(&doc).unwrap_or(serde_json::Value::Null),
+                confirmed_at: now_ms(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn entity_states(
+    c: &Connection,
+    system: &str,
+    entity: Option<&str>,
+    business_id: Option<&str>,
+) -> Result<Vec<EntityState>, StoreError> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT system, entity, business_id, schema_id, document, confirmed_at FROM entity_state
+             WHERE system = ?1 AND (?2 IS NULL OR entity = ?2) AND (?3 IS NULL OR business_id = ?3) ORDER BY entity, business_id",
+        )
+        .map_err(db_err)?;
+    let rows = st
+        .query_map(params![system, entity, business_id], |r| {
+            Ok(EntityState {
+                system: r.get(0)?,
+                entity: r.get(1)?,
+                business_id: r.get(2)?,
+                schema_id: r.get(3)?,
+                document: parse_json(r.get(4)?),
+                confirmed_at: r.get(5)?,
+            })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub(super) fn sync_hashes(c: &Connection, job: &str) -> Result<Vec<(String, String)>, StoreError> {
+    let mut st = c
+        .prepare_cached("SELECT record_key, hash FROM sync_hashes WHERE job = ?1")
+        .map_err(db_err)?;
+    let rows = st.query_map([job], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub(super) fn set_sync_hashes(c: &Connection, job: &str, hashes: &[(String, String)]) -> Result<(), StoreError> {
+    let now = now_ms();
+    for (key, hash) in hashes {
+        c.prepare_cached(
+            "INSERT INTO sync_hashes (job, record_key, hash, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (job, record_key) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at",
+        )
+        .and_then(|mut st| st.execute(params![job, key, hash, now]))
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+pub(super) fn save_recon_run(c: &Connection, report: &serde_json::Value) -> Result<i64, StoreError> {
+    c.execute(
+        "INSERT INTO recon_runs (finished_at, report) VALUES (?1, ?2)",
+        params![now_ms(), json_text(report)],
+    )
+    .map_err(db_err)?;
+    Ok(c.last_insert_rowid())
+}
+
+pub(super) fn recon_runs(c: &Connection, limit: usize) -> Result<Vec<ReconRun>, StoreError> {
+    let mut st = c
+        .prepare_cached("SELECT id, finished_at, report FROM recon_runs ORDER BY id DESC LIMIT ?1")
+        .map_err(db_err)?;
+    let rows = st
+        .query_map([limit as i64], |r| {
+            Ok(ReconRun { id: r.get(0)?, finished_at: r.get(1)?, report: parse_json(r.get(2)?) })
+        })
+        .map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
+}
