@@ -7,9 +7,11 @@
 
 pub mod config;
 pub mod deliver;
+pub mod flows;
 pub mod pipeline;
 pub mod plugins;
 pub mod ratelimit;
+pub mod reconcile;
 pub mod schemas;
 pub mod server;
 pub mod service;

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// Why the host could not start.
@@ -99,7 +99,9 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         None
     };
 
-    let processor = Arc::new(Processor::new(config.clone(), registry.clone(), schemas));
+    let processor = Arc::new(
+        Processor::new(config.clone(), registry.clone(), schemas).with_store(store.clone()),
+    );
     let app = App::new(
         config.clone(),
         store.clone(),
@@ -108,7 +110,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
     );
     let (shutdown, shutdown_rx) = watch::channel(false);
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
-    let deliveries_ready = Arc::new(Notify::new());
+    let deliveries_ready = app.wake_deliveries.clone();
     let mut tasks = JoinSet::new();
 
     let workers = std::thread::available_parallelism()
@@ -125,12 +127,10 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
     ));
     let sender = HttpSender::new();
     for (name, target) in &config.targets {
-        let worker = Arc::new(TargetWorker::new(
-            name,
-            target,
-            store.clone(),
-            sender.clone(),
-        ));
+        let worker = Arc::new(
+            TargetWorker::new(name, target, store.clone(), sender.clone())
+                .with_hooks(crate::flows::FlowHooks::new(app.clone())),
+        );
         tasks.spawn(worker.run(deliveries_ready.clone(), shutdown_rx.clone(), grace));
     }
     tasks.spawn(housekeeping(app.clone(), shutdown_rx.clone()));

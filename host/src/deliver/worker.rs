@@ -22,8 +22,21 @@ const POLL: Duration = Duration::from_millis(100);
 /// Bytes of a response kept with an attempt.
 const SNIPPET: usize = 512;
 
+/// What the sync patterns do when a delivery ends: map a command's answer
+/// back, start a compensating workflow after a refusal. Called before the
+/// attempt is recorded, so a crash in between repeats the delivery (same
+/// idempotency key) and the hook, never loses it.
+#[async_trait::async_trait]
+pub trait DeliveryHooks: Send + Sync {
+    /// The target acknowledged `d` with `status` and `body`.
+    async fn delivered(&self, d: &Delivery, status: u16, body: &[u8]);
+    /// `d` is given up with `dead`.
+    async fn dead(&self, d: &Delivery, dead: &NewDeadLetter);
+}
+
 /// A target's delivery worker.
 pub struct TargetWorker {
+    hooks: Option<Arc<dyn DeliveryHooks>>,
     name: String,
     config: TargetConfig,
     policy: RetryPolicy,
@@ -61,7 +74,14 @@ impl TargetWorker {
             store,
             sender,
             in_flight: Arc::new(AtomicUsize::new(0)),
+            hooks: None,
         }
+    }
+
+    /// The same worker, calling `hooks` when a delivery ends.
+    pub fn with_hooks(mut self, hooks: Arc<dyn DeliveryHooks>) -> Self {
+        self.hooks = Some(hooks);
+        self
     }
 
     /// Runs until `shutdown`; then waits up to `grace` for sends in flight
@@ -203,6 +223,13 @@ impl TargetWorker {
                 tracing::error!(attempt, status = ?status, reason = %dl.reason, "delivery dead-lettered")
             }
             NextStep::Release(_) => {}
+        }
+        if let Some(hooks) = &self.hooks {
+            match (&next, &result) {
+                (NextStep::Delivered, Ok(r)) => hooks.delivered(&d, r.status, &r.body).await,
+                (NextStep::Dead(dl), _) => hooks.dead(&d, dl).await,
+                _ => {}
+            }
         }
         let elapsed_ms = (now_ms() - started_at).max(0) as u64;
         let outcome = AttemptOutcome {

@@ -7,8 +7,9 @@
 
 mod process;
 mod replay;
+mod stages;
 mod worker;
 
-pub use process::{Processor, Scope, VersionPin};
+pub use process::{APPROVED_BY_HEADER, COMMAND_HEADER, Processor, Scope, VersionPin};
 pub use replay::{ReplayReport, replay};
 pub use worker::run_processing;

@@ -4,6 +4,7 @@
 use crate::config::{Config, PluginRef, RouteConfig, RouteTarget};
 use crate::plugins::{CallError, Message, PluginVersion, Registry};
 use crate::schemas::{SchemaRegistry, is_canonical};
+use crate::store::Store;
 use crate::store::{
     NewDeadLetter, NewDelivery, PluginStamp, ProcessingOutcome, ProcessingRecord, StoredMessage,
 };
@@ -39,15 +40,17 @@ pub struct VersionPin {
 /// Maps messages with the plugins of a registry according to a configuration,
 /// validating every canonical document against its schema.
 pub struct Processor {
-    config: Arc<Config>,
+    pub(super) config: Arc<Config>,
     registry: Arc<Registry>,
     schemas: Option<Arc<SchemaRegistry>>,
     deprecated_uses: Mutex<BTreeMap<String, u64>>,
+    /// Where approval looks up quotes (confirmed state).
+    pub(super) store: Option<Arc<dyn Store>>,
 }
 
 type PluginConfigMap = Arc<BTreeMap<String, String>>;
 
-fn stamp(v: &PluginVersion) -> PluginStamp {
+pub(super) fn stamp(v: &PluginVersion) -> PluginStamp {
     PluginStamp {
         plugin: v.label().to_string(),
         sha256: v.id.sha256.clone(),
@@ -67,7 +70,19 @@ impl Processor {
             registry,
             schemas,
             deprecated_uses: Mutex::default(),
+            store: None,
         }
+    }
+
+    /// The same processor, reading confirmed state (quotes) from `store`.
+    pub fn with_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The configuration it routes by.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
     }
 
     /// How often each deprecated schema version was produced (metrics).
@@ -79,7 +94,7 @@ impl Processor {
     }
 
     /// Checks a canonical output against its schema; `Err` holds the dead letter detail.
-    fn check_schema(
+    pub(crate) fn check_schema(
         &self,
         output: &Output,
         body: &serde_json::Value,
@@ -109,7 +124,11 @@ impl Processor {
         Ok(())
     }
 
-    fn plugin(&self, name: &str, pin: Option<&VersionPin>) -> Option<Arc<PluginVersion>> {
+    pub(crate) fn plugin(
+        &self,
+        name: &str,
+        pin: Option<&VersionPin>,
+    ) -> Option<Arc<PluginVersion>> {
         match pin {
             Some(p) if p.plugin == name => self.registry.find(name, &p.version),
             _ => self.registry.get(name),
@@ -136,9 +155,20 @@ impl Processor {
             replay_of: Vec::new(),
             exceptions: Vec::new(),
         };
+        // A command goes through its own route only; ordinary messages
+        // never through a command route.
+        let command = msg
+            .headers
+            .iter()
+            .find(|(k, _)| k == COMMAND_HEADER)
+            .map(|(_, v)| v.as_str());
         let routes: Vec<&RouteConfig> = self
             .config
             .routes_for(&msg.source, Some(&msg.kind))
+            .filter(|r| match command {
+                Some(name) => r.name == name,
+                None => r.command.is_none(),
+            })
             .filter(|r| match scope {
                 Scope::All => true,
                 Scope::Route { route, .. } => &r.name == route,
@@ -282,55 +312,112 @@ impl Processor {
             ));
             return;
         }
-        let Some(version) = self.plugin(&target.outbound.plugin, pin) else {
-            out.dead_letters.push(missing_plugin(
-                route,
-                Some(&target.target),
-                &target.outbound,
-                pin,
-            ));
+        let Some(leg) = self.prepare_leg(msg, route, target, doc, pin, out) else {
             return;
+        };
+        if let Some(held) = leg.held {
+            out.exceptions.push(held);
+            return;
+        }
+        let headers: Vec<Header> = leg
+            .approved_by
+            .iter()
+            .map(|who| Header {
+                name: APPROVED_BY_HEADER.into(),
+                value: who.clone(),
+            })
+            .collect();
+        let prefix = format!("{}-{}-{index}", msg.message_id, target.target);
+        let Some(mut deliveries) = self.map_out(
+            &msg.correlation_id,
+            route,
+            &target.target,
+            &target.outbound,
+            &leg.doc,
+            headers,
+            &prefix,
+            generation,
+            pin,
+            out,
+        ) else {
+            return;
+        };
+        let keep_canonical = target.compensation.is_some() || target.confirms.is_some();
+        for d in &mut deliveries {
+            d.guard = leg.guard;
+            d.fingerprints = leg.fingerprints.clone();
+            d.canonical = keep_canonical.then(|| leg.doc.body.clone());
+            d.confirm = target.confirms.as_ref().map(|c| c.system.clone());
+        }
+        out.deliveries.extend(deliveries);
+    }
+
+    /// Maps a canonical document through an outbound plugin into deliveries
+    /// for `target_name`; a failure becomes a dead letter in `out`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn map_out(
+        &self,
+        correlation_id: &str,
+        route: &RouteConfig,
+        target_name: &str,
+        plugin_ref: &PluginRef,
+        doc: &Output,
+        headers: Vec<Header>,
+        key_prefix: &str,
+        generation: &str,
+        pin: Option<&VersionPin>,
+        out: &mut ProcessingOutcome,
+    ) -> Option<Vec<NewDelivery>> {
+        let Some(version) = self.plugin(&plugin_ref.plugin, pin) else {
+            out.dead_letters
+                .push(missing_plugin(route, Some(target_name), plugin_ref, pin));
+            return None;
         };
         let input = Message {
             kind: doc.schema_id.clone(),
             content_type: "application/json".into(),
             body: doc.body.as_bytes().to_vec(),
-            headers: Vec::new(),
-            correlation_id: msg.correlation_id.clone(),
+            headers,
+            correlation_id: correlation_id.to_string(),
         };
-        let stage = format!("outbound:{}", target.target);
-        let Some(outputs) = call(
+        let stage = format!("outbound:{target_name}");
+        let outputs = call(
             &version,
             &input,
-            &target.outbound,
+            plugin_ref,
             route,
-            Some(&target.target),
+            Some(target_name),
             &stage,
             out,
-        ) else {
-            return;
-        };
-        for (j, o) in outputs.into_iter().enumerate() {
-            out.deliveries.push(NewDelivery {
-                route: route.name.clone(),
-                target: target.target.clone(),
-                business_key: doc.business_key.clone(),
-                idempotency_key: format!(
-                    "{}-{}-{index}-{j}{generation}",
-                    msg.message_id, target.target
-                ),
-                body: o.body.into_bytes(),
-                content_type: "application/json".into(),
-                plugin: stamp(&version),
-                schema_id: doc.schema_id.clone(),
-                ..Default::default()
-            });
-        }
+        )?;
+        Some(
+            outputs
+                .into_iter()
+                .enumerate()
+                .map(|(j, o)| NewDelivery {
+                    route: route.name.clone(),
+                    target: target_name.to_string(),
+                    business_key: doc.business_key.clone(),
+                    idempotency_key: format!("{key_prefix}-{j}{generation}"),
+                    body: o.body.into_bytes(),
+                    content_type: "application/json".into(),
+                    plugin: stamp(&version),
+                    schema_id: doc.schema_id.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+        )
     }
 }
 
+/// The stored header that marks a message as a command of a route.
+pub const COMMAND_HEADER: &str = "x-waybill-command";
+
+/// The header that tells an outbound plugin who approved a posting.
+pub const APPROVED_BY_HEADER: &str = "x-waybill-approved-by";
+
 /// Calls a mapper and records the run; a failure becomes a dead letter.
-fn call(
+pub(super) fn call(
     version: &PluginVersion,
     input: &Message,
     plugin_ref: &PluginRef,
@@ -407,11 +494,11 @@ fn schema_satisfies(schema_id: &str, pin: &str) -> bool {
     }
 }
 
-fn plugin_error_json(e: &PluginError) -> serde_json::Value {
+pub(super) fn plugin_error_json(e: &PluginError) -> serde_json::Value {
     serde_json::to_value(e).unwrap_or_else(|_| serde_json::json!({"error": e.to_string()}))
 }
 
-fn dead(
+pub(super) fn dead(
     route: Option<&RouteConfig>,
     target: Option<&str>,
     reason: &str,
@@ -429,7 +516,7 @@ fn dead(
     }
 }
 
-fn missing_plugin(
+pub(super) fn missing_plugin(
     route: &RouteConfig,
     target: Option<&str>,
     plugin: &PluginRef,

@@ -32,6 +32,9 @@ async fn route(app: Arc<App>, req: Request<Incoming>, rest: &[&str]) -> Result<R
     let method = req.method().clone();
     let query = req.uri().query().unwrap_or("").to_string();
     match (&method, rest) {
+        (_, ["exceptions", ..] | ["state", ..] | ["reconcile", ..] | ["sync", ..]) => {
+            super::admin_flows::route(app, req, rest).await
+        }
         (&Method::GET, ["dead-letters"]) => {
             let filter = filter_from_query(&query)?;
             let letters = app
@@ -127,7 +130,7 @@ async fn route(app: Arc<App>, req: Request<Incoming>, rest: &[&str]) -> Result<R
     }
 }
 
-fn store_problem(e: crate::store::StoreError) -> Problem {
+pub(super) fn store_problem(e: crate::store::StoreError) -> Problem {
     Problem::new(503, "store-unavailable", "The store could not answer").detail(e.to_string())
 }
 

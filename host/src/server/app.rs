@@ -44,6 +44,10 @@ pub struct App {
     pub processor: Arc<Processor>,
     /// Wakes the processing loop after an ingest.
     pub wake_processing: Arc<Notify>,
+    /// Wakes the delivery workers when new deliveries are enqueued.
+    pub wake_deliveries: Arc<Notify>,
+    /// Callers waiting for synchronous commands.
+    pub commands: crate::flows::CommandWaiters,
     /// Per-source rate limits.
     pub source_limits: BTreeMap<String, TokenBucket>,
     /// Work waiting, refreshed in the background (back-pressure).
@@ -77,6 +81,8 @@ impl App {
             registry,
             processor,
             wake_processing: Arc::new(Notify::new()),
+            wake_deliveries: Arc::new(Notify::new()),
+            commands: crate::flows::CommandWaiters::default(),
             source_limits,
             backlog: AtomicU64::new(0),
             metrics: IngestMetrics::default(),

@@ -22,7 +22,7 @@ const SECRET_HEADERS: &[&str] = &["authorization", "cookie", "proxy-authorizatio
 /// Handles one message.
 pub async fn single(app: Arc<App>, req: Request<Incoming>, source_name: &str) -> Resp {
     let started = Instant::now();
-    let resp = match accept(&app, req, source_name, false).await {
+    let resp = match accept(&app, req, source_name, Mode::Single).await {
         Ok(resp) => resp,
         Err(problem) => problem.into_response(),
     };
@@ -35,7 +35,7 @@ pub async fn single(app: Arc<App>, req: Request<Incoming>, source_name: &str) ->
 
 /// Handles an NDJSON batch: one result per line.
 pub async fn bulk(app: Arc<App>, req: Request<Incoming>, source_name: &str) -> Resp {
-    let resp = match accept(&app, req, source_name, true).await {
+    let resp = match accept(&app, req, source_name, Mode::Bulk).await {
         Ok(resp) => resp,
         Err(problem) => problem.into_response(),
     };
@@ -53,13 +53,26 @@ fn count(app: &App, source: &str, status: StatusCode) {
         .inc();
 }
 
+/// How a request's body becomes messages.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Mode<'a> {
+    /// One message, answered 202 once stored.
+    Single,
+    /// NDJSON, one message per line.
+    Bulk,
+    /// A synchronous command of this route: answered with the target's
+    /// mapped answer, or 202 with a handle after the deadline.
+    Command(&'a str),
+}
+
 /// The checks that need no body, then the body, then the store.
-async fn accept(
+pub(super) async fn accept(
     app: &Arc<App>,
     req: Request<Incoming>,
     name: &str,
-    bulk: bool,
+    mode: Mode<'_>,
 ) -> Result<Resp, Problem> {
+    let bulk = matches!(mode, Mode::Bulk);
     let source = app
         .config
         .sources
@@ -89,7 +102,13 @@ async fn accept(
         SourceAuth::Hmac { header: h, .. } => header(&req, h).map(String::from),
         _ => None,
     };
-    let headers = kept_headers(&req, source);
+    let mut headers = kept_headers(&req, source);
+    if let Mode::Command(route) = mode {
+        headers.push((
+            super::commands::COMMAND_HEADER.to_string(),
+            route.to_string(),
+        ));
+    }
     let body = read_body(req.into_body(), source.max_body_bytes).await?;
     if body.is_empty() {
         return Err(Problem::malformed("body", "the request body is empty"));
@@ -110,6 +129,10 @@ async fn accept(
         content_type: media_type(&content_type).to_string(),
         headers,
         window_ms: app.config.store.idempotency_window_secs as i64 * 1000,
+        command_route: match mode {
+            Mode::Command(route) => Some(route.to_string()),
+            _ => None,
+        },
     };
     if bulk {
         return Ok(accept_lines(app, &base, &body, &correlation_id).await);
@@ -122,6 +145,9 @@ async fn accept(
         correlation_id,
     )
     .await?;
+    if let Mode::Command(route) = mode {
+        return super::commands::answer(app, route, outcome, idempotency_key.as_deref()).await;
+    }
     match outcome {
         IngestOutcome::Accepted {
             message_id,
@@ -160,6 +186,7 @@ struct Arrival {
     content_type: String,
     headers: Vec<(String, String)>,
     window_ms: i64,
+    command_route: Option<String>,
 }
 
 async fn store_one(
@@ -182,7 +209,7 @@ async fn store_one(
         idempotency_key,
         received_at: now,
         idempotency_expires_at: now + base.window_ms,
-        command_route: None,
+        command_route: base.command_route.clone(),
     };
     app.store.ingest(msg).await.map_err(|e| {
         tracing::error!(error = %e, "ingest could not be stored");
@@ -342,7 +369,11 @@ fn kept_headers(req: &Request<Incoming>, source: &SourceConfig) -> Vec<(String, 
         .iter()
         .filter(|(name, _)| {
             let n = name.as_str();
-            !SECRET_HEADERS.contains(&n) && n != signature && n != "content-length" && n != "host"
+            !SECRET_HEADERS.contains(&n)
+                && n != signature
+                && n != "content-length"
+                && n != "host"
+                && n != super::commands::COMMAND_HEADER
         })
         .filter_map(|(name, value)| {
             value

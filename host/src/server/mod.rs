@@ -2,8 +2,10 @@
 //! metrics, served by hyper with graceful shutdown.
 
 mod admin;
+mod admin_flows;
 mod app;
 pub mod auth;
+mod commands;
 mod health;
 mod http;
 mod ingest;
@@ -41,6 +43,10 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Resp {
             Problem::method_not_allowed()
                 .detail(format!("{method} is not allowed on {path}"))
                 .into_response()
+        }
+        (&Method::POST, ["v1", "commands", route]) => commands::post(app, req, route).await,
+        (&Method::GET, ["v1", "commands", route, handle]) => {
+            commands::get(app, route, handle).await
         }
         (_, ["admin", "v1", rest @ ..]) => admin::handle(app, req, rest).await,
         (&Method::GET, ["healthz"]) => health::healthz(),

@@ -1,0 +1,80 @@
+//! Why a run failed as a whole. Bad vendor data is not here: it is a
+//! `snapshot-error` finding. These are the conditions under which no honest
+//! comparison is possible: an endpoint that cannot be read, a plugin that is
+//! not loaded, a scratch file that cannot be written, a sink that refuses.
+
+use std::path::PathBuf;
+
+use super::config::ConfigProblem;
+use super::finding::SinkError;
+
+/// A run that could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    /// `[reconcile]` is inconsistent.
+    #[error("reconcile configuration: {0}")]
+    Config(#[from] ConfigProblem),
+    /// A plugin the configuration names is not active in the registry.
+    #[error("reconcile: plugin {plugin} ({purpose}) is not loaded")]
+    PluginMissing {
+        plugin: String,
+        /// E.g. `snapshot mapper of system erp`.
+        purpose: String,
+    },
+    /// A plugin is loaded but cannot serve its purpose (wrong role, kinds).
+    #[error("reconcile: plugin {plugin} cannot serve as {purpose}: {why}")]
+    PluginUnfit {
+        plugin: String,
+        purpose: String,
+        why: String,
+    },
+    /// A snapshot endpoint could not be read to the end.
+    #[error("reconcile: system {system}: snapshot {url}: {message}")]
+    Fetch {
+        system: String,
+        url: String,
+        message: String,
+    },
+    /// A snapshot endpoint answered with a non-success status.
+    #[error("reconcile: system {system}: snapshot {url} answered HTTP {status}: {body}")]
+    Status {
+        system: String,
+        url: String,
+        status: u16,
+        /// The start of the answer's body.
+        body: String,
+    },
+    /// The amount validator failed on a document the engine built: a
+    /// configuration or plugin problem, not a data problem.
+    #[error("reconcile: amount validator {plugin}: {message}")]
+    Validator { plugin: String, message: String },
+    /// The scratch directory could not be prepared.
+    #[error("reconcile: scratch directory {path}: {source}")]
+    Scratch {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The scratch database failed.
+    #[error("reconcile: scratch file {path}: {source}")]
+    Spill {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The finding sink refused a finding.
+    #[error("reconcile: the finding sink failed: {source}")]
+    Sink {
+        #[source]
+        source: SinkError,
+    },
+    /// A worker task panicked or was cancelled.
+    #[error("reconcile: a worker task failed: {0}")]
+    Task(String),
+}
+
+impl From<tokio::task::JoinError> for ReconcileError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ReconcileError::Task(e.to_string())
+    }
+}

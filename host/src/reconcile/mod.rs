@@ -1,0 +1,37 @@
+//! Reconciliation: what ERP, TMS and billing each say about the same
+//! business ids, compared. Each system's snapshot endpoints are streamed
+//! (NDJSON, cut into pages) through that system's snapshot mapper plugin
+//! into `entity-snapshot@1.x` records, spilled into a scratch SQLite file,
+//! then read back grouped by (entity, id) and checked against the entity's
+//! rules: `missing`, `duplicate`, `status-drift`, `amount-mismatch` (judged
+//! by the amount validator plugin), `currency-mismatch`, `attribute-drift`,
+//! plus `snapshot-error` for data a plugin could not map. Memory stays
+//! bounded whatever the record count; findings stream to a [`FindingSink`].
+//!
+//! Entry point: [`run`]. Configuration: [`ReconcileConfig`] (`[reconcile]`).
+
+mod amount;
+mod compare;
+mod config;
+mod error;
+mod fetch;
+mod finding;
+mod load;
+mod mapper;
+mod pager;
+mod record;
+mod report;
+mod rules;
+mod run;
+mod spill;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::{ConfigProblem, EntityConfig, ReconcileConfig, SnapshotEndpoint, SystemConfig};
+pub use error::ReconcileError;
+pub use finding::{CountingSink, Finding, FindingKind, FindingSink, SinkError, VecSink};
+pub use mapper::NDJSON;
+pub use record::{SNAPSHOT_SCHEMA_PREFIX, SnapshotRecord};
+pub use report::{RunReport, SystemCounts, peak_rss_bytes};
+pub use run::run;
