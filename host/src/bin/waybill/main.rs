@@ -4,6 +4,7 @@
 mod admin_client;
 mod demo;
 mod dlq;
+mod exceptions_cmd;
 mod plugin_cmd;
 mod schema_cmd;
 mod serve;
@@ -47,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: dlq::DlqCommand,
     },
+    /// The exception queue: list, show, approve, reject, retry, replay, resolve.
+    Exceptions {
+        #[command(subcommand)]
+        command: exceptions_cmd::ExceptionsCommand,
+    },
     /// Canonical schemas: compatibility and plugin contract checks.
     Schema {
         #[command(subcommand)]
@@ -62,6 +68,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args, &cli.cache_dir),
         Command::Serve(args) => serve::run(args),
         Command::Dlq { command } => dlq::run(command),
+        Command::Exceptions { command } => exceptions_cmd::run(command),
         Command::Schema { command } => schema_cmd::run(command, &cli.cache_dir),
     };
     match result {
