@@ -134,6 +134,16 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         tasks.spawn(worker.run(deliveries_ready.clone(), shutdown_rx.clone(), grace));
     }
     tasks.spawn(housekeeping(app.clone(), shutdown_rx.clone()));
+    for (name, job) in &config.sync {
+        if let Some(every) = job.schedule_secs {
+            tasks.spawn(scheduled_sync(
+                app.clone(),
+                name.clone(),
+                every,
+                shutdown_rx.clone(),
+            ));
+        }
+    }
 
     let addr = listen.unwrap_or(config.server.listen);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -224,6 +234,25 @@ async fn housekeeping(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
             if let Err(e) = app.store.purge_idempotency(last_purge).await {
                 tracing::warn!(error = %e, "idempotency purge failed");
             }
+        }
+    }
+}
+
+/// Runs sync job `name` every `every` seconds (the first run right away).
+async fn scheduled_sync(
+    app: Arc<App>,
+    name: String,
+    every: u64,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(every.max(1)));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => break,
+        }
+        if let Err(e) = crate::flows::sync::run_job(&app, &name).await {
+            tracing::error!(job = %name, error = %e, "scheduled sync failed");
         }
     }
 }

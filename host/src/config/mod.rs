@@ -8,8 +8,8 @@ mod model;
 mod validate;
 
 pub use flows::{
-    ApprovalConfig, CommandConfig, CompensationConfig, ConfirmConfig, DedupeConfig,
-    OrderingConfig, QuoteRef, StalePolicy, SyncJobConfig,
+    ApprovalConfig, CommandConfig, CompensationConfig, ConfirmConfig, DedupeConfig, OrderingConfig,
+    QuoteRef, StalePolicy, SyncJobConfig,
 };
 pub use load::{ConfigError, load, parse};
 pub use model::{

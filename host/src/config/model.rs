@@ -228,7 +228,11 @@ pub struct RouteConfig {
     pub source: String,
     #[serde(default)]
     pub kind: Option<String>,
-    pub inbound: PluginRef,
+    /// The inbound mapping; absent when the source already sends canonical
+    /// documents (the kind is the schema id, the business key comes in the
+    /// `x-waybill-business-key` header), as reference-data sync jobs do.
+    #[serde(default)]
+    pub inbound: Option<PluginRef>,
     pub targets: Vec<RouteTarget>,
     /// Set for a command route (`POST /v1/commands/<name>`).
     #[serde(default)]

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use super::locate::{KeyPath, path};
 use super::model::{
-    Config, Filter, PluginRef, RateLimitConfig, RouteConfig, RouteTarget, SourceAuth, SourceConfig, TargetAuth,
-    TargetConfig,
+    Config, Filter, PluginRef, RateLimitConfig, RouteConfig, RouteTarget, SourceAuth, SourceConfig,
+    TargetAuth, TargetConfig,
 };
 
 /// A semantic problem at `path`.
@@ -242,7 +242,9 @@ fn check_route(at: KeyPath, route: &RouteConfig, config: &Config) -> Checked {
     if let Some(kind) = &route.kind {
         not_empty(at.clone().key("kind"), kind)?;
     }
-    check_plugin(at.clone().key("inbound"), &route.inbound)?;
+    if let Some(inbound) = &route.inbound {
+        check_plugin(at.clone().key("inbound"), inbound)?;
+    }
     if route.targets.is_empty() {
         return fail(at.key("targets"), "a route needs at least one target");
     }
@@ -296,7 +298,11 @@ fn check_leg_flows(at: KeyPath, leg: &RouteTarget, config: &Config) -> Checked {
         if let Some(quote) = &approval.quote {
             let at = at.key("quote");
             not_empty(at.clone().key("system"), &quote.system)?;
-            for (key, pointer) in [("key", &quote.key), ("from", &quote.from), ("into", &quote.into)] {
+            for (key, pointer) in [
+                ("key", &quote.key),
+                ("from", &quote.from),
+                ("into", &quote.into),
+            ] {
                 pointer_ok(at.clone().key(key), pointer)?;
             }
         }
@@ -305,14 +311,20 @@ fn check_leg_flows(at: KeyPath, leg: &RouteTarget, config: &Config) -> Checked {
         let at = at.clone().key("dedupe");
         pointer_ok(at.clone().key("items"), &dedupe.items)?;
         if dedupe.fields.is_empty() {
-            return fail(at.key("fields"), "list at least one field that identifies a line");
+            return fail(
+                at.key("fields"),
+                "list at least one field that identifies a line",
+            );
         }
         for (i, field) in dedupe.fields.iter().enumerate() {
             pointer_ok(at.clone().key("fields").index(i), field)?;
         }
     }
     if let Some(ordering) = &leg.ordering {
-        pointer_ok(at.clone().key("ordering").key("event_time"), &ordering.event_time)?;
+        pointer_ok(
+            at.clone().key("ordering").key("event_time"),
+            &ordering.event_time,
+        )?;
     }
     if let Some(comp) = &leg.compensation {
         let at = at.key("compensation");
@@ -332,7 +344,8 @@ fn check_leg_flows(at: KeyPath, leg: &RouteTarget, config: &Config) -> Checked {
 }
 
 fn pointer_ok(at: KeyPath, pointer: &str) -> Checked {
-    check_pointer(pointer).or_else(|why| fail(at, format!("invalid JSON pointer `{pointer}`: {why}")))
+    check_pointer(pointer)
+        .or_else(|why| fail(at, format!("invalid JSON pointer `{pointer}`: {why}")))
 }
 
 fn known<'a>(names: impl Iterator<Item = &'a String>) -> String {

@@ -5,6 +5,7 @@
 pub mod compensation;
 pub mod exceptions;
 mod hooks;
+pub mod sync;
 mod waiters;
 
 pub use exceptions::{Action, ActionError, ActionRequest, act};

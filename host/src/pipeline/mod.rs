@@ -10,6 +10,8 @@ mod replay;
 mod stages;
 mod worker;
 
-pub use process::{APPROVED_BY_HEADER, COMMAND_HEADER, Processor, Scope, VersionPin};
+pub use process::{
+    APPROVED_BY_HEADER, BUSINESS_KEY_HEADER, COMMAND_HEADER, Processor, Scope, VersionPin,
+};
 pub use replay::{ReplayReport, replay};
 pub use worker::run_processing;

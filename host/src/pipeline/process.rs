@@ -221,9 +221,12 @@ impl Processor {
         pin: Option<&VersionPin>,
         out: &mut ProcessingOutcome,
     ) -> Option<Vec<Output>> {
-        let Some(version) = self.plugin(&route.inbound.plugin, pin) else {
+        let Some(inbound) = &route.inbound else {
+            return self.canonical_inbound(msg, route, out);
+        };
+        let Some(version) = self.plugin(&inbound.plugin, pin) else {
             out.dead_letters
-                .push(missing_plugin(route, None, &route.inbound, pin));
+                .push(missing_plugin(route, None, inbound, pin));
             return None;
         };
         let input = Message {
@@ -242,15 +245,7 @@ impl Processor {
         };
         let span = tracing::info_span!("waybill.map", correlation_id = %msg.correlation_id, route = %route.name, plugin = %version.label());
         let _enter = span.enter();
-        let outputs = call(
-            &version,
-            &input,
-            &route.inbound,
-            route,
-            None,
-            "inbound",
-            out,
-        )?;
+        let outputs = call(&version, &input, inbound, route, None, "inbound", out)?;
         for o in &outputs {
             if !version.info.produces.iter().any(|p| p == &o.schema_id) {
                 out.dead_letters.push(dead(Some(route), None, "undeclared-schema", serde_json::json!({
@@ -276,6 +271,42 @@ impl Processor {
             }
         }
         Some(outputs)
+    }
+
+    /// A route without an inbound plugin: the message is the canonical
+    /// document itself, checked against the schema its kind names.
+    fn canonical_inbound(
+        &self,
+        msg: &StoredMessage,
+        route: &RouteConfig,
+        out: &mut ProcessingOutcome,
+    ) -> Option<Vec<Output>> {
+        let key = msg
+            .headers
+            .iter()
+            .find(|(k, _)| k == BUSINESS_KEY_HEADER)
+            .map_or_else(|| msg.message_id.clone(), |(_, v)| v.clone());
+        let output = Output {
+            schema_id: msg.kind.clone(),
+            business_key: key,
+            body: String::from_utf8_lossy(&msg.body).into_owned(),
+        };
+        let parsed = serde_json::from_str::<serde_json::Value>(&output.body);
+        let checked = match (is_canonical(&output.schema_id), parsed) {
+            (true, Ok(body)) => self.check_schema(&output, &body),
+            (false, _) => Err(
+                serde_json::json!({"message": format!("route {} has no inbound plugin, so the message kind must be a canonical schema id, not {}", route.name, msg.kind)}),
+            ),
+            (_, Err(e)) => Err(
+                serde_json::json!({"message": format!("the canonical document is not JSON: {e}")}),
+            ),
+        };
+        if let Err(detail) = checked {
+            out.dead_letters
+                .push(dead(Some(route), None, "schema-violation", detail, None));
+            return None;
+        }
+        Some(vec![output])
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -409,6 +440,9 @@ impl Processor {
         )
     }
 }
+
+/// The header carrying the business key of a canonical message.
+pub const BUSINESS_KEY_HEADER: &str = "x-waybill-business-key";
 
 /// The stored header that marks a message as a command of a route.
 pub const COMMAND_HEADER: &str = "x-waybill-command";

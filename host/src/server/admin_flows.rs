@@ -125,6 +125,20 @@ pub(super) async fn route(
                 &serde_json::json!({"system": system, "states": states}),
             ))
         }
+        (&Method::POST, ["sync", job, "run"]) => match crate::flows::sync::run_job(&app, job).await
+        {
+            Ok(report) => Ok(json(
+                StatusCode::OK,
+                &serde_json::to_value(report).unwrap_or_default(),
+            )),
+            Err(e @ crate::flows::sync::SyncError::UnknownJob(_)) => {
+                Err(Problem::not_found(e.to_string()))
+            }
+            Err(e) => Err(
+                Problem::new(502, "sync-failed", "The sync job could not run")
+                    .detail(e.to_string()),
+            ),
+        },
         (&Method::GET, ["reconcile", "runs"]) => {
             let runs = app.store.recon_runs(20).await.map_err(store_problem)?;
             Ok(json(StatusCode::OK, &serde_json::json!({"runs": runs})))

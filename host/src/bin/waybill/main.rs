@@ -8,6 +8,7 @@ mod exceptions_cmd;
 mod plugin_cmd;
 mod schema_cmd;
 mod serve;
+mod sync_cmd;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -53,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: exceptions_cmd::ExceptionsCommand,
     },
+    /// Reference-data sync jobs: run one now (through a running host).
+    Sync {
+        #[command(subcommand)]
+        command: sync_cmd::SyncCommand,
+    },
     /// Canonical schemas: compatibility and plugin contract checks.
     Schema {
         #[command(subcommand)]
@@ -69,6 +75,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Dlq { command } => dlq::run(command),
         Command::Exceptions { command } => exceptions_cmd::run(command),
+        Command::Sync { command } => sync_cmd::run(command),
         Command::Schema { command } => schema_cmd::run(command, &cli.cache_dir),
     };
     match result {
