@@ -68,6 +68,10 @@ struct State {
     /// Requests seen under the current behaviour.
     seen: usize,
     entries: Vec<Entry>,
+    /// The body of 200 answers (a booking answer, say); default a note.
+    reply: Option<Bytes>,
+    /// How long to wait before answering.
+    delay: Duration,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -100,6 +104,8 @@ impl Sink {
             behaviour,
             seen: 0,
             entries: Vec::new(),
+            reply: None,
+            delay: Duration::ZERO,
         }));
         let (shutdown, stop) = oneshot::channel();
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -197,6 +203,16 @@ impl Sink {
     }
 
     /// One line per request: arrival offset, path, answer, body head.
+    /// Answers 200s with `body` from now on.
+    pub fn set_reply(&self, body: impl Into<Bytes>) {
+        lock(&self.state).reply = Some(body.into());
+    }
+
+    /// Waits `delay` before every answer from now on.
+    pub fn set_delay(&self, delay: Duration) {
+        lock(&self.state).delay = delay;
+    }
+
     pub fn describe(&self) -> String {
         let state = lock(&self.state);
         let Some(first) = state.entries.first().map(|e| e.received.at) else {
@@ -282,24 +298,30 @@ async fn handle(req: Request<Incoming>, state: Shared) -> Result<Response<Full<B
         body,
         at: Instant::now(),
     };
-    let (index, answer) = {
+    let (index, answer, reply, delay) = {
         let mut state = lock(&state);
         let answer = decide(&state.behaviour, state.seen);
+        let (reply, delay) = (state.reply.clone(), state.delay);
         state.seen += 1;
         state.entries.push(Entry {
             received,
             answer: None,
         });
-        (state.entries.len() - 1, answer)
+        (state.entries.len() - 1, answer, reply, delay)
     };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     match answer {
         Answer::Hang => std::future::pending().await,
         Answer::Drop => Err(SinkDrop),
         Answer::Status(status, retry_after) => {
             lock(&state).entries[index].answer = Some(status);
-            let mut response = Response::new(Full::new(Bytes::from(format!(
-                "{{\"sink\":\"answered {status}\"}}"
-            ))));
+            let body = match reply {
+                Some(body) if status == 200 => body,
+                _ => Bytes::from(format!("{{\"sink\":\"answered {status}\"}}")),
+            };
+            let mut response = Response::new(Full::new(body));
             *response.status_mut() =
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             response.headers_mut().insert(

@@ -1,11 +1,13 @@
-//! The comparison itself: currencies, then per code, then the total.
+//! The comparison itself: currencies and declared totals, then per code,
+//! then the total of the quoted codes.
 
 use crate::key::Key;
 use crate::money::show;
+use crate::subject::Subject;
 use crate::tolerance::Tolerance;
 use std::collections::BTreeMap;
 use waybill_sdk::Violation;
-use waybill_sdk::canonical::{Charge, ChargePackage};
+use waybill_sdk::canonical::Charge;
 
 /// The lines of one key on one side.
 #[derive(Debug, Clone, Copy)]
@@ -39,15 +41,16 @@ fn in_document_order(groups: &BTreeMap<Key, Group>) -> Vec<(&Key, &Group)> {
     v
 }
 
-/// Every violation of `package` under `tolerance`; empty when it passes.
-pub fn check(package: &ChargePackage, tolerance: &Tolerance) -> Vec<Violation> {
-    let currency = package.currency.as_str();
+/// Every violation of `subject` under `tolerance`; empty when it passes.
+pub fn check(subject: &Subject, tolerance: &Tolerance) -> Vec<Violation> {
+    let currency = subject.currency;
+    let (field, figure) = (subject.field, subject.figure);
     let mut out = Vec::new();
 
     let mut same_currency = true;
     for (field, lines) in [
-        ("charges", &package.charges),
-        ("reference_charges", &package.reference_charges),
+        (field, &*subject.charges),
+        ("reference_charges", subject.references),
     ] {
         for (i, c) in lines.iter().enumerate() {
             if c.currency != currency {
@@ -56,51 +59,50 @@ pub fn check(package: &ChargePackage, tolerance: &Tolerance) -> Vec<Violation> {
                     format!("/{field}/{i}/currency"),
                     "currency-mismatch",
                     format!(
-                        "{} is in {} but the package is in {currency}; amounts are not compared",
-                        c.charge_id, c.currency
+                        "{} is in {} but the {} is in {currency}; amounts are not compared",
+                        c.charge_id, c.currency, subject.noun
                     ),
                 ));
             }
         }
     }
 
-    let sum: i128 = package
-        .charges
-        .iter()
-        .map(|c| i128::from(c.amount_minor))
-        .sum();
-    if sum != i128::from(package.total_minor) {
-        out.push(Violation::new(
-            "/total_minor",
-            "total-mismatch",
-            format!(
-                "total_minor is {} {currency} but the charges sum to {} {currency}",
-                show(package.total_minor.into(), currency),
-                show(sum, currency)
-            ),
-        ));
+    for total in &subject.totals {
+        if total.parts != i128::from(total.declared) {
+            out.push(Violation::new(
+                total.path,
+                "total-mismatch",
+                format!(
+                    "{} is {} {currency} but the {} sum to {} {currency}",
+                    total.field,
+                    show(total.declared.into(), currency),
+                    total.parts_label,
+                    show(total.parts, currency)
+                ),
+            ));
+        }
     }
 
-    if package.reference_charges.is_empty() {
+    if subject.references.is_empty() {
         out.push(Violation::new(
             "/reference_charges",
             "missing-quote",
             format!(
-                "package {} has no reference (quoted) charges to compare with",
-                package.package_id
+                "{} {} has no reference (quoted) charges to compare with",
+                subject.noun, subject.id
             ),
         ));
         return out;
     }
 
-    let finals = group(&package.charges);
-    let quoted = group(&package.reference_charges);
+    let finals = group(&subject.charges);
+    let quoted = group(subject.references);
 
-    for (i, c) in package.charges.iter().enumerate() {
+    for (i, c) in subject.charges.iter().enumerate() {
         let key = Key::of(c);
         if !quoted.contains_key(&key) {
             out.push(Violation::new(
-                format!("/charges/{i}/code"),
+                format!("/{field}/{i}/code"),
                 "unquoted-charge",
                 format!(
                     "{} {} {} was not quoted",
@@ -127,7 +129,7 @@ pub fn check(package: &ChargePackage, tolerance: &Tolerance) -> Vec<Violation> {
                 path,
                 "over-tolerance",
                 format!(
-                    "{what}: final {f} {currency} vs quoted {q} {currency} differ by {d}, more than the allowed {a} \
+                    "{what}: {figure} {f} {currency} vs quoted {q} {currency} differ by {d}, more than the allowed {a} \
                      (the larger of {pct} of quoted = {rel} and {abs} absolute)",
                     f = show(final_sum, currency),
                     q = show(quoted_sum, currency),
@@ -145,7 +147,7 @@ pub fn check(package: &ChargePackage, tolerance: &Tolerance) -> Vec<Violation> {
         let Some(q) = quoted.get(key) else { continue };
         let what = if f.lines > 1 || q.lines > 1 {
             format!(
-                "{} ({} final, {} quoted lines)",
+                "{} ({} {figure}, {} quoted lines)",
                 key.label(),
                 f.lines,
                 q.lines
@@ -155,7 +157,7 @@ pub fn check(package: &ChargePackage, tolerance: &Tolerance) -> Vec<Violation> {
         };
         compare(
             &mut out,
-            format!("/charges/{}/amount_minor", f.first),
+            format!("/{field}/{}/amount_minor", f.first),
             what,
             f.sum,
             q.sum,
@@ -182,7 +184,7 @@ pub fn check(package: &ChargePackage, tolerance: &Tolerance) -> Vec<Violation> {
         .sum();
     compare(
         &mut out,
-        "/total_minor".into(),
+        subject.quoted_total_path.into(),
         "total of quoted codes".into(),
         final_total,
         quoted_total,

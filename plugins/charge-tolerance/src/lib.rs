@@ -1,11 +1,17 @@
-//! Validator: do a charge package's final figures stay within tolerance of
-//! the quote?
+//! Validator: do a charge package's final figures, or an invoice's billed
+//! lines, stay within tolerance of the quote?
 //!
 //! Carriers' final charges drift from what was quoted at booking (fuel index
-//! moves, accessorials appear). Small drift is normal; large drift or charges
-//! nobody quoted must be looked at before anything is billed. This plugin
-//! compares a `charge-package@1.0`'s `charges` (final or billed figures) with
-//! its `reference_charges` (the quote) and lists every problem.
+//! moves, accessorials appear), and so can what billing invoices. Small drift
+//! is normal; large drift or charges nobody quoted must be looked at before
+//! anything is billed or posted. This plugin compares a
+//! `charge-package@1.x`'s `charges` (final or billed figures), or an
+//! `invoice@1.x`'s `lines` (code and `amount_minor`; taxes excluded), with
+//! the document's `reference_charges` (the quote) and lists every problem.
+//! Both documents go through the same rules and violation codes; only the
+//! pointers differ (`/lines/<i>/...` instead of `/charges/<i>/...`). An
+//! invoice line is compared in the invoice currency, and an `OTHER` line is
+//! told apart by its `item_code`.
 //!
 //! # The tolerance rule
 //!
@@ -33,20 +39,24 @@
 //!   `/reference_charges/<i>/currency`: a line not in the package currency
 //!   (amounts are then not compared);
 //! - `total-mismatch` at `/total_minor`: `total_minor` is not the sum of the
-//!   charges;
-//! - `unquoted-charge` at `/charges/<i>/code`: a final line whose code was not
-//!   quoted, whatever its amount;
-//! - `over-tolerance` at `/charges/<i>/amount_minor` (first line of the code),
-//!   `/reference_charges/<i>/amount_minor` (quoted but not charged) or
-//!   `/total_minor`, the message giving both amounts and the allowed
-//!   difference.
+//!   charges (an invoice: of the lines and taxes; and at `/subtotal_minor`,
+//!   when present, not the sum of the lines);
+//! - `unquoted-charge` at `/charges/<i>/code` (`/lines/<i>/code`): a line
+//!   whose code was not quoted, whatever its amount;
+//! - `over-tolerance` at `/charges/<i>/amount_minor` (`/lines/<i>/...`; first
+//!   line of the code), `/reference_charges/<i>/amount_minor` (quoted but not
+//!   charged) or, for the quoted codes' total, `/total_minor` (an invoice:
+//!   `/subtotal_minor`, else `/lines`), the message giving both amounts and
+//!   the allowed difference.
 
 mod check;
 mod key;
 mod money;
+mod subject;
 mod tolerance;
 
-use waybill_sdk::canonical::{CHARGE_PACKAGE, ChargePackage};
+use subject::Subject;
+use waybill_sdk::canonical::{CHARGE_PACKAGE, ChargePackage, INVOICE, Invoice, is_version_of};
 use waybill_sdk::{Document, Plugin, PluginError, PluginInfo, Violation};
 
 /// The charge quote tolerance validator.
@@ -57,22 +67,28 @@ impl Plugin for ChargeTolerance {
         PluginInfo::validator(
             "charge-tolerance",
             env!("CARGO_PKG_VERSION"),
-            &[CHARGE_PACKAGE],
+            &[CHARGE_PACKAGE, INVOICE, "invoice@1.0"],
         )
         .with_config_keys(&[tolerance::PERCENT_KEY, tolerance::MINOR_KEY])
     }
 
     fn validate(doc: &Document) -> Result<Vec<Violation>, PluginError> {
         // Minor versions only add optional fields, so any 1.x is readable.
-        if !doc.schema_id.starts_with("charge-package@1.") {
+        let is_package = is_version_of(&doc.schema_id, "charge-package", 1);
+        if !is_package && !is_version_of(&doc.schema_id, "invoice", 1) {
             return Err(PluginError::unsupported(format!(
-                "charge-tolerance validates {CHARGE_PACKAGE} documents, not {:?}",
+                "charge-tolerance validates charge-package@1 and invoice@1 documents, not {:?}",
                 doc.schema_id
             )));
         }
         let tolerance = tolerance::Tolerance::from_config()?;
-        let package: ChargePackage = doc.json()?;
-        Ok(check::check(&package, &tolerance))
+        if is_package {
+            let package: ChargePackage = doc.json()?;
+            Ok(check::check(&Subject::package(&package), &tolerance))
+        } else {
+            let invoice: Invoice = doc.json()?;
+            Ok(check::check(&Subject::invoice(&invoice), &tolerance))
+        }
     }
 }
 

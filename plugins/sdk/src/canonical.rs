@@ -16,6 +16,9 @@ pub const SHIPMENT_EVENT: &str = "shipment-event@1.0";
 pub const CHARGE_PACKAGE: &str = "charge-package@1.0";
 /// Schema id of [`Order`].
 pub const ORDER: &str = "order@1.0";
+/// Schema id of [`Invoice`] (also reads every `invoice@1.0`: 1.1 only adds
+/// optional fields).
+pub const INVOICE: &str = "invoice@1.1";
 
 /// Where a canonical document came from: the system and its own id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -357,6 +360,131 @@ pub struct Order {
     pub total_minor: i64,
 }
 
+/// One line of an invoice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    /// 1-based line number.
+    pub line_no: u32,
+    /// Canonical id of the charge this line bills, when traceable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_id: Option<String>,
+    /// Canonical charge code.
+    pub code: ChargeCode,
+    /// The billing system's item or SKU code, e.g. `FRT-FUEL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_code: Option<String>,
+    /// Line description as printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Quantity billed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<f64>,
+    /// Unit amount in minor units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_amount_minor: Option<i64>,
+    /// Line amount in minor units, before tax.
+    pub amount_minor: i64,
+    /// GL revenue account (1.1), set by GL coding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gl_account: Option<String>,
+}
+
+/// One tax on an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceTax {
+    /// Tax code, e.g. `SALES`, `HST`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Rate in basis points (500 = 5%).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_bps: Option<u32>,
+    /// Tax amount in minor units.
+    pub amount_minor: i64,
+    /// GL tax account (1.1), set by GL coding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+/// The only approval decision an invoice carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ApprovalStatus {
+    /// Approved to post.
+    Approved,
+}
+
+/// Who approved an invoice for posting (1.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The decision.
+    pub status: ApprovalStatus,
+    /// `policy:<name>` or `user:<login>`.
+    pub approved_by: String,
+}
+
+/// A customer invoice ready to post to ERP receivables (schema `invoice@1`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invoice {
+    /// The invoice number as printed.
+    pub invoice_id: String,
+    /// The billing system and its own id.
+    pub source: SourceRef,
+    /// Canonical customer id billed.
+    pub customer_id: String,
+    /// Canonical order id, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// Canonical shipment id (bill of lading), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment_id: Option<String>,
+    /// The TMS's shipment id, when billing referenced it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tms_shipment_id: Option<String>,
+    /// ISO 4217 currency of every amount.
+    pub currency: String,
+    /// Invoice date, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_date: Option<String>,
+    /// Payment due date, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<String>,
+    /// When the billing system created the invoice, RFC 3339 (1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_created_at: Option<String>,
+    /// The lines.
+    pub lines: Vec<InvoiceLine>,
+    /// Sum of the line amounts, before tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtotal_minor: Option<i64>,
+    /// Taxes applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taxes: Vec<InvoiceTax>,
+    /// Grand total, tax included.
+    pub total_minor: i64,
+    /// The quote to compare against (1.1), filled by the approval step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reference_charges: Vec<Charge>,
+    /// The approval decision (1.1), once approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+}
+
+/// Whether `schema_id` is some minor of `<entity>@<major>`, e.g.
+/// `is_version_of("invoice@1.0", "invoice", 1)`. Minors only add optional
+/// fields, so a consumer of one minor reads them all.
+pub fn is_version_of(schema_id: &str, entity: &str, major: u32) -> bool {
+    let Some((name, version)) = schema_id.split_once('@') else {
+        return false;
+    };
+    let Some((m, minor)) = version.split_once('.') else {
+        return false;
+    };
+    name == entity
+        && m.parse::<u32>() == Ok(major)
+        && !minor.is_empty()
+        && minor.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Converts a decimal amount string (`"612.40"`, `"-3.5"`, `"75"`) into
 /// integer minor units with `exponent` digits, refusing more precision than
 /// the currency has. Never goes through floating point.
@@ -431,5 +559,16 @@ mod tests {
         assert_eq!(minor_to_decimal(61240, "USD"), "612.40");
         assert_eq!(minor_to_decimal(-5, "USD"), "-0.05");
         assert_eq!(minor_to_decimal(500, "JPY"), "500");
+    }
+
+    #[test]
+    fn versions_of_a_major() {
+        assert!(is_version_of("invoice@1.0", "invoice", 1));
+        assert!(is_version_of("invoice@1.12", "invoice", 1));
+        assert!(!is_version_of("invoice@2.0", "invoice", 1));
+        assert!(!is_version_of("invoice@1", "invoice", 1));
+        assert!(!is_version_of("invoice@1.x", "invoice", 1));
+        assert!(!is_version_of("invoices@1.0", "invoice", 1));
+        assert!(!is_version_of("vendor:invoice@1.0", "invoice", 1));
     }
 }

@@ -107,6 +107,7 @@ pub fn content_type_for(path: &Path) -> &'static str {
         "edi" | "x12" => "application/edi-x12",
         "xml" => "application/xml",
         "csv" => "text/csv",
+        "ndjson" => "application/x-ndjson",
         _ => "application/octet-stream",
     }
 }

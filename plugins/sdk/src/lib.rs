@@ -23,7 +23,10 @@ pub mod config;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod fixtures;
 pub mod log;
+pub mod master_data;
+pub mod ndjson;
 pub mod problems;
+pub mod snapshot;
 pub mod time;
 
 #[cfg(target_arch = "wasm32")]

@@ -111,25 +111,33 @@ pub fn is_json_media_type(content_type: &str) -> bool {
 /// Parses JSON bytes into `T`, naming the offending field on error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, PluginError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let mut pointer = pointer_of(e.path());
-        let inner = e.into_inner();
-        let text = inner.to_string();
-        // serde names a missing field only in the message: point at it.
-        let missing = text
-            .strip_prefix("missing field `")
-            .and_then(|r| r.split('`').next());
-        let code = match missing {
-            Some(field) => {
-                pointer.push('/');
-                pointer.push_str(field);
-                "required"
-            }
-            None if inner.is_syntax() || inner.is_eof() => "malformed-json",
-            None => "invalid-field",
-        };
-        PluginError::invalid(pointer, code, text)
-    })
+    serde_path_to_error::deserialize(de).map_err(|e| json_error("", e))
+}
+
+/// The `invalid-input` error of a failed parse, its JSON pointer under
+/// `prefix` (e.g. `/line/3` for one line of an NDJSON page).
+pub(crate) fn json_error(
+    prefix: &str,
+    e: serde_path_to_error::Error<serde_json::Error>,
+) -> PluginError {
+    let mut pointer = prefix.to_string();
+    pointer.push_str(&pointer_of(e.path()));
+    let inner = e.into_inner();
+    let text = inner.to_string();
+    // serde names a missing field only in the message: point at it.
+    let missing = text
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next());
+    let code = match missing {
+        Some(field) => {
+            pointer.push('/');
+            pointer.push_str(field);
+            "required"
+        }
+        None if inner.is_syntax() || inner.is_eof() => "malformed-json",
+        None => "invalid-field",
+    };
+    PluginError::invalid(pointer, code, text)
 }
 
 fn pointer_of(path: &serde_path_to_error::Path) -> String {

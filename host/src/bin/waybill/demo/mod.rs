@@ -9,6 +9,7 @@
 //! over the samples and prints the canonical documents.
 
 mod scenario;
+mod sims;
 mod simulator;
 mod tour;
 
