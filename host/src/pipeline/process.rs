@@ -373,7 +373,12 @@ impl Processor {
         ) else {
             return;
         };
-        let keep_canonical = target.compensation.is_some() || target.confirms.is_some();
+        // Kept when something may need it later: a compensation, a
+        // confirmation, or an exception the store may raise instead.
+        let keep_canonical = target.compensation.is_some()
+            || target.confirms.is_some()
+            || target.ordering.is_some()
+            || target.dedupe.is_some();
         for d in &mut deliveries {
             d.guard = leg.guard;
             d.fingerprints = leg.fingerprints.clone();

@@ -86,7 +86,10 @@ pub trait Store: Send + Sync + 'static {
     async fn apply_flow(&self, write: FlowWrite) -> Result<FlowResult, StoreError>;
 
     /// Exceptions matching `filter`, newest first (without audit trail).
-    async fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<ExceptionRecord>, StoreError>;
+    async fn exceptions(
+        &self,
+        filter: &ExceptionFilter,
+    ) -> Result<Vec<ExceptionRecord>, StoreError>;
 
     /// One exception with its audit trail.
     async fn exception(&self, id: i64) -> Result<Option<ExceptionRecord>, StoreError>;
@@ -109,7 +112,11 @@ pub trait Store: Send + Sync + 'static {
     async fn sync_hashes(&self, job: &str) -> Result<Vec<(String, String)>, StoreError>;
 
     /// Stores content hashes after the changed records were ingested.
-    async fn set_sync_hashes(&self, job: &str, hashes: Vec<(String, String)>) -> Result<(), StoreError>;
+    async fn set_sync_hashes(
+        &self,
+        job: &str,
+        hashes: Vec<(String, String)>,
+    ) -> Result<(), StoreError>;
 
     /// Stores a reconciliation run report.
     async fn save_recon_run(&self, report: serde_json::Value) -> Result<i64, StoreError>;

@@ -50,11 +50,15 @@ pub(super) fn insert_delivery(
             if !guard.raise {
                 return Ok(Inserted::Dropped);
             }
-            let e = held(d, "stale-event", serde_json::json!([{
-                "path": "", "code": "stale-event",
-                "message": format!("event time {} is older than the last event sent to {} for {} ({})",
-                    fmt_ms(guard.event_at), d.target, d.business_key, fmt_ms(last)),
-            }]));
+            let e = held(
+                d,
+                "stale-event",
+                serde_json::json!([{
+                    "path": "", "code": "stale-event",
+                    "message": format!("event time {} is older than the last event sent to {} for {} ({})",
+                        fmt_ms(guard.event_at), d.target, d.business_key, fmt_ms(last)),
+                }]),
+            );
             return insert_exception(c, Some((message_id, correlation_id)), &e, now)
                 .map(Inserted::Exception);
         }
@@ -90,7 +94,10 @@ pub(super) fn insert_delivery(
 fn fmt_ms(ms: Millis) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| ms.to_string())
 }
 
@@ -123,7 +130,9 @@ fn duplicate_of(
 ) -> Result<Option<serde_json::Value>, StoreError> {
     let mut found = Vec::new();
     let mut st = c
-        .prepare_cached("SELECT message_id FROM fingerprints WHERE target = ?1 AND fingerprint = ?2")
+        .prepare_cached(
+            "SELECT message_id FROM fingerprints WHERE target = ?1 AND fingerprint = ?2",
+        )
         .map_err(db_err)?;
     for fp in fingerprints {
         let holder: Option<String> = st
@@ -167,7 +176,11 @@ pub(super) fn insert_exception(
 ) -> Result<i64, StoreError> {
     if let Some(key) = &e.dedupe_key {
         let known: Option<i64> = c
-            .query_row("SELECT id FROM exceptions WHERE dedupe_key = ?1", [key], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM exceptions WHERE dedupe_key = ?1",
+                [key],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(db_err)?;
         if let Some(id) = known {
@@ -181,15 +194,15 @@ pub(super) fn insert_exception(
     }
     let mut e = e.clone();
     if let Some(target) = &e.target
-        && let Some(dup) =
-            duplicate_of(c, target, &e.fingerprints, message.map_or("", |m| m.0))?
+        && let Some(dup) = duplicate_of(c, target, &e.fingerprints, message.map_or("", |m| m.0))?
     {
         e.reason = "duplicate-charge".into();
         e.violations = dup;
     } else if let Some(target) = &e.target {
         hold_fingerprints(c, target, &e.fingerprints, message.map_or("", |m| m.0), now)?;
     }
-    let plugins = serde_json::to_string(&e.plugins).map_err(|x| StoreError::Corrupt(x.to_string()))?;
+    let plugins =
+        serde_json::to_string(&e.plugins).map_err(|x| StoreError::Corrupt(x.to_string()))?;
     c.prepare_cached(
         "INSERT INTO exceptions (dedupe_key, reason, state, message_id, correlation_id, route, target, business_key,
                                  schema_id, document, violations, plugins, detail, created_at, updated_at)
@@ -204,7 +217,15 @@ pub(super) fn insert_exception(
     })
     .map_err(db_err)?;
     let id = c.last_insert_rowid();
-    audit(c, id, "system", "raised", None, &serde_json::json!({"reason": e.reason}), now)?;
+    audit(
+        c,
+        id,
+        "system",
+        "raised",
+        None,
+        &serde_json::json!({"reason": e.reason}),
+        now,
+    )?;
     Ok(id)
 }
 
@@ -231,11 +252,20 @@ pub(super) fn apply_flow(c: &Connection, w: &FlowWrite) -> Result<FlowResult, St
     let now = now_ms();
     if let Some(a) = &w.action {
         let state: Option<String> = c
-            .query_row("SELECT state FROM exceptions WHERE id = ?1", [a.exception_id], |r| r.get(0))
+            .query_row(
+                "SELECT state FROM exceptions WHERE id = ?1",
+                [a.exception_id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(db_err)?;
         match state.as_deref() {
-            None => return Err(StoreError::NotFound(format!("exception {}", a.exception_id))),
+            None => {
+                return Err(StoreError::NotFound(format!(
+                    "exception {}",
+                    a.exception_id
+                )));
+            }
             Some("open") => {}
             Some(other) => {
                 return Err(StoreError::Conflict(format!(
@@ -249,7 +279,15 @@ pub(super) fn apply_flow(c: &Connection, w: &FlowWrite) -> Result<FlowResult, St
             params![a.new_state.as_str(), now, a.exception_id],
         )
         .map_err(db_err)?;
-        audit(c, a.exception_id, &a.actor, &a.action, a.note.as_deref(), &a.detail, now)?;
+        audit(
+            c,
+            a.exception_id,
+            &a.actor,
+            &a.action,
+            a.note.as_deref(),
+            &a.detail,
+            now,
+        )?;
     }
     let mut result = FlowResult::default();
     for d in &w.deliveries {
@@ -260,13 +298,17 @@ pub(super) fn apply_flow(c: &Connection, w: &FlowWrite) -> Result<FlowResult, St
         }
     }
     for e in &w.exceptions {
-        let message = (!w.message_id.is_empty()).then_some((w.message_id.as_str(), w.correlation_id.as_str()));
-        result.exceptions.push(insert_exception(c, message, e, now)?);
+        let message = (!w.message_id.is_empty())
+            .then_some((w.message_id.as_str(), w.correlation_id.as_str()));
+        result
+            .exceptions
+            .push(insert_exception(c, message, e, now)?);
     }
     Ok(result)
 }
 
-const EXCEPTION_COLUMNS: &str = "id, reason, state, message_id, correlation_id, route, target, business_key, schema_id,
+const EXCEPTION_COLUMNS: &str =
+    "id, reason, state, message_id, correlation_id, route, target, business_key, schema_id,
      document, violations, plugins, detail, occurrences, created_at, updated_at";
 
 fn exception_row(r: &Row<'_>) -> rusqlite::Result<ExceptionRecord> {
@@ -282,7 +324,9 @@ fn exception_row(r: &Row<'_>) -> rusqlite::Result<ExceptionRecord> {
         target: r.get(6)?,
         business_key: r.get(7)?,
         schema_id: r.get(8)?,
-        document: r.get::<_, Option<String>>(9)?.and_then(|t| serde_json::from_str(&t).ok()),
+        document: r
+            .get::<_, Option<String>>(9)?
+            .and_then(|t| serde_json::from_str(&t).ok()),
         violations: parse_json(r.get(10)?),
         plugins: serde_json::from_str(&plugins).unwrap_or_default(),
         detail: parse_json(r.get(12)?),
@@ -293,7 +337,10 @@ fn exception_row(r: &Row<'_>) -> rusqlite::Result<ExceptionRecord> {
     })
 }
 
-pub(super) fn exceptions(c: &Connection, f: &ExceptionFilter) -> Result<Vec<ExceptionRecord>, StoreError> {
+pub(super) fn exceptions(
+    c: &Connection,
+    f: &ExceptionFilter,
+) -> Result<Vec<ExceptionRecord>, StoreError> {
     let sql = format!(
         "SELECT {EXCEPTION_COLUMNS} FROM exceptions
          WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR reason = ?2) AND (?3 IS NULL OR reason LIKE ?3 || '%')
@@ -303,7 +350,12 @@ pub(super) fn exceptions(c: &Connection, f: &ExceptionFilter) -> Result<Vec<Exce
     let mut st = c.prepare_cached(&sql).map_err(db_err)?;
     let rows = st
         .query_map(
-            params![f.state.map(|s| s.as_str()), f.reason, f.reason_prefix, limit],
+            params![
+                f.state.map(|s| s.as_str()),
+                f.reason,
+                f.reason_prefix,
+                limit
+            ],
             exception_row,
         )
         .map_err(db_err)?;
@@ -312,7 +364,11 @@ pub(super) fn exceptions(c: &Connection, f: &ExceptionFilter) -> Result<Vec<Exce
 
 pub(super) fn exception(c: &Connection, id: i64) -> Result<Option<ExceptionRecord>, StoreError> {
     let sql = format!("SELECT {EXCEPTION_COLUMNS} FROM exceptions WHERE id = ?1");
-    let Some(mut e) = c.query_row(&sql, [id], exception_row).optional().map_err(db_err)? else {
+    let Some(mut e) = c
+        .query_row(&sql, [id], exception_row)
+        .optional()
+        .map_err(db_err)?
+    else {
         return Ok(None);
     };
     let mut st = c
@@ -334,7 +390,11 @@ pub(super) fn exception(c: &Connection, id: i64) -> Result<Option<ExceptionRecor
     Ok(Some(e))
 }
 
-pub(super) fn create_command(c: &Connection, m: &NewMessage, route: &str) -> Result<(), StoreError> {
+pub(super) fn create_command(
+    c: &Connection,
+    m: &NewMessage,
+    route: &str,
+) -> Result<(), StoreError> {
     c.prepare_cached(
         "INSERT OR IGNORE INTO commands (message_id, route, correlation_id, state, created_at) VALUES (?1, ?2, ?3, 'pending', ?4)",
     )
@@ -448,11 +508,17 @@ pub(super) fn sync_hashes(c: &Connection, job: &str) -> Result<Vec<(String, Stri
     let mut st = c
         .prepare_cached("SELECT record_key, hash FROM sync_hashes WHERE job = ?1")
         .map_err(db_err)?;
-    let rows = st.query_map([job], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db_err)?;
+    let rows = st
+        .query_map([job], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db_err)?;
     rows.collect::<Result<_, _>>().map_err(db_err)
 }
 
-pub(super) fn set_sync_hashes(c: &Connection, job: &str, hashes: &[(String, String)]) -> Result<(), StoreError> {
+pub(super) fn set_sync_hashes(
+    c: &Connection,
+    job: &str,
+    hashes: &[(String, String)],
+) -> Result<(), StoreError> {
     let now = now_ms();
     for (key, hash) in hashes {
         c.prepare_cached(
@@ -465,7 +531,10 @@ pub(super) fn set_sync_hashes(c: &Connection, job: &str, hashes: &[(String, Stri
     Ok(())
 }
 
-pub(super) fn save_recon_run(c: &Connection, report: &serde_json::Value) -> Result<i64, StoreError> {
+pub(super) fn save_recon_run(
+    c: &Connection,
+    report: &serde_json::Value,
+) -> Result<i64, StoreError> {
     c.execute(
         "INSERT INTO recon_runs (finished_at, report) VALUES (?1, ?2)",
         params![now_ms(), json_text(report)],
@@ -480,7 +549,11 @@ pub(super) fn recon_runs(c: &Connection, limit: usize) -> Result<Vec<ReconRun>, 
         .map_err(db_err)?;
     let rows = st
         .query_map([limit as i64], |r| {
-            Ok(ReconRun { id: r.get(0)?, finished_at: r.get(1)?, report: parse_json(r.get(2)?) })
+            Ok(ReconRun {
+                id: r.get(0)?,
+                finished_at: r.get(1)?,
+                report: parse_json(r.get(2)?),
+            })
         })
         .map_err(db_err)?;
     rows.collect::<Result<_, _>>().map_err(db_err)

@@ -211,7 +211,10 @@ impl Store for SqliteStore {
         self.writer.run(move |c| flows::apply_flow(c, &write)).await
     }
 
-    async fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<ExceptionRecord>, StoreError> {
+    async fn exceptions(
+        &self,
+        filter: &ExceptionFilter,
+    ) -> Result<Vec<ExceptionRecord>, StoreError> {
         let filter = filter.clone();
         self.read(move |c| flows::exceptions(c, &filter)).await
     }
@@ -221,7 +224,9 @@ impl Store for SqliteStore {
     }
 
     async fn complete_command(&self, done: CommandCompletion) -> Result<(), StoreError> {
-        self.writer.run(move |c| flows::complete_command(c, &done)).await
+        self.writer
+            .run(move |c| flows::complete_command(c, &done))
+            .await
     }
 
     async fn command(&self, message_id: &str) -> Result<Option<CommandRecord>, StoreError> {
@@ -235,7 +240,11 @@ impl Store for SqliteStore {
         entity: Option<&str>,
         business_id: Option<&str>,
     ) -> Result<Vec<EntityState>, StoreError> {
-        let (system, entity, id) = (system.to_string(), entity.map(str::to_string), business_id.map(str::to_string));
+        let (system, entity, id) = (
+            system.to_string(),
+            entity.map(str::to_string),
+            business_id.map(str::to_string),
+        );
         self.read(move |c| flows::entity_states(c, &system, entity.as_deref(), id.as_deref()))
             .await
     }
@@ -245,13 +254,21 @@ impl Store for SqliteStore {
         self.read(move |c| flows::sync_hashes(c, &job)).await
     }
 
-    async fn set_sync_hashes(&self, job: &str, hashes: Vec<(String, String)>) -> Result<(), StoreError> {
+    async fn set_sync_hashes(
+        &self,
+        job: &str,
+        hashes: Vec<(String, String)>,
+    ) -> Result<(), StoreError> {
         let job = job.to_string();
-        self.writer.run(move |c| flows::set_sync_hashes(c, &job, &hashes)).await
+        self.writer
+            .run(move |c| flows::set_sync_hashes(c, &job, &hashes))
+            .await
     }
 
     async fn save_recon_run(&self, report: serde_json::Value) -> Result<i64, StoreError> {
-        self.writer.run(move |c| flows::save_recon_run(c, &report)).await
+        self.writer
+            .run(move |c| flows::save_recon_run(c, &report))
+            .await
     }
 
     async fn recon_runs(&self, limit: usize) -> Result<Vec<ReconRun>, StoreError> {
