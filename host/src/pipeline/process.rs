@@ -384,6 +384,7 @@ impl Processor {
             d.fingerprints = leg.fingerprints.clone();
             d.canonical = keep_canonical.then(|| leg.doc.body.clone());
             d.confirm = target.confirms.as_ref().map(|c| c.system.clone());
+            d.command = route.command.is_some();
         }
         out.deliveries.extend(deliveries);
     }

@@ -1,0 +1,219 @@
+//! The command pattern end to end: `POST /v1/commands/order-release` maps
+//! the ERP order release, books it at the TMS synchronously and answers with
+//! the TMS booking mapped back to canonical; a command that does not map is
+//! refused with 422 before anything is sent; a TMS slower than the deadline
+//! gets the caller a 202 and a handle, and the booking completes
+//! asynchronously, sent exactly once.
+
+mod common;
+
+use common::host::{ERP_TOKEN, TestHost, config_head, sample};
+use common::sink::{Behaviour, Sink};
+use std::time::Duration;
+
+fn config(dir: &std::path::Path, tms: &Sink, deadline_ms: u64) -> String {
+    format!(
+        r#"{head}
+[sources.northwind-erp]
+kind = "northwind-erp.sales-order-released"
+auth = {{ type = "bearer", token = "{ERP_TOKEN}" }}
+
+[targets.tms]
+url = "{tms}"
+timeout_ms = 5000
+retry = {{ max_attempts = 4, base_ms = 10, cap_ms = 50 }}
+
+[[routes]]
+name = "order-release"
+source = "northwind-erp"
+inbound = {{ plugin = "northwind-order-released" }}
+targets = [
+  {{ target = "tms", outbound = {{ plugin = "acme-tms-shipment-request", config = {{ warehouses = '{{"WH-RUMFORD-ME": {{"line1": "1 Dump Road", "city": "Rumford", "state": "ME", "postalCode": "04276", "country": "US", "utcOffset": "-04:00"}}}}', pickup_window = "10:00-16:00", handling_unit_description = "Paper rolls" }} }} }},
+]
+command = {{ response = {{ plugin = "acme-tms-booking" }}, response_kind = "acme-tms.shipment-booking", deadline_ms = {deadline_ms}, confirms = "acme-tms" }}
+"#,
+        head = config_head(dir, &common::plugins_dir()),
+        tms = tms.url("/shipments"),
+    )
+}
+
+fn tms_booking() -> Sink {
+    let tms = Sink::start(Behaviour::Ok);
+    tms.set_reply(sample("vendors/acme-tms.shipment-booking.json"));
+    tms
+}
+
+async fn command(host: &TestHost, key: &str, body: Vec<u8>) -> common::host::Answer {
+    let auth = format!("Bearer {ERP_TOKEN}");
+    host.request(
+        "POST",
+        "/v1/commands/order-release",
+        &[
+            ("content-type", "application/json"),
+            ("authorization", &auth),
+            ("idempotency-key", key),
+        ],
+        body,
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_returns_the_tms_booking_mapped_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tms = tms_booking();
+    tms.set_behaviour(Behaviour::FailTimes {
+        times: 1,
+        status: 503,
+    });
+    let host = TestHost::start(dir.path(), &config(dir.path(), &tms, 5_000)).await;
+
+    let answer = command(
+        &host,
+        "release-1",
+        sample("vendors/northwind-erp.sales-order-released.json"),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.json["status"], "completed");
+    let booking = &answer.json["result"][0];
+    assert_eq!(booking["schema_id"], "shipment-booking@1.0");
+    assert_eq!(booking["business_key"], "SO-2026-004512");
+    let doc = &booking["document"];
+    assert_eq!(doc["tms_shipment_id"], "TMS-88123");
+    assert_eq!(doc["carrier_scac"], "ODFL");
+    assert_eq!(doc["pro_number"], "0123456789");
+    assert_eq!(doc["quoted_total_minor"], 73149);
+    assert_eq!(doc["quoted_charges"].as_array().map(Vec::len), Some(3));
+
+    // The TMS got one request shaped by the outbound plugin (the 503 was retried with the same key).
+    let sent = tms.received();
+    assert_eq!(sent.len(), 2, "{}", tms.describe());
+    assert_eq!(
+        sent[0].headers["idempotency-key"],
+        sent[1].headers["idempotency-key"]
+    );
+    let request: serde_json::Value = serde_json::from_slice(&sent[1].body).expect("json");
+    assert_eq!(request["externalRef"], "SO-2026-004512");
+
+    // A repeat with the same key is the first answer, not a second booking.
+    let again = command(
+        &host,
+        "release-1",
+        sample("vendors/northwind-erp.sales-order-released.json"),
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.json["result"], answer.json["result"]);
+    assert_eq!(tms.received().len(), 2, "{}", tms.describe());
+
+    // The booking is kept as what the TMS confirmed (approval reads quotes from it).
+    let state = host.admin_get("state/acme-tms?id=SO-2026-004512").await;
+    assert_eq!(
+        state.json["states"][0]["document"]["tms_shipment_id"], "TMS-88123",
+        "{}",
+        state.text
+    );
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_command_is_refused_with_its_violations_and_nothing_is_sent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tms = tms_booking();
+    let host = TestHost::start(dir.path(), &config(dir.path(), &tms, 5_000)).await;
+    let mut order: serde_json::Value =
+        serde_json::from_slice(&sample("vendors/northwind-erp.sales-order-released.json"))
+            .expect("json");
+    order["sales_order"]["items"] = serde_json::json!([]);
+    let answer = command(&host, "bad-1", serde_json::to_vec(&order).expect("json")).await;
+    assert_eq!(answer.status, 422, "{}", answer.text);
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/problem+json")
+    );
+    let violations = answer.json["violations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!violations.is_empty(), "{}", answer.text);
+    assert_eq!(violations[0]["stage"], "inbound");
+    assert!(
+        answer.json["violations"]
+            .to_string()
+            .contains("invalid-input"),
+        "{}",
+        answer.text
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        tms.received().is_empty(),
+        "nothing may reach the TMS: {}",
+        tms.describe()
+    );
+    // Bad input elsewhere: an unknown command route and a missing token.
+    let unknown = host.request("POST", "/v1/commands/nope", &[], "{}").await;
+    assert_eq!(unknown.status, 404, "{}", unknown.text);
+    let anonymous = host
+        .request(
+            "POST",
+            "/v1/commands/order-release",
+            &[("content-type", "application/json")],
+            "{}",
+        )
+        .await;
+    assert_eq!(anonymous.status, 401, "{}", anonymous.text);
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_past_its_deadline_completes_asynchronously_exactly_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tms = tms_booking();
+    tms.set_delay(Duration::from_millis(1500));
+    let host = TestHost::start(dir.path(), &config(dir.path(), &tms, 300)).await;
+
+    let answer = command(
+        &host,
+        "slow-1",
+        sample("vendors/northwind-erp.sales-order-released.json"),
+    )
+    .await;
+    assert_eq!(answer.status, 202, "{}", answer.text);
+    let poll = answer.json["poll"].as_str().expect("poll url").to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let done = loop {
+        let state = host.request("GET", &poll, &[], "").await;
+        if state.status == 200 {
+            break state;
+        }
+        assert_eq!(state.status, 202, "{}", state.text);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never completed: {}",
+            state.text
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        done.json["result"][0]["document"]["tms_shipment_id"],
+        "TMS-88123"
+    );
+    // The caller retrying with the same key now gets the answer; the TMS saw one booking.
+    let again = command(
+        &host,
+        "slow-1",
+        sample("vendors/northwind-erp.sales-order-released.json"),
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        tms.received().len(),
+        1,
+        "sent exactly once: {}",
+        tms.describe()
+    );
+    host.stop().await;
+}
