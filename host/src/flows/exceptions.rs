@@ -215,6 +215,14 @@ async fn approve(
     actor: &str,
 ) -> Result<Vec<NewDelivery>, ActionError> {
     let (route, leg, doc) = held(app, e)?;
+    let fingerprints: Vec<String> = e.detail["fingerprints"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     let processor = app.processor.clone();
     let (cid, id, actor) = (
         e.correlation_id.clone().unwrap_or_default(),
@@ -246,6 +254,7 @@ async fn approve(
             })?;
         let keep = leg.compensation.is_some() || leg.confirms.is_some();
         for d in &mut deliveries {
+            d.fingerprints = fingerprints.clone();
             d.canonical = keep.then(|| doc.body.clone());
             d.confirm = leg.confirms.as_ref().map(|c| c.system.clone());
         }

@@ -193,13 +193,19 @@ pub(super) fn insert_exception(
         }
     }
     let mut e = e.clone();
+    // A held document does not hold its lines: only what is posted counts
+    // as posted. Its fingerprints go with it and are checked on approval.
     if let Some(target) = &e.target
         && let Some(dup) = duplicate_of(c, target, &e.fingerprints, message.map_or("", |m| m.0))?
     {
         e.reason = "duplicate-charge".into();
         e.violations = dup;
-    } else if let Some(target) = &e.target {
-        hold_fingerprints(c, target, &e.fingerprints, message.map_or("", |m| m.0), now)?;
+    }
+    if !e.fingerprints.is_empty() {
+        if !e.detail.is_object() {
+            e.detail = serde_json::json!({});
+        }
+        e.detail["fingerprints"] = serde_json::json!(e.fingerprints);
     }
     let plugins =
         serde_json::to_string(&e.plugins).map_err(|x| StoreError::Corrupt(x.to_string()))?;
