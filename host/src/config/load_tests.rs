@@ -136,7 +136,7 @@ fn unknown_key_lists_allowed_keys() {
     assert_eq!(
         error(&format!("colour = \"red\"\n{BASE}")),
         "waybill.toml:1:1: colour: unknown key `colour`; allowed keys: \
-         `server`, `store`, `plugins`, `schemas`, `sources`, `routes`, `targets`"
+         `server`, `store`, `plugins`, `schemas`, `sources`, `routes`, `targets`, `sync`"
     );
 }
 
@@ -377,6 +377,7 @@ fn example_config_parses() {
             "acme-tms",
             "acme-tms-charges",
             "carrier-edi",
+            "ledgerly",
             "northwind-erp"
         ]
     );
@@ -388,8 +389,49 @@ fn example_config_parses() {
         SourceAuth::Hmac { header, .. } if header == "X-Acme-Signature"
     ));
     let targets: Vec<&str> = config.targets.keys().map(String::as_str).collect();
-    assert_eq!(targets, ["acme-tms", "northwind-erp", "portal"]);
-    assert_eq!(config.routes.len(), 3);
+    assert_eq!(
+        targets,
+        [
+            "acme-tms",
+            "acme-tms-reference",
+            "ledgerly-charges",
+            "ledgerly-credit-notes",
+            "ledgerly-customers",
+            "northwind-ar",
+            "northwind-erp",
+            "portal"
+        ]
+    );
+    assert_eq!(config.routes.len(), 6);
+    let command = config.routes[2]
+        .command
+        .as_ref()
+        .expect("erp-order-release is a command");
+    assert_eq!(command.response.plugin, "acme-tms-booking");
+    assert_eq!(command.confirms.as_deref(), Some("acme-tms"));
+    let posting = &config.routes[4].targets[0];
+    assert_eq!(
+        posting.enrich.as_ref().map(|e| e.plugin.as_str()),
+        Some("gl-tax-coding")
+    );
+    let quote = posting
+        .approval
+        .as_ref()
+        .and_then(|a| a.quote.as_ref())
+        .expect("quote");
+    assert_eq!(
+        (quote.key.as_str(), quote.into.as_str()),
+        ("/order_id", "/reference_charges")
+    );
+    assert_eq!(
+        posting.compensation.as_ref().map(|c| c.target.as_str()),
+        Some("ledgerly-credit-notes")
+    );
+    assert_eq!(config.sync["master-data"].schedule_secs, Some(3600));
+    assert!(
+        config.routes[5].inbound.is_none(),
+        "reference data is canonical already"
+    );
     let portal = &config.routes[0].targets[1];
     assert_eq!(portal.outbound.plugin, "portal-visibility");
     assert_eq!(
@@ -443,4 +485,66 @@ fn filter_parses_from_toml_in_key() {
             equals: vec![serde_json::json!("DELIVERED")],
         })
     );
+}
+
+#[test]
+fn sync_pattern_settings_are_checked_with_their_key_paths() {
+    let leg = r#"targets = [{ target = "erp", outbound = { plugin = "out" } }]"#;
+    let bad_pointer = with(
+        leg,
+        r#"targets = [{ target = "erp", outbound = { plugin = "out" }, approval = { validator = { plugin = "v" }, quote = { system = "tms", key = "order_id", from = "/q", into = "/r" } } }]"#,
+    );
+    let message = error(&bad_pointer);
+    assert!(
+        message.contains("routes[0].targets[0].approval.quote.key")
+            && message.contains("invalid JSON pointer `order_id`"),
+        "{message}"
+    );
+    let unknown_compensation = with(
+        leg,
+        r#"targets = [{ target = "erp", outbound = { plugin = "out" }, compensation = { target = "billing", outbound = { plugin = "c" } } }]"#,
+    );
+    let message = error(&unknown_compensation);
+    assert!(
+        message.contains("routes[0].targets[0].compensation.target")
+            && message.contains("unknown target `billing`"),
+        "{message}"
+    );
+    let no_fields = with(
+        leg,
+        r#"targets = [{ target = "erp", outbound = { plugin = "out" }, dedupe = { items = "/lines", fields = [] } }]"#,
+    );
+    assert!(
+        error(&no_fields).contains("routes[0].targets[0].dedupe.fields"),
+        "{}",
+        error(&no_fields)
+    );
+    let bad_policy = with(
+        leg,
+        r#"targets = [{ target = "erp", outbound = { plugin = "out" }, ordering = { event_time = "/t", on_stale = "ignore" } }]"#,
+    );
+    assert!(
+        error(&bad_policy).contains("ordering.on_stale"),
+        "{}",
+        error(&bad_policy)
+    );
+    let two_targets = with(
+        leg,
+        "targets = [{ target = \"erp\", outbound = { plugin = \"out\" } }, { target = \"erp\", outbound = { plugin = \"out\" } }]\ncommand = { response = { plugin = \"r\" }, response_kind = \"k\" }",
+    );
+    assert!(
+        error(&two_targets).contains("a command route calls exactly one target"),
+        "{}",
+        error(&two_targets)
+    );
+    let unknown_job = with(r#"source = "acme""#, r#"source = "sync.nope""#);
+    assert!(
+        error(&unknown_job).contains("unknown source `sync.nope`"),
+        "{}",
+        error(&unknown_job)
+    );
+    let job = format!(
+        "{BASE}\n[sync.master]\nurl = \"not a url\"\nplugin = {{ plugin = \"m\" }}\nkind = \"k\"\n"
+    );
+    assert!(error(&job).contains("sync.master.url"), "{}", error(&job));
 }
