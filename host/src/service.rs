@@ -134,6 +134,9 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         tasks.spawn(worker.run(deliveries_ready.clone(), shutdown_rx.clone(), grace));
     }
     tasks.spawn(housekeeping(app.clone(), shutdown_rx.clone()));
+    if let Some(every) = config.reconcile.as_ref().and_then(|r| r.schedule_secs) {
+        tasks.spawn(scheduled_reconcile(app.clone(), every, shutdown_rx.clone()));
+    }
     for (name, job) in &config.sync {
         if let Some(every) = job.schedule_secs {
             tasks.spawn(scheduled_sync(
@@ -253,6 +256,26 @@ async fn scheduled_sync(
         }
         if let Err(e) = crate::flows::sync::run_job(&app, &name).await {
             tracing::error!(job = %name, error = %e, "scheduled sync failed");
+        }
+    }
+}
+
+/// Runs reconciliation every `every` seconds (the first after one period).
+async fn scheduled_reconcile(app: Arc<App>, every: u64, mut shutdown: watch::Receiver<bool>) {
+    let period = Duration::from_secs(every.max(1));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => break,
+        }
+        match crate::flows::reconcile::run_now(&app, None).await {
+            Ok(run) => tracing::info!(
+                run = run.id,
+                exceptions = run.exceptions,
+                "scheduled reconciliation"
+            ),
+            Err(e) => tracing::error!(error = %e, "scheduled reconciliation failed"),
         }
     }
 }

@@ -74,6 +74,9 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     if let Some(schemas) = &mut config.schemas {
         resolve(&mut schemas.dir);
     }
+    if let Some(reconcile) = &mut config.reconcile {
+        resolve(&mut reconcile.scratch_dir);
+    }
 }
 
 fn located(file: &Path, locator: &Locator<'_>, offset: Option<usize>) -> ConfigError {

@@ -26,6 +26,9 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     #[serde(default)]
     pub targets: BTreeMap<String, TargetConfig>,
+    /// Scheduled and on-demand reconciliation.
+    #[serde(default)]
+    pub reconcile: Option<crate::reconcile::ReconcileConfig>,
     /// Batch reference-data synchronisation jobs.
     #[serde(default)]
     pub sync: BTreeMap<String, super::flows::SyncJobConfig>,

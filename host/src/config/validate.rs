@@ -84,6 +84,16 @@ pub(crate) fn validate(config: &Config) -> Checked {
         not_empty(at.clone().key("kind"), &job.kind)?;
         at_least_one(at.key("page_lines"), job.page_lines as u64)?;
     }
+    if let Some(reconcile) = &config.reconcile
+        && let Err(problem) = reconcile.check()
+    {
+        let mut parts = problem.key.split('.');
+        let mut at = path(parts.next().unwrap_or("reconcile"));
+        for part in parts {
+            at = at.key(part);
+        }
+        return fail(at, problem.message);
+    }
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (index, route) in config.routes.iter().enumerate() {
         let at = path("routes").index(index);

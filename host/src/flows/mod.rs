@@ -5,6 +5,7 @@
 pub mod compensation;
 pub mod exceptions;
 mod hooks;
+pub mod reconcile;
 pub mod sync;
 mod waiters;
 

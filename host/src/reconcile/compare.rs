@@ -255,6 +255,9 @@ impl Group<'_> {
 /// The record with the latest `updated_at` (unparsable or absent counts as
 /// oldest; ties go to the later line).
 fn latest<'a>(held: &[&'a SnapshotRecord]) -> Option<&'a SnapshotRecord> {
+    if let [only] = held {
+        return Some(only);
+    }
     held.iter()
         .max_by_key(|r| {
             r.updated_at

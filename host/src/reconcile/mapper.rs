@@ -46,11 +46,11 @@ pub(crate) struct PageOutcome {
 }
 
 /// Why a call produced no outputs.
-struct Failure {
-    message: String,
-    violations: Vec<Violation>,
+pub(super) struct Failure {
+    pub message: String,
+    pub violations: Vec<Violation>,
     /// Whether mapping the lines one by one may save the good ones.
-    by_line: bool,
+    pub by_line: bool,
 }
 
 impl SnapshotMapper {
@@ -124,58 +124,7 @@ impl SnapshotMapper {
         out
     }
 
-    /// Keeps the good lines of a refused page. When the violations name
-    /// their lines (`/line/<n>/...`, as `waybill_sdk::ndjson` reports
-    /// them), those lines become findings and the rest is mapped again in
-    /// one call; otherwise, or if that fails too, line by line.
-    fn salvage(&self, page: &Page, violations: &[Violation], out: &mut PageOutcome) {
-        let lines: Vec<(u64, &[u8])> = page.each_line().collect();
-        let Some(bad) = bad_lines(violations, lines.len()) else {
-            return self.line_by_line(&lines, out);
-        };
-        let mut rest = Vec::with_capacity(page.bytes.len());
-        let mut good = Vec::with_capacity(lines.len());
-        for (i, (number, line)) in lines.iter().enumerate() {
-            match bad.get(&(i + 1)) {
-                Some(vs) => out.findings.push(self.error(
-                    &format!("line {number}"),
-                    describe(vs),
-                    vs.clone(),
-                    Some(line),
-                )),
-                None => {
-                    rest.extend_from_slice(line);
-                    rest.push(b'\n');
-                    good.push((*number, *line));
-                }
-            }
-        }
-        if good.is_empty() {
-            return;
-        }
-        out.calls += 1;
-        match self.call(&self.message(rest)) {
-            Ok(outputs) => self.collect(outputs, out),
-            Err(_) => self.line_by_line(&good, out),
-        }
-    }
-
-    fn line_by_line(&self, lines: &[(u64, &[u8])], out: &mut PageOutcome) {
-        for (number, line) in lines {
-            out.calls += 1;
-            match self.call(&self.message(line.to_vec())) {
-                Ok(outputs) => self.collect(outputs, out),
-                Err(f) => out.findings.push(self.error(
-                    &format!("line {number}"),
-                    f.message,
-                    f.violations,
-                    Some(line),
-                )),
-            }
-        }
-    }
-
-    fn message(&self, body: Vec<u8>) -> Message {
+    pub(super) fn message(&self, body: Vec<u8>) -> Message {
         Message {
             kind: self.kind.clone(),
             content_type: NDJSON.into(),
@@ -185,7 +134,7 @@ impl SnapshotMapper {
         }
     }
 
-    fn call(&self, msg: &Message) -> Result<Vec<Output>, Failure> {
+    pub(super) fn call(&self, msg: &Message) -> Result<Vec<Output>, Failure> {
         match self.version.map(msg, &self.config) {
             Ok(report) => report.result.map_err(|e| {
                 let by_line = matches!(e, PluginError::InvalidInput { .. });
@@ -214,7 +163,7 @@ impl SnapshotMapper {
         }
     }
 
-    fn collect(&self, outputs: Vec<Output>, out: &mut PageOutcome) {
+    pub(super) fn collect(&self, outputs: Vec<Output>, out: &mut PageOutcome) {
         for o in outputs {
             let problem = if !o.schema_id.starts_with(SNAPSHOT_SCHEMA_PREFIX) {
                 format!(
@@ -237,7 +186,7 @@ impl SnapshotMapper {
     }
 
     /// A `snapshot-error` finding about `at` (a line, a page, an output).
-    fn error(
+    pub(super) fn error(
         &self,
         at: &str,
         message: String,
@@ -290,32 +239,6 @@ impl SnapshotMapper {
         );
         finding
     }
-}
-
-/// The violations by 1-based page line, when every one names its line.
-fn bad_lines(violations: &[Violation], lines: usize) -> Option<BTreeMap<usize, Vec<Violation>>> {
-    let mut bad: BTreeMap<usize, Vec<Violation>> = BTreeMap::new();
-    for v in violations {
-        let rest = v.path.strip_prefix("/line/")?;
-        let n: usize = rest.split('/').next()?.parse().ok()?;
-        if n == 0 || n > lines {
-            return None;
-        }
-        bad.entry(n).or_default().push(v.clone());
-    }
-    (!bad.is_empty()).then_some(bad)
-}
-
-/// `invalid-amount at /line/3/grand_total: ... (and 1 more)`.
-fn describe(violations: &[Violation]) -> String {
-    let Some(first) = violations.first() else {
-        return "invalid input".into();
-    };
-    let mut text = format!("{} at {}: {}", first.code, first.path, first.message);
-    if violations.len() > 1 {
-        text.push_str(&format!(" (and {} more)", violations.len() - 1));
-    }
-    text
 }
 
 impl Failure {

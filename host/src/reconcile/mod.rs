@@ -8,7 +8,7 @@
 //! plus `snapshot-error` for data a plugin could not map. Memory stays
 //! bounded whatever the record count; findings stream to a [`FindingSink`].
 //!
-//! Entry point: [`run`]. Configuration: [`ReconcileConfig`] (`[reconcile]`).
+//! Entry points: [`run`], [`run_as`]. Configuration: [`ReconcileConfig`] (`[reconcile]`).
 
 mod amount;
 mod compare;
@@ -23,8 +23,11 @@ mod record;
 mod report;
 mod rules;
 mod run;
+mod salvage;
 mod spill;
 
+#[cfg(test)]
+mod config_tests;
 #[cfg(test)]
 mod tests;
 
@@ -34,4 +37,4 @@ pub use finding::{CountingSink, Finding, FindingKind, FindingSink, SinkError, Ve
 pub use mapper::NDJSON;
 pub use record::{SNAPSHOT_SCHEMA_PREFIX, SnapshotRecord};
 pub use report::{RunReport, SystemCounts, peak_rss_bytes};
-pub use run::run;
+pub use run::{run, run_as};

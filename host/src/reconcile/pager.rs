@@ -75,11 +75,6 @@ impl Pager {
         }
     }
 
-    /// Lines ended so far (blank and skipped ones included).
-    pub fn lines_seen(&self) -> u64 {
-        self.line_no
-    }
-
     /// Feeds one chunk; full pages and skipped lines go to `out`.
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<Cut>) {
         let mut rest = chunk;

@@ -42,20 +42,31 @@ pub async fn run<S: FindingSink + ?Sized>(
     since: Option<OffsetDateTime>,
     sink: &mut S,
 ) -> Result<RunReport, ReconcileError> {
-    cfg.check()?;
     let run_id = uuid::Uuid::new_v4().simple().to_string();
-    let span = tracing::info_span!("waybill.reconcile", run_id = %run_id);
-    run_with_id(cfg, registry, since, sink, run_id)
-        .instrument(span)
-        .await
+    run_as(run_id, cfg, registry, since, sink).await
 }
 
-async fn run_with_id<S: FindingSink + ?Sized>(
+/// [`run`] under a run id the caller chose (e.g. one it already stored).
+pub async fn run_as<S: FindingSink + ?Sized>(
+    run_id: String,
     cfg: &ReconcileConfig,
     registry: &Registry,
     since: Option<OffsetDateTime>,
     sink: &mut S,
+) -> Result<RunReport, ReconcileError> {
+    cfg.check()?;
+    let span = tracing::info_span!("waybill.reconcile", run_id = %run_id);
+    run_checked(run_id, cfg, registry, since, sink)
+        .instrument(span)
+        .await
+}
+
+async fn run_checked<S: FindingSink + ?Sized>(
     run_id: String,
+    cfg: &ReconcileConfig,
+    registry: &Registry,
+    since: Option<OffsetDateTime>,
+    sink: &mut S,
 ) -> Result<RunReport, ReconcileError> {
     let started = Instant::now();
     let stamp = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();

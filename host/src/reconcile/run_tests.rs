@@ -1,162 +1,14 @@
-//! The HTTP side and whole runs, against a real loopback server that
-//! streams its NDJSON in small chunks. Whole runs need the built
-//! `northwind-snapshot` and `charge-tolerance` plugins (skipped without).
+//! Whole runs against a real loopback server that streams its NDJSON in
+//! small chunks. Most need the built `northwind-snapshot` and
+//! `charge-tolerance` plugins (skipped without).
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{StreamBody, combinators::BoxBody};
-use hyper::body::{Frame, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use time::macros::datetime;
 use tokio::net::TcpListener;
 
-use super::super::config::SnapshotEndpoint;
-use super::super::fetch::SnapshotClient;
-use super::super::pager::{Cut, Pager};
-use super::super::{FindingKind, ReconcileConfig, ReconcileError, VecSink, run};
-use super::registry_with;
-use crate::config::TargetAuth;
-
-type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
-
-/// Serves `routes` (path -> status, body) in 7-byte chunks; records each
-/// request's path-and-query and `Authorization`.
-async fn serve(routes: BTreeMap<&'static str, (u16, String)>) -> (SocketAddr, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let seen: Seen = Arc::default();
-    let routes = Arc::new(routes);
-    let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let (routes, log) = (routes.clone(), log.clone());
-            let service = service_fn(move |req: Request<Incoming>| {
-                let auth = req
-                    .headers()
-                    .get("authorization")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                let target = req.uri().path_and_query().map(|p| p.to_string());
-                log.lock()
-                    .expect("lock")
-                    .push((target.unwrap_or_default(), auth));
-                let (status, body) = routes
-                    .get(req.uri().path())
-                    .cloned()
-                    .unwrap_or((404, "no such snapshot".into()));
-                let chunks: Vec<Result<Frame<Bytes>, Infallible>> = body
-                    .into_bytes()
-                    .chunks(7)
-                    .map(|c| Ok(Frame::data(Bytes::copy_from_slice(c))))
-                    .collect();
-                let body = BoxBody::new(StreamBody::new(futures::stream::iter(chunks)));
-                let mut response = Response::new(body);
-                *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
-                async move { Ok::<_, Infallible>(response) }
-            });
-            tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
-        }
-    });
-    (addr, seen)
-}
-
-fn endpoint(url: String) -> SnapshotEndpoint {
-    SnapshotEndpoint {
-        url,
-        plugin: "northwind-snapshot".into(),
-        config: BTreeMap::new(),
-        kind: None,
-        auth: TargetAuth::None,
-    }
-}
-
-#[tokio::test]
-async fn the_client_streams_pages_with_since_and_token() {
-    let body = "{\"n\":1}\n{\"n\":2}\n\n{\"n\":3}\n".to_owned();
-    let (addr, seen) = serve(BTreeMap::from([("/snap", (200, body))])).await;
-    let mut ep = endpoint(format!("http://{addr}/snap?format=ndjson"));
-    ep.auth = TargetAuth::Bearer {
-        token: "s3cret".into(),
-    };
-    let client = SnapshotClient::new(Duration::from_secs(5));
-    let since = datetime!(2026-05-28 14:05:00 UTC);
-    let mut stream = client.open("erp", &ep, Some(since)).await.expect("open");
-    let mut pager = Pager::new(2, 1024);
-    let mut cuts = Vec::new();
-    let mut chunks = 0;
-    while let Some(chunk) = stream.next_chunk().await.expect("chunk") {
-        chunks += 1;
-        pager.push(&chunk, &mut cuts);
-    }
-    pager.finish(&mut cuts);
-    assert!(chunks > 3, "the body arrived in {chunks} chunk(s)");
-    assert_eq!(stream.bytes, 25);
-    let pages: Vec<_> = cuts
-        .iter()
-        .map(|c| match c {
-            Cut::Page(p) => (
-                p.numbers.clone(),
-                String::from_utf8_lossy(&p.bytes).into_owned(),
-            ),
-            other => panic!("unexpected {other:?}"),
-        })
-        .collect();
-    assert_eq!(
-        pages,
-        vec![
-            (vec![1, 2], "{\"n\":1}\n{\"n\":2}\n".to_owned()),
-            (vec![4], "{\"n\":3}\n".to_owned()),
-        ]
-    );
-    let seen = seen.lock().expect("lock").clone();
-    assert_eq!(
-        seen,
-        vec![(
-            "/snap?format=ndjson&since=2026-05-28T14:05:00Z".to_owned(),
-            Some("Bearer s3cret".to_owned())
-        )]
-    );
-}
-
-#[tokio::test]
-async fn failing_and_unreachable_endpoints_name_system_and_url() {
-    let (addr, _) = serve(BTreeMap::from([("/down", (503, "maintenance".into()))])).await;
-    let client = SnapshotClient::new(Duration::from_secs(5));
-    let url = format!("http://{addr}/down");
-    let Err(err) = client.open("tms", &endpoint(url.clone()), None).await else {
-        panic!("a 503 must fail");
-    };
-    assert!(
-        matches!(err, ReconcileError::Status { status: 503, .. }),
-        "{err:?}"
-    );
-    assert_eq!(
-        err.to_string(),
-        format!("reconcile: system tms: snapshot {url} answered HTTP 503: maintenance")
-    );
-
-    let closed = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let gone = closed.local_addr().expect("addr");
-    drop(closed);
-    let url = format!("http://{gone}/api/snapshots/orders");
-    let Err(err) = client.open("erp", &endpoint(url.clone()), None).await else {
-        panic!("a closed port must fail");
-    };
-    let text = err.to_string();
-    assert!(
-        text.starts_with(&format!("reconcile: system erp: snapshot {url}: ")),
-        "{text}"
-    );
-    assert!(text.contains("onnect"), "{text}");
-}
+use super::super::{FindingKind, ReconcileConfig, ReconcileError, VecSink, run, run_as};
+use super::{registry_with, serve};
 
 fn config(erp: String, mirror: String, scratch: &std::path::Path) -> ReconcileConfig {
     let text = format!(
@@ -281,9 +133,23 @@ async fn a_full_run_over_http_finds_every_kind_and_cleans_up() {
     // Incremental: `since` reaches the endpoints and absence proves nothing.
     let since = datetime!(2026-05-01 00:00:00 UTC);
     let mut sink = VecSink::default();
-    let report = run(&cfg, &registry, Some(since), &mut sink)
-        .await
-        .expect("run");
+    let report = run_as(
+        "nightly/05-01".into(),
+        &cfg,
+        &registry,
+        Some(since),
+        &mut sink,
+    )
+    .await
+    .expect("run");
+    assert_eq!(report.run_id, "nightly/05-01");
+    assert!(sink.0.iter().all(|f| f.run_id == "nightly/05-01"));
+    assert!(
+        std::fs::read_dir(scratch.path())
+            .expect("dir")
+            .next()
+            .is_none()
+    );
     assert!(report.incremental);
     assert!(sink.0.iter().all(|f| f.kind != FindingKind::Missing));
     assert!(
@@ -314,4 +180,42 @@ async fn an_unreachable_endpoint_fails_the_run() {
         matches!(&err, ReconcileError::Fetch { system, url, .. } if system == "mirror" && *url == mirror),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn a_page_whose_violations_do_not_name_lines_is_mapped_line_by_line() {
+    let Some(registry) = registry_with(&["northwind-snapshot"]) else {
+        return;
+    };
+    // Over 100 bad lines: the plugin lists 100 and adds an unplaced
+    // `too-many-problems`, so the page cannot be split by its violations.
+    let mut body = String::new();
+    for n in 0..101 {
+        body.push_str(&format!("{{\"record_type\": \"bogus\", \"n\": {n}}}\n"));
+    }
+    body.push_str(ERP.lines().next().expect("line"));
+    let (addr, _) = serve(BTreeMap::from([("/erp", (200, body))])).await;
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "scratch_dir = \"{}\"\n[systems.erp]\nsnapshots = [{{ url = \"http://{addr}/erp\", plugin = \"northwind-snapshot\" }}]\n[entities.order]\nsystems = [\"erp\"]\n",
+        scratch.path().display()
+    );
+    let cfg: ReconcileConfig = toml::from_str(&text).expect("config");
+    let mut sink = VecSink::default();
+    let report = run(&cfg, &registry, None, &mut sink).await.expect("run");
+    assert_eq!(report.systems["erp"].plugin_calls, 1 + 102);
+    assert_eq!((report.records, report.groups_compared), (1, 1));
+    assert_eq!(report.findings["snapshot-error"], 101);
+    assert_eq!(sink.0.len(), 101);
+    let keys: std::collections::BTreeSet<_> = sink.0.iter().map(|f| &f.dedupe_key).collect();
+    assert_eq!(keys.len(), 101, "each bad line is its own problem");
+    assert!(sink.0[100].id.ends_with(" line 101"), "{}", sink.0[100].id);
+}
+
+/// The lead spawns runs on the server's runtime: the future must be `Send`.
+#[allow(dead_code)]
+fn a_run_can_be_spawned(cfg: &ReconcileConfig, registry: &crate::plugins::Registry) {
+    fn spawnable<T: Send>(_: T) {}
+    let mut sink = VecSink::default();
+    spawnable(run(cfg, registry, None, &mut sink));
 }

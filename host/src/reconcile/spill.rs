@@ -33,7 +33,14 @@ impl Spill {
             path: dir.to_owned(),
             source,
         })?;
-        let path = dir.join(format!("reconcile-{run_id}.sqlite"));
+        let safe: String = run_id
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | 'A'..='Z' | '0'..='9' | '-' | '_' => c,
+                _ => '_',
+            })
+            .collect();
+        let path = dir.join(format!("reconcile-{safe}.sqlite"));
         let fail = |source| ReconcileError::Spill {
             path: path.clone(),
             source,
@@ -68,11 +75,13 @@ impl Spill {
     }
 
     /// The scratch file.
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// Records written so far.
+    #[cfg(test)]
     pub fn records(&self) -> u64 {
         self.records
     }

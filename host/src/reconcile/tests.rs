@@ -4,9 +4,19 @@
 //! say so and skip.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
+use http_body_util::{StreamBody, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
 use waybill_sdk::Violation;
 
 use super::amount::{AmountCheck, PluginAmountCheck};
@@ -22,6 +32,8 @@ use crate::plugins::{Registry, Runtime, RuntimeOptions};
 
 #[path = "test_cases.rs"]
 mod cases;
+#[path = "fetch_tests.rs"]
+mod fetch_tests;
 #[path = "run_tests.rs"]
 mod run_tests;
 
@@ -171,4 +183,47 @@ pub(super) fn reconcile(records: Vec<SnapshotRecord>, comparer: &Comparer) -> (u
 
 pub(super) fn of_kind(findings: &[Finding], kind: FindingKind) -> Vec<&Finding> {
     findings.iter().filter(|f| f.kind == kind).collect()
+}
+
+pub(super) type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+/// Serves `routes` (path -> status, body) in 7-byte chunks; records each
+/// request's path-and-query and `Authorization`.
+pub(super) async fn serve(routes: BTreeMap<&'static str, (u16, String)>) -> (SocketAddr, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen: Seen = Arc::default();
+    let routes = Arc::new(routes);
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (routes, log) = (routes.clone(), log.clone());
+            let service = service_fn(move |req: Request<Incoming>| {
+                let auth = req
+                    .headers()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let target = req.uri().path_and_query().map(|p| p.to_string());
+                log.lock()
+                    .expect("lock")
+                    .push((target.unwrap_or_default(), auth));
+                let (status, body) = routes
+                    .get(req.uri().path())
+                    .cloned()
+                    .unwrap_or((404, "no such snapshot".into()));
+                let chunks: Vec<Result<Frame<Bytes>, Infallible>> = body
+                    .into_bytes()
+                    .chunks(7)
+                    .map(|c| Ok(Frame::data(Bytes::copy_from_slice(c))))
+                    .collect();
+                let body = BoxBody::new(StreamBody::new(futures::stream::iter(chunks)));
+                let mut response = Response::new(body);
+                *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
+                async move { Ok::<_, Infallible>(response) }
+            });
+            tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+        }
+    });
+    (addr, seen)
 }

@@ -139,6 +139,41 @@ pub(super) async fn route(
                     .detail(e.to_string()),
             ),
         },
+        (&Method::POST, ["reconcile", "run"]) => {
+            let since = match query.split('&').find_map(|p| p.strip_prefix("since=")) {
+                Some(text) => Some(
+                    time::OffsetDateTime::parse(
+                        text,
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .map_err(|e| {
+                        Problem::malformed(
+                            "since",
+                            format!("`{text}` is not an RFC 3339 time: {e}"),
+                        )
+                    })?,
+                ),
+                None => None,
+            };
+            use crate::flows::reconcile::{ReconcileRunError, run_now};
+            match run_now(&app, since).await {
+                Ok(run) => Ok(json(
+                    StatusCode::OK,
+                    &serde_json::to_value(run).unwrap_or_default(),
+                )),
+                Err(e @ ReconcileRunError::NotConfigured) => Err(Problem::not_found(e.to_string())),
+                Err(e @ ReconcileRunError::Busy) => {
+                    Err(Problem::new(409, "reconcile-busy", "A run is in progress")
+                        .detail(e.to_string()))
+                }
+                Err(e) => {
+                    Err(
+                        Problem::new(502, "reconcile-failed", "The reconciliation run failed")
+                            .detail(e.to_string()),
+                    )
+                }
+            }
+        }
         (&Method::GET, ["reconcile", "runs"]) => {
             let runs = app.store.recon_runs(20).await.map_err(store_problem)?;
             Ok(json(StatusCode::OK, &serde_json::json!({"runs": runs})))

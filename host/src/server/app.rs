@@ -48,6 +48,8 @@ pub struct App {
     pub wake_deliveries: Arc<Notify>,
     /// Callers waiting for synchronous commands.
     pub commands: crate::flows::CommandWaiters,
+    /// One reconciliation run at a time.
+    pub reconcile_lock: tokio::sync::Mutex<()>,
     /// Per-source rate limits.
     pub source_limits: BTreeMap<String, TokenBucket>,
     /// Work waiting, refreshed in the background (back-pressure).
@@ -83,6 +85,7 @@ impl App {
             wake_processing: Arc::new(Notify::new()),
             wake_deliveries: Arc::new(Notify::new()),
             commands: crate::flows::CommandWaiters::default(),
+            reconcile_lock: tokio::sync::Mutex::new(()),
             source_limits,
             backlog: AtomicU64::new(0),
             metrics: IngestMetrics::default(),

@@ -6,6 +6,7 @@ mod demo;
 mod dlq;
 mod exceptions_cmd;
 mod plugin_cmd;
+mod reconcile_cmd;
 mod schema_cmd;
 mod serve;
 mod sync_cmd;
@@ -54,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         command: exceptions_cmd::ExceptionsCommand,
     },
+    /// Reconciliation of ERP, TMS and billing: run now, list runs (through a running host).
+    Reconcile {
+        #[command(subcommand)]
+        command: reconcile_cmd::ReconcileCommand,
+    },
     /// Reference-data sync jobs: run one now (through a running host).
     Sync {
         #[command(subcommand)]
@@ -76,6 +82,7 @@ fn main() -> ExitCode {
         Command::Dlq { command } => dlq::run(command),
         Command::Exceptions { command } => exceptions_cmd::run(command),
         Command::Sync { command } => sync_cmd::run(command),
+        Command::Reconcile { command } => reconcile_cmd::run(command),
         Command::Schema { command } => schema_cmd::run(command, &cli.cache_dir),
     };
     match result {

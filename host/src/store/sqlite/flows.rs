@@ -184,11 +184,28 @@ pub(super) fn insert_exception(
             .optional()
             .map_err(db_err)?;
         if let Some(id) = known {
+            let reopened = c
+                .execute(
+                    "UPDATE exceptions SET state = 'open' WHERE id = ?1 AND state != 'open'",
+                    params![id],
+                )
+                .map_err(db_err)?;
             c.execute(
-                "UPDATE exceptions SET occurrences = occurrences + 1, updated_at = ?1 WHERE id = ?2",
-                params![now, id],
+                "UPDATE exceptions SET occurrences = occurrences + 1, updated_at = ?1, detail = ?2 WHERE id = ?3",
+                params![now, json_text(&e.detail), id],
             )
             .map_err(db_err)?;
+            if reopened > 0 {
+                audit(
+                    c,
+                    id,
+                    "system",
+                    "reopened",
+                    None,
+                    &serde_json::json!({"reason": e.reason}),
+                    now,
+                )?;
+            }
             return Ok(id);
         }
     }

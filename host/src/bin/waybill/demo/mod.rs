@@ -1,17 +1,33 @@
-//! `waybill demo`: the main job of a fresh clone. Starts loopback stand-ins
-//! for Northwind ERP, Acme TMS and the customer portal, runs the real host
-//! on the embedded store with the real plugins, and drives the partner
-//! samples through it: an ERP order release becomes an Acme TMS shipment
-//! request (through a TMS outage and retries), an Acme milestone reaches the
-//! ERP and the portal, a repeated webhook is recognised, a bad one lands in
-//! the dead-letter queue; then it prints what each system received, the
-//! message timeline and the dead letters. `--tour` instead runs every plugin
-//! over the samples and prints the canonical documents.
+//! `waybill demo`: the main job of a fresh clone. Starts stateful simulators
+//! of Northwind ERP, Acme TMS, Ledgerly Billing and the customer portal on
+//! loopback ports, runs the real host on the embedded store with the real
+//! plugins, and drives a multi-region distributor's order-to-cash
+//! synchronisation through it: reference data, synchronous bookings,
+//! milestone fan-out, a mid-run plugin hot swap, approval-gated charges and
+//! postings with compensation, and reconciliation. It ends with a report
+//! and checks itself (exit 1 when a check fails). `--tour` instead runs
+//! every plugin over the partner samples and prints the canonical documents.
 
+mod agreement;
+mod api;
+mod approvals;
+mod booking;
+mod edi;
+mod events;
+mod finance;
+mod host_config;
+mod hot_swap;
+mod milestones;
+mod reconcile;
+mod reference;
+mod report;
 mod scenario;
 mod sims;
-mod simulator;
+mod stage;
+mod tally;
 mod tour;
+mod world;
+mod world_data;
 
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -19,6 +35,15 @@ use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct DemoArgs {
+    /// Sales orders the distributor releases.
+    #[arg(long, default_value_t = 300)]
+    orders: usize,
+    /// Seed of the generated orders (same seed, same run).
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Leave the host and the partner systems running, until Ctrl-C.
+    #[arg(long)]
+    keep_running: bool,
     /// Directory of built plugins (`cargo xtask plugins` writes them).
     #[arg(long, default_value = "target/plugins")]
     plugins: PathBuf,
@@ -28,7 +53,7 @@ pub struct DemoArgs {
     /// Directory of partner samples.
     #[arg(long, default_value = "fixtures/samples")]
     samples: PathBuf,
-    /// Where the demo keeps its store (recreated on every run).
+    /// Where the demo keeps its store and plugins (recreated on every run).
     #[arg(long, default_value = ".waybill/demo")]
     workdir: PathBuf,
     /// Only run every plugin over the samples and print the outputs.
@@ -49,11 +74,17 @@ pub fn run(args: DemoArgs, cache_dir: &Path) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(scenario::run(
-        &args.plugins,
-        &args.schemas,
-        &args.samples,
-        &args.workdir,
-        cache_dir,
-    ))
+    let options = stage::Options {
+        plugins: args.plugins,
+        schemas: args.schemas,
+        samples: args.samples,
+        workdir: args.workdir,
+        cache: cache_dir.to_path_buf(),
+    };
+    let scenario = scenario::Scenario {
+        orders: args.orders,
+        seed: args.seed,
+        keep_running: args.keep_running,
+    };
+    rt.block_on(scenario::run(options, scenario))
 }

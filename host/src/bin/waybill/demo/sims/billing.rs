@@ -29,7 +29,8 @@ pub struct Invoice {
     pub number: String,
     pub account: String,
     pub order_ref: String,
-    pub shipment_ref: String,
+    /// The TMS shipment id, when the charges named it.
+    pub shipment_ref: Option<String>,
     pub bol: Option<String>,
     pub currency: String,
     pub line_items: Vec<LineItem>,

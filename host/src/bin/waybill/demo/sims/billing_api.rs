@@ -91,7 +91,12 @@ fn line_item(l: &LineBody, i: usize) -> Result<LineItem, Reply> {
 pub fn shipment_charges(state: &mut BillingState, req: &Request) -> Result<Reply, Reply> {
     let b: ChargesBody = req.json()?;
     object(&b.object, "shipment_charges")?;
-    let shipment_ref = required(&b.shipment_ref, "/shipment_ref")?;
+    // Optional: Waybill's charge packages do not carry the TMS shipment id.
+    let shipment_ref = b
+        .shipment_ref
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let order_ref = required(&b.order_ref, "/order_ref")?;
     let currency = currency(&b.currency)?;
     let lines = b.line_items.as_deref().unwrap_or_default();
@@ -128,7 +133,7 @@ pub fn shipment_charges(state: &mut BillingState, req: &Request) -> Result<Reply
         number: format!("LB-INV-{}", 778_120 + state.invoices.len()),
         account,
         order_ref: order_ref.into(),
-        shipment_ref: shipment_ref.into(),
+        shipment_ref: shipment_ref.map(str::to_string),
         bol: b.bol.clone(),
         currency,
         line_items: lines,

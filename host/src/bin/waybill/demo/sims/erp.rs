@@ -13,8 +13,9 @@ use super::http::{Router, Sim, lock};
 use super::money;
 use super::request::{Reply, Request};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// Everything the ERP keeps.
 #[derive(Default)]
@@ -23,6 +24,9 @@ pub struct ErpState {
     pub carriers: BTreeMap<String, Carrier>,
     pub orders: BTreeMap<String, Order>,
     pub ar: BTreeMap<String, ArInvoice>,
+    /// When each status update arrived, by `source_event_id` (the demo
+    /// measures event propagation latency against it).
+    pub arrivals: HashMap<String, Instant>,
 }
 
 struct Erp(Mutex<ErpState>);
@@ -214,6 +218,11 @@ impl ErpSim {
             .get(order)
             .map(|o| o.history.clone())
             .unwrap_or_default()
+    }
+
+    /// When the status update with this `source_event_id` arrived.
+    pub fn arrival(&self, source_event_id: &str) -> Option<Instant> {
+        self.state().arrivals.get(source_event_id).copied()
     }
 
     /// The whole order record.

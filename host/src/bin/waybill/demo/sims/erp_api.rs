@@ -57,6 +57,7 @@ pub fn order_status(state: &mut ErpState, req: &Request) -> Result<Reply, Reply>
         ));
     }
     let event_id = required(&b.source_event_id, "/source_event_id")?.to_string();
+    let arrived = event_id.clone();
     let Some(order) = state.orders.get_mut(order_id) else {
         return Err(Reply::error(
             404,
@@ -79,6 +80,7 @@ pub fn order_status(state: &mut ErpState, req: &Request) -> Result<Reply, Reply>
     order.eta = update.eta.clone().or(order.eta.take());
     order.history.push(update);
     order.updated_at = clock::now();
+    state.arrivals.insert(arrived, std::time::Instant::now());
     Ok(Reply::json(
         200,
         &json!({"sales_order": order_id, "logistics_status": status, "accepted": true}),

@@ -16,11 +16,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime, UtcOffset};
 
-/// Carriers Acme tenders to: (SCAC, name).
+/// Carriers Acme tenders to: (SCAC, name). SCACs are 2-4 letters (Estes is
+/// `EXLA`), as the booking and master-data plugins insist.
 pub const CARRIERS: [(&str, &str); 3] = [
     ("ODFL", "Old Dominion Freight Line"),
     ("SAIA", "Saia Inc"),
-    ("ESTES", "Estes Express Lines"),
+    ("EXLA", "Estes Express Lines"),
 ];
 /// Fuel surcharge of the quote, parts per million of linehaul.
 pub const QUOTE_FUEL_PPM: i64 = 72_000;

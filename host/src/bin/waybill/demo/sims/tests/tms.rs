@@ -43,7 +43,7 @@ async fn the_sample_request_is_booked_as_the_sample_booking() {
         (&b["tmsShipmentId"], &b["bol"]),
         (&json!("TMS-88124"), &json!("75027675"))
     );
-    assert!(["ODFL", "SAIA", "ESTES"].contains(&b["carrier"]["scac"].as_str().unwrap()));
+    assert!(["ODFL", "SAIA", "EXLA"].contains(&b["carrier"]["scac"].as_str().unwrap()));
     // 2204.62 lb x 8.40/cwt + 3 x 29.00 = 272.19; fuel 7.2 % = 19.60.
     let charges: Vec<_> = b["quotedCharges"]
         .as_array()
