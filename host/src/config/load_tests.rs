@@ -136,7 +136,7 @@ fn unknown_key_lists_allowed_keys() {
     assert_eq!(
         error(&format!("colour = \"red\"\n{BASE}")),
         "waybill.toml:1:1: colour: unknown key `colour`; allowed keys: \
-         `server`, `store`, `plugins`, `schemas`, `sources`, `routes`, `targets`, `sync`"
+         `server`, `store`, `plugins`, `schemas`, `sources`, `routes`, `targets`, `reconcile`, `sync`"
     );
 }
 
