@@ -270,6 +270,14 @@ async fn charges_outside_tolerance_wait_for_approval_and_post_once() {
         "posted once: {}",
         s.billing.describe()
     );
+    let metrics = host.request("GET", "/metrics", &[], "").await;
+    assert!(
+        metrics
+            .text
+            .contains("waybill_exceptions{reason=\"approval-violation\",state=\"approved\"} 1"),
+        "{}",
+        metrics.text
+    );
     host.stop().await;
 }
 

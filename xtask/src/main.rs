@@ -3,7 +3,9 @@
 //! - `plugins`: builds every plugin crate under `plugins/` for wasm32-wasip2
 //!   (one cargo invocation) and lays them out as the host loads them:
 //!   `target/plugins/<name>.wasm` beside `target/plugins/<name>.fixtures/`;
-//!   test-only plugins go to `target/plugins/test/`.
+//!   test-only plugins go to `target/plugins/test/`. A crate's
+//!   `# xtask-variant: <out> <features>` lines add builds with features as
+//!   `<out>.wasm` (`demo/...` ones are the builds `waybill demo` hot-swaps).
 //! - `demo`: `plugins`, then runs `waybill demo`.
 //! - `test`: `plugins`, then `cargo test --workspace`, then `waybill schema
 //!   check` on the repository's schemas and plugins.
@@ -233,6 +235,10 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
 /// Copies to a temporary name and renames, so a watching host never sees a
 /// half-written plugin.
 fn install(from: &Path, to: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = to.parent() {
+        // A variant may name a subdirectory (`demo/<name>`).
+        std::fs::create_dir_all(dir)?;
+    }
     let tmp = to.with_file_name(format!(
         ".{}.tmp",
         to.file_name().and_then(|n| n.to_str()).unwrap_or("plugin")

@@ -64,6 +64,7 @@ pub async fn metrics(app: Arc<App>) -> Resp {
     let deliveries: Family<Labels, Gauge> = Family::default();
     let backlog: Family<Labels, Gauge> = Family::default();
     let dead: Family<Labels, Gauge> = Family::default();
+    let exceptions: Family<Labels, Gauge> = Family::default();
     let attempts: Family<Labels, Gauge> = Family::default();
     if let Ok(stats) = app.store.stats().await {
         for (state, n) in &stats.messages {
@@ -83,6 +84,11 @@ pub async fn metrics(app: Arc<App>) -> Resp {
         }
         for (reason, n) in &stats.dead_letters {
             dead.get_or_create(&labels(&[("reason", reason)]))
+                .set(*n as i64);
+        }
+        for ((reason, state), n) in &stats.exceptions {
+            exceptions
+                .get_or_create(&labels(&[("reason", reason), ("state", state)]))
                 .set(*n as i64);
         }
         for (target, n) in &stats.attempts {
@@ -111,6 +117,11 @@ pub async fn metrics(app: Arc<App>) -> Resp {
         "dead_letters",
         "Dead letters not yet replayed, by reason",
         dead,
+    );
+    registry.register(
+        "exceptions",
+        "Exceptions by reason and state (open ones wait for a person)",
+        exceptions,
     );
 
     let calls: Family<Labels, Gauge> = Family::default();

@@ -454,4 +454,6 @@ pub struct StoreStats {
     pub dead_letters: std::collections::BTreeMap<String, u64>,
     /// Delivery attempts made per target.
     pub attempts: std::collections::BTreeMap<String, u64>,
+    /// `(reason, state) -> count` of exceptions.
+    pub exceptions: std::collections::BTreeMap<(String, String), u64>,
 }

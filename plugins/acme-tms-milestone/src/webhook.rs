@@ -32,6 +32,9 @@ pub struct Shipment {
     pub external_ref: Option<String>,
     pub scac: Option<String>,
     pub pro_number: Option<String>,
+    /// The demo's broken build (`demo-broken`) looks for it under a name
+    /// Acme never sends, so every milestone fails to map.
+    #[cfg_attr(feature = "demo-broken", serde(rename = "billOfLading"))]
     pub bol: Option<String>,
 }
 

@@ -73,8 +73,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    init_tracing();
     let cli = Cli::parse();
+    // The demo tells its own story on stdout; host logs (WAYBILL_LOG) would
+    // interleave with it, so they are off unless asked for.
+    init_tracing(if matches!(cli.command, Command::Demo(_)) {
+        "off"
+    } else {
+        "warn"
+    });
     let result = match cli.command {
         Command::Plugin { command } => plugin_cmd::run(command, &cli.cache_dir),
         Command::Demo(args) => demo::run(args, &cli.cache_dir),
@@ -94,9 +100,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(default: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("WAYBILL_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter = EnvFilter::try_from_env("WAYBILL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

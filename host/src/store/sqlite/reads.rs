@@ -257,5 +257,10 @@ pub(super) fn stats(c: &Connection) -> Result<StoreStats, StoreError> {
     )? {
         stats.attempts.insert(target, n);
     }
+    for (reason, state, n) in
+        pairs("SELECT reason, state, COUNT(*) FROM exceptions GROUP BY reason, state")?
+    {
+        stats.exceptions.insert((reason, state), n);
+    }
     Ok(stats)
 }

@@ -97,6 +97,8 @@ pub fn check_exceptions(exceptions: &[Value], tally: &mut Tally) -> BTreeMap<Str
         ("downstream-rejected", 1),
         ("duplicate-charge", 1),
         ("missing-quote", 1),
+        ("recon-attribute-drift", 1),
+        ("recon-status-drift", 1),
         ("stale-event", 1),
     ]
     .into_iter()

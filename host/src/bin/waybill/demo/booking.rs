@@ -14,8 +14,11 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// The TMS answers 503 to every n-th new booking.
-const BUSY_EVERY: usize = 17;
+/// The TMS answers 503 to every n-th new booking (more often in a small run,
+/// so that it happens at all).
+fn busy_every(orders: usize) -> usize {
+    (orders / 4).clamp(2, 17)
+}
 /// How long the slow booking stalls (the route's deadline is 2 s).
 const STALL: Duration = Duration::from_millis(3_000);
 
@@ -98,10 +101,11 @@ pub fn cents(v: &Value) -> String {
 pub async fn run(stage: &Stage, world: &World, tally: &mut Tally) -> anyhow::Result<Bookings> {
     println!("\n== 2. Order release -> synchronous TMS booking (POST /v1/commands/order-release)");
     let slow = world.plan.slow_booking.as_str();
-    stage.tms.fail_every_nth_booking(BUSY_EVERY);
+    let busy_every = busy_every(world.orders.len());
+    stage.tms.fail_every_nth_booking(busy_every);
     stage.tms.set_booking_delay(&[slow], STALL);
     println!(
-        "   {} orders; Acme answers 503 to every {BUSY_EVERY}th new booking; {slow} stalls {} s (deadline 2 s)",
+        "   {} orders; Acme answers 503 to one new booking in {busy_every}; {slow} stalls {} s (deadline 2 s)",
         world.orders.len(),
         STALL.as_secs()
     );
@@ -141,7 +145,7 @@ pub async fn run(stage: &Stage, world: &World, tally: &mut Tally) -> anyhow::Res
         .map(|(o, _)| o)
         .collect();
     println!(
-        "   TMS answered 503 {busy} times (each retried by the host); {} answered after the deadline",
+        "   the TMS answered 503 to {busy} booking attempts (each retried by the host); {} answered after the deadline",
         late.len()
     );
     tally.add("bookings", bookings.len());

@@ -134,7 +134,10 @@ pub async fn status(stage: &Stage, world: &World, tally: &mut Tally) -> anyhow::
             let cid = cid.clone();
             async move {
                 let t = stage.api.admin_get(&format!("messages/{cid}")).await?;
-                Ok((t["dead_letters"].as_array().map_or(0, Vec::len) >= 2).then_some(t))
+                // Both, as the timeline's parts are read one after the other.
+                let dead = t["dead_letters"].as_array().map_or(0, Vec::len);
+                let runs = t["processing"].as_array().map_or(0, Vec::len);
+                Ok((dead >= 2 && runs > 0).then_some(t))
             }
         })
         .await?;

@@ -3,7 +3,8 @@
 //! simulators' loopback ports), and one route per synchronisation pattern —
 //! the order-release command, milestone fan-out with out-of-order
 //! protection, approval-gated carrier charges and invoice postings with
-//! enrichment, dedupe and compensation, and the master-data sync job.
+//! enrichment, dedupe and compensation, the master-data sync job and
+//! reconciliation.
 
 use super::world_data::{CARRIERS, WAREHOUSES};
 use std::path::Path;
@@ -60,7 +61,10 @@ const GL_CODING: &str = r#"{ plugin = "gl-tax-coding", config = { gl_accounts = 
 
 /// The whole `waybill.toml` of the demo host.
 pub fn host_toml(p: &Paths, u: &Urls) -> String {
-    let retry = "retry = { max_attempts = 6, base_ms = 50, cap_ms = 400 }\nmax_in_flight = 32";
+    // Short backoffs keep the demo fast; the TMS's bad minute (a 503 to some
+    // bookings) is retried, and must not open the circuit breaker.
+    let retry = "retry = { max_attempts = 6, base_ms = 50, cap_ms = 400 }\n\
+                 breaker = { failure_threshold = 20, open_secs = 1 }\nmax_in_flight = 32";
     let target = |name: &str, url: &str| format!("[targets.{name}]\nurl = \"{url}\"\n{retry}\n");
     let targets = [
         target("acme-tms", &format!("{}/shipments", u.tms)),
@@ -187,7 +191,8 @@ targets = [
   {{ target = "acme-tms-reference", outbound = {{ plugin = "acme-tms-reference" }} }},
   {{ target = "ledgerly-customers", outbound = {{ plugin = "ledgerly-reference" }} }},
 ]
-"#,
+
+{reconcile}"#,
         db = p.workdir.join("waybill.db").display(),
         plugins = p.plugins.display(),
         cache = p.cache.display(),
@@ -195,12 +200,14 @@ targets = [
         erp = u.erp,
         warehouses = warehouses_json(),
         carriers = carrier_names(),
+        reconcile = reconcile_toml(p, u),
     )
 }
 
 /// The `[reconcile]` table: the ERP's orders and AR invoices, the TMS's
-/// shipments and billing's invoices, compared by canonical id.
-pub fn reconcile_toml(p: &Paths, u: &Urls) -> String {
+/// shipments and billing's invoices, compared by canonical id (on demand
+/// only: the demo runs it once, at the end).
+fn reconcile_toml(p: &Paths, u: &Urls) -> String {
     format!(
         r#"[reconcile]
 scratch_dir = "{scratch}"

@@ -1,31 +1,38 @@
 //! Step 6, state reconciliation: two drifts are planted — the ERP renames
 //! one order's consignee, and one shipment's POD reached the TMS but never
-//! the ERP (step 3) — then every system's snapshot is pulled, mapped by its
-//! snapshot plugin and compared by canonical id. Each planted drift must be
-//! found, and nothing else.
+//! the ERP (step 3) — then the host pulls every system's snapshot, maps it
+//! with the system's snapshot plugin and compares by canonical id
+//! (`POST /admin/v1/reconcile/run`). Each finding becomes a `recon-*`
+//! exception; each planted drift must be found, and nothing else.
 
 use super::stage::Stage;
 use super::tally::Tally;
 use super::world::World;
+use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use waybill::reconcile::{Finding, RunReport, VecSink};
 
-/// One reconciliation run over the demo's systems: its report and findings.
-///
-/// Runs the reconciliation engine in-process with the demo's `[reconcile]`
-/// table and the host's plugin registry. When the host serves
-/// `POST /admin/v1/reconcile/run` itself, this is the one place to switch
-/// (the report and findings deserialize into the same types).
-async fn reconcile(stage: &Stage) -> anyhow::Result<(RunReport, Vec<Finding>)> {
-    let mut sink = VecSink::default();
-    let report = waybill::reconcile::run(
-        &stage.reconcile,
-        &stage.service.app.registry,
-        None,
-        &mut sink,
-    )
-    .await?;
-    Ok((report, sink.0))
+/// Runs reconciliation through the admin API: the stored run, and the
+/// exceptions its findings raised.
+async fn reconcile(stage: &Stage) -> anyhow::Result<(Value, Vec<Value>)> {
+    let run = stage
+        .api
+        .admin_post("reconcile/run", &json!({}))
+        .await?
+        .expect("POST /admin/v1/reconcile/run", &[200])?
+        .json;
+    let run_id = run["report"]["run_id"].clone();
+    let list = stage
+        .api
+        .admin_get("exceptions?reason_prefix=recon-&limit=10000")
+        .await?;
+    let findings = list["exceptions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|x| x["detail"]["run_id"] == run_id)
+        .cloned()
+        .collect();
+    Ok((run, findings))
 }
 
 pub async fn run(stage: &Stage, world: &World, tally: &mut Tally) -> anyhow::Result<()> {
@@ -44,20 +51,32 @@ pub async fn run(stage: &Stage, world: &World, tally: &mut Tally) -> anyhow::Res
         "   planted: {}'s POD reached the TMS only (step 3)",
         world.plan.status_drift
     );
-    let (report, findings) = reconcile(stage).await?;
-    for line in report.summary().lines() {
+    let (run, findings) = reconcile(stage).await?;
+    println!("   POST /admin/v1/reconcile/run -> run #{}:", run["id"]);
+    for line in run["summary"].as_str().unwrap_or("").lines() {
         println!("   {line}");
     }
-    for f in &findings {
-        println!("   finding {}: {}", f.kind, f.message);
+    let mut found = BTreeSet::new();
+    let mut lines = Vec::new();
+    for x in &findings {
+        let d = &x["detail"];
+        let line = format!(
+            "exception #{} {}: {}",
+            x["id"],
+            x["reason"].as_str().unwrap_or(""),
+            d["message"].as_str().unwrap_or("")
+        );
+        println!("   {line}");
+        lines.push(line);
+        found.insert((
+            x["reason"].as_str().unwrap_or("").to_string(),
+            d["entity"].as_str().unwrap_or("").to_string(),
+            d["id"].as_str().unwrap_or("").to_string(),
+        ));
     }
-    let found: BTreeSet<(String, String, String)> = findings
-        .iter()
-        .map(|f| (f.kind.to_string(), f.entity.clone(), f.id.clone()))
-        .collect();
     let planted: BTreeSet<(String, String, String)> = [
-        ("attribute-drift", renamed),
-        ("status-drift", &world.plan.status_drift),
+        ("recon-attribute-drift", renamed),
+        ("recon-status-drift", &world.plan.status_drift),
     ]
     .into_iter()
     .map(|(k, id)| (k.to_string(), "order".to_string(), id.clone()))
@@ -74,10 +93,10 @@ pub async fn run(stage: &Stage, world: &World, tally: &mut Tally) -> anyhow::Res
         extra.is_empty(),
         format!("unexpected: {extra:?}"),
     );
-    tally.reconciliation = findings
-        .iter()
-        .map(|f| format!("{}: {}", f.kind, f.message))
-        .collect();
-    tally.add("reconcile.records", report.records as usize);
+    tally.reconciliation = lines;
+    tally.add(
+        "reconcile.records",
+        run["report"]["records"].as_u64().unwrap_or(0) as usize,
+    );
     Ok(())
 }

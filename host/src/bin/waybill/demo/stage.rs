@@ -8,7 +8,6 @@ use super::host_config::{self, Paths, Urls};
 use super::sims::{BillingSim, ErpSim, PortalSim, TmsSim};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
-use waybill::reconcile::ReconcileConfig;
 use waybill::service::Service;
 
 /// The demo builds of acme-tms-milestone, under `<plugins>/demo/`.
@@ -38,7 +37,6 @@ pub struct Stage {
     pub builds: PathBuf,
     pub samples: PathBuf,
     pub workdir: PathBuf,
-    pub reconcile: ReconcileConfig,
 }
 
 /// Copies every `*.wasm` and `*.fixtures/` of `from` (not its
@@ -133,7 +131,6 @@ impl Stage {
         let config_path = workdir.join("waybill.toml");
         std::fs::write(&config_path, host_config::host_toml(&paths, &urls))?;
         let config = waybill::config::load(&config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let reconcile = reconcile_config(&host_config::reconcile_toml(&paths, &urls))?;
         let service = waybill::service::start(config, None).await?;
         let api = Api::new(format!("http://{}", service.addr));
         println!(
@@ -168,21 +165,6 @@ impl Stage {
             builds,
             samples,
             workdir,
-            reconcile,
         })
     }
-}
-
-/// Parses the `[reconcile]` table (kept beside the host configuration
-/// until the host reads it itself).
-fn reconcile_config(text: &str) -> anyhow::Result<ReconcileConfig> {
-    #[derive(serde::Deserialize)]
-    struct File {
-        reconcile: ReconcileConfig,
-    }
-    let file: File = toml::from_str(text).context("the demo's [reconcile] table")?;
-    file.reconcile
-        .check()
-        .map_err(|e| anyhow::anyhow!("the demo's [reconcile] table: {e}"))?;
-    Ok(file.reconcile)
 }
