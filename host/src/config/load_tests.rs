@@ -95,7 +95,7 @@ fn base_is_valid_and_defaults_apply() {
     assert_eq!(target.auth, TargetAuth::None);
     let route = &config.routes[0];
     assert_eq!(route.kind, None);
-    assert!(route.inbound.as_ref().unwrap().config.is_empty());
+    assert!(route.inbound.as_ref().expect("inbound").config.is_empty());
     assert!(route.targets[0].filter.is_none());
 }
 
