@@ -182,9 +182,18 @@ async fn a_command_past_its_deadline_completes_asynchronously_exactly_once() {
     .await;
     assert_eq!(answer.status, 202, "{}", answer.text);
     let poll = answer.json["poll"].as_str().expect("poll url").to_string();
+    let anonymous = host.request("GET", &poll, &[], "").await;
+    assert_eq!(
+        anonymous.status, 401,
+        "the answer is the ERP's business: {}",
+        anonymous.text
+    );
+    let auth = format!("Bearer {ERP_TOKEN}");
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let done = loop {
-        let state = host.request("GET", &poll, &[], "").await;
+        let state = host
+            .request("GET", &poll, &[("authorization", &auth)], "")
+            .await;
         if state.status == 200 {
             break state;
         }

@@ -8,11 +8,13 @@
 //! (`GET /v1/commands/{route}/{handle}`) while the command completes.
 
 use super::app::App;
-use super::http::{Resp, json};
+use super::auth::{check_bearer, check_hmac};
+use super::http::{Resp, header, json};
 use super::ingest::{Mode, accept};
 use super::problem::Problem;
+use crate::config::SourceAuth;
 use crate::pipeline::Scope;
-use crate::store::{CommandCompletion, CommandRecord, IngestOutcome};
+use crate::store::{CommandCompletion, CommandRecord, IngestOutcome, now_ms};
 use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use std::sync::Arc;
@@ -36,8 +38,37 @@ pub async fn post(app: Arc<App>, req: Request<Incoming>, route: &str) -> Resp {
     }
 }
 
-/// Handles `GET /v1/commands/{route}/{handle}`.
-pub async fn get(app: Arc<App>, route: &str, handle: &str) -> Resp {
+/// Handles `GET /v1/commands/{route}/{handle}`: the caller proves who it
+/// is like when it sent the command (bearer token, or a signature over the
+/// empty body), since the answer holds business data.
+pub async fn get(app: Arc<App>, req: Request<Incoming>, route: &str, handle: &str) -> Resp {
+    let Some(source) = app
+        .config
+        .route(route)
+        .filter(|r| r.command.is_some())
+        .and_then(|r| app.config.sources.get(&r.source))
+    else {
+        return Problem::not_found(format!("command route `{route}`")).into_response();
+    };
+    let authorized = match &source.auth {
+        SourceAuth::None => Ok(()),
+        SourceAuth::Bearer { token } => check_bearer(header(&req, "authorization"), token),
+        SourceAuth::Hmac {
+            secret,
+            header: h,
+            tolerance_secs,
+        } => check_hmac(
+            header(&req, h),
+            h,
+            secret,
+            b"",
+            now_ms() / 1000,
+            *tolerance_secs,
+        ),
+    };
+    if let Err(e) = authorized {
+        return Problem::unauthorized(e).into_response();
+    }
     match app.store.command(handle).await {
         Ok(Some(cmd)) if cmd.route == route => record_response(&cmd, false),
         Ok(_) => Problem::not_found(format!("command {handle} of route `{route}`")).into_response(),

@@ -46,7 +46,7 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Resp {
         }
         (&Method::POST, ["v1", "commands", route]) => commands::post(app, req, route).await,
         (&Method::GET, ["v1", "commands", route, handle]) => {
-            commands::get(app, route, handle).await
+            commands::get(app, req, route, handle).await
         }
         (_, ["admin", "v1", rest @ ..]) => admin::handle(app, req, rest).await,
         (&Method::GET, ["healthz"]) => health::healthz(),

@@ -47,8 +47,9 @@ async fn book(api: &Api, order: &str, event: &Value) -> anyhow::Result<(Value, b
         let poll = first.json["poll"].as_str().unwrap_or_default().to_string();
         let done = eventually(&format!("the booking of {order}"), 30, || {
             let poll = poll.clone();
+            let auth = [("authorization", format!("Bearer {ERP_TOKEN}"))];
             async move {
-                let a = api.send("GET", &poll, &[], Vec::new()).await?;
+                let a = api.send("GET", &poll, &auth, Vec::new()).await?;
                 Ok((a.status != 202).then_some(a))
             }
         })
