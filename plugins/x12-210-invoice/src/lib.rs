@@ -7,6 +7,8 @@
 //! reconciliation never parses X12.
 //!
 //! - Shipment id is B3-03, invoice number B3-02, SCAC B3-11.
+//! - Order id is L11-01 of an `L11*<order>*OQ` before the first LX, when
+//!   the carrier echoes the shipper's order number (approval finds the quote by it).
 //! - Each L1 is a charge: amount L1-04 (two implied decimals), code from the
 //!   L1-08 special charge code ([`charge_codes`]; none means linehaul),
 //!   description from the loop's L5-02, currency from C3-01 (USD without

@@ -67,6 +67,11 @@ fn map_set(set: &TransactionSet<'_>) -> Result<ChargePackage, Vec<X12Error>> {
         )]
     })?;
     let invoice_number = b3.required(2).map_err(|e| vec![e])?;
+    // The shipper's order number, when the carrier echoes it (`L11*<order>*OQ`).
+    let order_id = header
+        .iter()
+        .filter(|s| s.tag() == "L11" && s.value(2) == Some("OQ"))
+        .find_map(|s| s.value(1));
     let shipment_id = b3.required(3).map_err(|e| vec![e])?;
     let currency = match first(header, "C3") {
         Some(c3) => currency_of(c3).map_err(|e| vec![e])?,
@@ -186,7 +191,7 @@ fn map_set(set: &TransactionSet<'_>) -> Result<ChargePackage, Vec<X12Error>> {
             id: invoice_number.to_string(),
         },
         shipment_id: shipment_id.to_string(),
-        order_id: None,
+        order_id: order_id.map(str::to_string),
         carrier_scac: b3.value(11).map(str::to_string),
         invoice_number: Some(invoice_number.to_string()),
         currency,

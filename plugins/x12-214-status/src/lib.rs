@@ -7,6 +7,8 @@
 //! Waybill never sees X12.
 //!
 //! - Shipment id is B10-02, PRO is B10-01, SCAC is B10-03.
+//! - Order id is L11-01 of an `L11*<order>*OQ` before the first LX, when
+//!   the carrier echoes the shipper's order number (the ERP needs it).
 //! - Source id is `<ISA13>-<ST02>-<LX-01>` (plus `-<k>` for the k-th AT7 of
 //!   an LX loop after the first); the event id is
 //!   `carrier-edi:<ISA06 sender>:<source id>`.

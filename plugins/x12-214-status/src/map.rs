@@ -44,9 +44,14 @@ fn fatal(e: X12Error) -> PluginError {
     PluginError::invalid_all(vec![violation(e)])
 }
 
-/// The shipment a 214 is about (B10).
+/// L11-02 qualifier of the shipper's order number.
+const ORDER_NUMBER_QUALIFIER: &str = "OQ";
+
+/// The shipment a 214 is about (B10), and the shipper's order number when
+/// the carrier echoes it (`L11*<order>*OQ` before the first LX).
 struct Shipment<'a> {
     id: &'a str,
+    order_id: Option<&'a str>,
     pro_number: Option<&'a str>,
     scac: Option<&'a str>,
 }
@@ -128,8 +133,13 @@ fn read_b10<'a>(header: &'a [Segment], set: &TransactionSet<'a>) -> Result<Shipm
             format!("the 214 opened at {at} has no B10 segment before its first LX"),
         )
     })?;
+    let order_id = header
+        .iter()
+        .filter(|s| s.tag() == "L11" && s.value(2) == Some(ORDER_NUMBER_QUALIFIER))
+        .find_map(|s| s.value(1));
     Ok(Shipment {
         id: b10.required(2)?,
+        order_id,
         pro_number: b10.value(1),
         scac: b10.value(3),
     })
@@ -230,7 +240,7 @@ fn build_events(
                 id: status.source_id.clone(),
             },
             shipment_id: shipment.id.to_string(),
-            order_id: None,
+            order_id: shipment.order_id.map(str::to_string),
             customer_id: None,
             tms_shipment_id: None,
             carrier_scac: shipment.scac.map(str::to_string),
