@@ -176,7 +176,7 @@ async fn read_capped(mut body: hyper::body::Incoming, cap: usize) -> Result<Byte
 
 /// An error and its sources, joined: hyper's top-level messages alone
 /// ("client error (Connect)") say too little.
-fn chain(err: &dyn StdError) -> String {
+pub(crate) fn chain(err: &dyn StdError) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

@@ -4,7 +4,6 @@
 //! unreachable or failing one ends the run with an error naming the system
 //! and URL.
 
-use std::error::Error as StdError;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,6 +20,7 @@ use time::format_description::well_known::Rfc3339;
 use super::config::SnapshotEndpoint;
 use super::error::ReconcileError;
 use crate::config::TargetAuth;
+use crate::deliver::client::chain;
 
 /// How much of a failing answer's body is quoted in the error.
 const ERROR_BODY_BYTES: usize = 512;
@@ -166,18 +166,6 @@ pub(crate) fn snapshot_url(url: &str, since: Option<OffsetDateTime>) -> String {
         Some(_) => '&',
     };
     format!("{url}{separator}since={stamp}")
-}
-
-/// An error and its sources, joined (hyper's own message says too little).
-fn chain(err: &dyn StdError) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
