@@ -50,10 +50,19 @@ fn a_small_demo_passes_its_own_checks_and_reports() {
         "recon-attribute-drift 1, recon-status-drift 1, stale-event 1",
         "order-to-cash sync completeness:       17/20 (85.0 %)",
         "invoices posted without manual touch:  18/20 (90.0 %)",
+        "reaches the ERP (carrier, PRO, time) and the portal",
+        "ERP status history ends DELIVERED (X12 214), then POD_AVAILABLE (TMS)",
+        "is approved against the quote and billed once, as invoiced",
+        "charge discrepancy rate:               2/21 (9.5 %)",
     ] {
         assert!(stdout.contains(line), "missing {line:?} in\n{stdout}");
     }
     assert!(!stdout.contains('\u{2717}'), "a check failed:\n{stdout}");
+    // The X12 214s name their order: nothing of theirs is dead-lettered.
+    assert!(
+        !stdout.contains("carrier-edi-status ("),
+        "EDI dead letters:\n{stdout}"
+    );
     let latency = stdout
         .lines()
         .find(|l| l.contains("shipment event latency"))

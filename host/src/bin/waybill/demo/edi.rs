@@ -1,226 +1,253 @@
-//! Carriers that speak X12: a 214 shipment status and a 210 freight invoice
-//! built on the real samples in `fixtures/samples/x12/` (ids, carrier,
-//! times and places substituted), posted to the host's EDI sources.
-//!
-//! Neither X12 mapping can name the ERP sales order (the 214's B10 and the
-//! 210's B3 carry the bill of lading, not the order), so what the host does
-//! with them is the integration refusing what it cannot attribute: the 214's
-//! status reaches neither the ERP nor the portal (both legs need an order
-//! id: dead letters), and the 210 cannot be matched to a quote
-//! (`missing-quote` exception, not billed).
+//! Carriers that speak X12, the way EDI carriers work: the carriers of two
+//! shipments report their delivery over an X12 214 instead of through the
+//! TMS's webhooks, and one carrier bills its freight only over an X12 210
+//! (the TMS sends no final charges for that shipment). Both are built on
+//! the real samples ([`super::edi_x12`]) and name the ERP sales order in
+//! `L11*<order>*OQ`, so the host can attribute them: the 214's DELIVERED
+//! reaches the ERP (behind the same out-of-order guard as the TMS's
+//! milestones, the TMS's POD following it) and the portal; the 210 is
+//! approved against the TMS quote like any carrier's charges and billed.
 
 use super::api::eventually;
+use super::booking::cents;
+use super::edi_x12::{Freight, Ids, invoice_210, status_214, status_source_id};
 use super::host_config::EDI_TOKEN;
 use super::milestones::offset;
 use super::stage::Stage;
 use super::tally::Tally;
-use super::world::World;
+use super::world::{World, central};
+use crate::demo::sims::{OrderSpec, Shipment};
+use serde_json::json;
+use std::time::Instant;
 use time::OffsetDateTime;
 
-/// Rewrites the segments of an X12 interchange: `edit(id, elements)`.
-fn rewrite(text: &str, edit: impl Fn(&str, &mut Vec<String>)) -> String {
-    let mut out = String::new();
-    for seg in text.split('~').map(str::trim).filter(|s| !s.is_empty()) {
-        let mut elements: Vec<String> = seg.split('*').map(str::to_string).collect();
-        let id = elements[0].clone();
-        edit(&id, &mut elements);
-        out.push_str(&elements.join("*"));
-        out.push_str("~\n");
-    }
-    out
-}
-
-/// The envelope every set needs: sender = the carrier, a fresh control number.
-fn envelope(id: &str, e: &mut [String], scac: &str, control: u32) {
-    match (id, e.len()) {
-        ("ISA", 17) => {
-            e[6] = format!("{scac:<15}");
-            e[13] = format!("{control:09}");
-        }
-        ("IEA", 3) => e[2] = format!("{control:09}"),
-        ("GS", 9) => e[2] = scac.to_string(),
-        _ => {}
-    }
-}
-
-/// The sample 214 reporting delivery (AT7 D1) of `bol` at `at` (UTC) in
-/// `city`, `state`.
-pub fn status_214(
-    sample: &str,
-    (scac, pro, bol): (&str, &str, &str),
-    (city, state): (&str, &str),
-    at: OffsetDateTime,
-    control: u32,
-) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let date = format!("{:04}{:02}{:02}", at.year(), u8::from(at.month()), at.day());
-    let clock = format!("{:02}{:02}", at.hour(), at.minute());
-    rewrite(sample, |id, e| {
-        envelope(id, e, scac, control);
-        match id {
-            "B10" if e.len() > 3 => {
-                e[1] = pro.to_string();
-                e[2] = bol.to_string();
-                e[3] = scac.to_string();
-            }
-            "AT7" if e.len() > 7 => {
-                e[1] = "D1".into();
-                e[5] = date.clone();
-                e[6] = clock.clone();
-                e[7] = "UT".into();
-            }
-            "MS1" if e.len() > 2 => {
-                e[1] = city.to_ascii_uppercase();
-                e[2] = state.to_string();
-            }
-            "MS2" if e.len() > 1 => e[1] = scac.to_string(),
-            _ => {}
-        }
-    })
-}
-
-/// The sample 210 (its charges and totals unchanged) billing `bol` as
-/// invoice `invoice`.
-pub fn invoice_210(sample: &str, scac: &str, bol: &str, invoice: &str, control: u32) -> String {
-    rewrite(sample, |id, e| {
-        envelope(id, e, scac, control);
-        if id == "B3" && e.len() > 11 {
-            e[2] = invoice.to_string();
-            e[3] = bol.to_string();
-            e[11] = scac.to_string();
-        }
-    })
-}
+/// The carrier's fuel surcharge when it bills, ppm of linehaul: its index
+/// moved since the quote (7.2 %), within the approval's tolerance.
+const CARRIER_FUEL_PPM: i64 = 75_000;
+/// Interchange control number of the first 214 (the next ones count up).
+const STATUS_CONTROL: u32 = 214_000;
+/// Interchange control number of the 210.
+const INVOICE_CONTROL: u32 = 210_001;
 
 fn sample(stage: &Stage, name: &str) -> anyhow::Result<String> {
     let path = stage.samples.join("x12").join(name);
     std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-/// The carriers of `plan.edi_status` report delivery over X12 214 too.
+/// The order's shipment at the TMS, and the order.
+fn shipment<'w>(
+    stage: &Stage,
+    world: &'w World,
+    order: &str,
+) -> anyhow::Result<(Shipment, &'w OrderSpec)> {
+    let spec = world.orders.iter().find(|o| o.sales_order == order);
+    match (stage.tms.shipment(order), spec) {
+        (Some(s), Some(spec)) => Ok((s, spec)),
+        _ => anyhow::bail!("no shipment for {order}"),
+    }
+}
+
+fn ids<'a>(s: &'a Shipment, order: &'a str) -> Ids<'a> {
+    Ids {
+        scac: &s.carrier_scac,
+        pro: &s.pro_number,
+        bol: &s.bol,
+        order,
+    }
+}
+
+fn instant(rfc3339: Option<&str>) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(rfc3339?, &time::format_description::well_known::Rfc3339).ok()
+}
+
+async fn post(stage: &Stage, source: &str, cid: &str, text: String) -> anyhow::Result<()> {
+    stage
+        .api
+        .post_bearer(
+            source,
+            EDI_TOKEN,
+            "application/edi-x12",
+            cid,
+            text.into_bytes(),
+        )
+        .await?
+        .expect(&format!("X12 interchange {cid}"), &[202])?;
+    Ok(())
+}
+
+/// The carriers of `plan.edi_status` report DELIVERED over X12 214, where
+/// the TMS's DELIVERED webhook would come in the milestone sequence.
 pub async fn status(stage: &Stage, world: &World, tally: &mut Tally) -> anyhow::Result<()> {
     let template = sample(stage, "214-shipment-status.edi")?;
     for (i, order) in world.plan.edi_status.iter().enumerate() {
-        let (Some(s), Some(spec)) = (
-            stage.tms.shipment(order),
-            world.orders.iter().find(|o| &o.sales_order == order),
-        ) else {
-            anyhow::bail!("no shipment for {order}");
-        };
+        let (s, spec) = shipment(stage, world, order)?;
         let at = spec.released_at + offset("DELIVERED");
+        // The TMS keeps the carrier's delivery in its books too, but relays
+        // no webhook for an EDI carrier: the distributor gets the 214.
+        stage
+            .tms
+            .milestone(order, "DELIVERED", None, at.to_offset(central()))?;
+        let control = STATUS_CONTROL + i as u32;
         let place = (
             s.delivery.city.as_str(),
             s.delivery.state.as_deref().unwrap_or(""),
         );
-        let ids = (
-            s.carrier_scac.as_str(),
-            s.pro_number.as_str(),
-            s.bol.as_str(),
-        );
-        let text = status_214(&template, ids, place, at, 214_000 + i as u32);
-        let cid = format!("edi214-{order}");
-        stage
-            .api
-            .post_bearer(
-                "carrier-edi",
-                EDI_TOKEN,
-                "application/edi-x12",
-                &cid,
-                text.into_bytes(),
-            )
-            .await?
-            .expect(&format!("X12 214 for {order}"), &[202])?;
-        let timeline = eventually(&format!("the 214 of {order} to be processed"), 20, || {
-            let cid = cid.clone();
-            async move {
-                let t = stage.api.admin_get(&format!("messages/{cid}")).await?;
-                // Both, as the timeline's parts are read one after the other.
-                let dead = t["dead_letters"].as_array().map_or(0, Vec::len);
-                let runs = t["processing"].as_array().map_or(0, Vec::len);
-                Ok((dead >= 2 && runs > 0).then_some(t))
-            }
+        let text = status_214(&template, &ids(&s, order), place, at, control);
+        let sent = Instant::now();
+        post(stage, "carrier-edi", &format!("edi214-{order}"), text).await?;
+        let source_id = status_source_id(control);
+        let source = source_id.as_str();
+        let what = format!("the ERP to record {order}'s X12 214 DELIVERED");
+        let arrived =
+            eventually(&what, 20, || async move { Ok(stage.erp.arrival(source)) }).await?;
+        let what = format!("the portal to show {order}'s X12 214 DELIVERED");
+        let shown = eventually(&what, 20, || async move {
+            let latest = stage.portal.latest(order);
+            Ok(latest.filter(|u| u.status_code.as_deref() == Some("DELIVERED")))
         })
         .await?;
-        let mapped = timeline["processing"]
-            .as_array()
+        let update = stage
+            .erp
+            .status_history(order)
             .into_iter()
-            .flatten()
-            .any(|p| {
-                p["plugin"]
-                    .as_str()
-                    .is_some_and(|p| p.starts_with("x12-214-status"))
-            });
-        let refused: Vec<String> = timeline["dead_letters"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|d| d.to_string().contains("/order_id"))
-            .filter_map(|d| d["target"].as_str().map(str::to_string))
-            .collect();
+            .find(|u| u.source_event_id == source_id);
         println!(
-            "   {} sends an X12 214 (D1 delivered, BOL {}) for {order}: mapped by x12-214-status; held by {} (no sales order id in a 214)",
+            "   {} reports {order} delivered over X12 214 (L11 OQ, BOL {}): ERP and portal DELIVERED after {:.1} ms (ERP source event {source_id})",
             s.carrier_scac,
             s.bol,
-            refused.join(" and ")
+            arrived.saturating_duration_since(sent).as_secs_f64() * 1e3
         );
         tally.add("edi.214", 1);
         tally.expect_eq(
-            format!("the X12 214 for {order} is mapped, and dead-lettered by both legs for lack of an order id"),
-            (mapped, refused.len()),
-            (true, 2),
+            format!("the X12 214 DELIVERED of {order} reaches the ERP (carrier, PRO, time) and the portal"),
+            (
+                update.map(|u| {
+                    let same_time = instant(Some(&u.status_time)) == Some(at);
+                    (u.logistics_status, u.carrier_scac, u.tracking_no, same_time)
+                }),
+                (instant(shown.updated_at.as_deref()) == Some(at), shown.carrier),
+            ),
+            (
+                Some(("DELIVERED".into(), Some(s.carrier_scac.clone()), Some(s.pro_number.clone()), true)),
+                (true, Some(s.carrier_name.clone())),
+            ),
         );
     }
     Ok(())
 }
 
-/// The carrier of `plan.edi_invoice` bills its freight over X12 210.
+/// After the POD wave: the ERP's history of each EDI order ends with the
+/// 214's DELIVERED, then the TMS's POD_AVAILABLE (nothing held as stale).
+pub fn history(stage: &Stage, world: &World, tally: &mut Tally) {
+    for (i, order) in world.plan.edi_status.iter().enumerate() {
+        let source_id = status_source_id(STATUS_CONTROL + i as u32);
+        let history = stage.erp.status_history(order);
+        let tail: Vec<(String, bool)> = history
+            .iter()
+            .skip(history.len().saturating_sub(2))
+            .map(|u| (u.logistics_status.clone(), u.source_event_id == source_id))
+            .collect();
+        tally.expect_eq(
+            format!(
+                "{order}'s ERP status history ends DELIVERED (X12 214), then POD_AVAILABLE (TMS)"
+            ),
+            tail,
+            vec![("DELIVERED".into(), true), ("POD_AVAILABLE".into(), false)],
+        );
+    }
+}
+
+/// What the carrier bills: the quoted charges, fuel at its own index.
+fn carrier_charges(s: &Shipment) -> Vec<(String, i64)> {
+    let linehaul = s
+        .quoted
+        .iter()
+        .find(|c| c.0 == "LINEHAUL")
+        .map_or(0, |c| c.1);
+    let fuel = (linehaul * CARRIER_FUEL_PPM + 500_000) / 1_000_000;
+    s.quoted
+        .iter()
+        .map(|(code, cents)| (code.clone(), if code == "FUEL" { fuel } else { *cents }))
+        .collect()
+}
+
+/// The carrier of `plan.edi_invoice` bills its freight over X12 210 only.
 pub async fn invoice(stage: &Stage, world: &World, tally: &mut Tally) -> anyhow::Result<()> {
-    let order = &world.plan.edi_invoice;
-    let Some(s) = stage.tms.shipment(order) else {
-        anyhow::bail!("no shipment for {order}");
+    let order = world.plan.edi_invoice.as_str();
+    let (s, spec) = shipment(stage, world, order)?;
+    let charges = carrier_charges(&s);
+    let total: i64 = charges.iter().map(|c| c.1).sum();
+    let quoted: i64 = s.quoted.iter().map(|c| c.1).sum();
+    let weight: f64 = spec
+        .items
+        .iter()
+        .map(|i| f64::from(i.qty) * i.weight_per_unit)
+        .sum();
+    let invoice_no = format!("0985{}", &s.pro_number[6..]);
+    let freight = Freight {
+        invoice: &invoice_no,
+        charges: &charges,
+        weight_lb: weight.round() as i64,
+        pallets: spec
+            .items
+            .iter()
+            .filter(|i| i.item_code == "PAL-STD")
+            .map(|i| i64::from(i.qty))
+            .sum(),
+        picked_up: spec.released_at + offset("DISPATCHED"),
+        delivered: s
+            .delivered_at
+            .unwrap_or(spec.released_at + offset("DELIVERED")),
     };
-    let text = invoice_210(
-        &sample(stage, "210-freight-invoice.edi")?,
-        &s.carrier_scac,
-        &s.bol,
-        &format!("0985{}", &s.pro_number[6..]),
-        210_001,
-    );
-    let cid = format!("edi210-{order}");
-    stage
-        .api
-        .post_bearer(
-            "carrier-edi-210",
-            EDI_TOKEN,
-            "application/edi-x12",
-            &cid,
-            text.into_bytes(),
-        )
-        .await?
-        .expect(&format!("X12 210 for {order}"), &[202])?;
-    let held = eventually("the 210's exception", 20, || {
-        let cid = cid.clone();
-        async move {
-            let list = stage.api.exceptions(Some("missing-quote")).await?;
-            Ok(list
-                .into_iter()
-                .find(|x| x["correlation_id"] == cid.as_str()))
-        }
+    let template = sample(stage, "210-freight-invoice.edi")?;
+    let text = invoice_210(&template, &ids(&s, order), &freight, INVOICE_CONTROL);
+    post(stage, "carrier-edi-210", &format!("edi210-{order}"), text).await?;
+    let what = format!("Ledgerly to bill {order}'s X12 210");
+    let billed = eventually(&what, 20, || async move {
+        let invoices = stage.billing.invoices();
+        Ok(invoices.into_iter().find(|i| i.order_ref == order))
     })
     .await?;
+    let held = stage
+        .api
+        .exceptions(None)
+        .await?
+        .iter()
+        .filter(|x| x["route"] == "carrier-edi-invoices")
+        .count();
+    let invoices = stage
+        .billing
+        .invoices()
+        .iter()
+        .filter(|i| i.order_ref == order)
+        .count();
+    let lines: Vec<String> = charges
+        .iter()
+        .map(|(code, c)| format!("{code} {}", cents(&json!(c))))
+        .collect();
     println!(
-        "   {} bills BOL {} with an X12 210 (total {}): no order id to find the quote by -> exception #{} missing-quote, not billed",
+        "   {} bills {order} (BOL {}) over X12 210 only, invoice {invoice_no}: {} = {} (quoted {}, fuel at {:.2} %) -> approved against the TMS quote, Ledgerly {}",
         s.carrier_scac,
         s.bol,
-        super::booking::cents(&held["document"]["total_minor"]),
-        held["id"]
+        lines.join(", "),
+        cents(&json!(total)),
+        cents(&json!(quoted)),
+        CARRIER_FUEL_PPM as f64 / 1e4,
+        billed.number
     );
+    tally.add("edi.210", 1);
     tally.add("charges.received", 1);
-    tally.add("charges.held", 1);
+    let subtotal: i64 = billed
+        .line_items
+        .iter()
+        .map(|l| l.unit_amount * l.quantity)
+        .sum();
     tally.expect_eq(
-        format!("the X12 210 for {order}'s shipment is held as missing-quote"),
-        (held["route"].as_str(), held["state"].as_str()),
-        (Some("carrier-edi-invoices"), Some("open")),
+        format!(
+            "the X12 210 for {order} is approved against the quote and billed once, as invoiced"
+        ),
+        (held, invoices, subtotal, billed.bol),
+        (0, 1, total, Some(s.bol.clone())),
     );
     Ok(())
 }

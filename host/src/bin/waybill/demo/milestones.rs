@@ -3,8 +3,9 @@
 //! TMS as signed webhooks through the host to the ERP and the portal. Each
 //! shipment's milestones are sent in order, one after the other reached the
 //! ERP (as a TMS reports them, hours apart); shipments run concurrently.
-//! The TMS sends one milestone twice and one late; one carrier also
-//! reports over X12 214; mid-run the milestone mapping is hot-swapped.
+//! The TMS sends one milestone twice and one late; the carriers of two
+//! shipments report DELIVERED over X12 214 instead of through the TMS;
+//! mid-run the milestone mapping is hot-swapped.
 
 use super::events::{Emitted, emit, processed_state, reached_erp, send};
 use super::stage::Stage;
@@ -143,6 +144,7 @@ pub async fn run(stage: &Stage, world: &World, tally: &mut Tally) -> anyhow::Res
     let rest: Vec<&OrderSpec> = all
         .iter()
         .filter(|o| !world.plan.hot_swap.contains(&o.sales_order))
+        .filter(|o| !world.plan.edi_status.contains(&o.sales_order))
         .copied()
         .collect();
     wave(stage, &rest, "DELIVERED", None, tally).await?;
@@ -156,6 +158,7 @@ pub async fn run(stage: &Stage, world: &World, tally: &mut Tally) -> anyhow::Res
         .copied()
         .collect();
     wave(stage, &pod, "POD_AVAILABLE", None, tally).await?;
+    edi::history(stage, world, tally);
     // The TMS records the POD of one shipment, but its webhook is lost.
     if let Some(o) = all.iter().find(|o| &o.sales_order == drift) {
         let at = o.released_at + offset("POD_AVAILABLE");

@@ -13,6 +13,7 @@ mod api;
 mod approvals;
 mod booking;
 mod edi;
+mod edi_x12;
 mod events;
 mod finance;
 mod host_config;

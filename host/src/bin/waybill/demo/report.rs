@@ -112,6 +112,11 @@ pub async fn run(stage: &Stage, world: &World, tally: &mut Tally) -> anyhow::Res
         tally.count("exceptions.approved")
     );
     println!(
+        "   carrier EDI       {} X12 214 DELIVERED at ERP and portal, {} X12 210 approved and billed",
+        tally.count("edi.214"),
+        tally.count("edi.210")
+    );
+    println!(
         "   reconciliation    {} findings over {} records",
         tally.reconciliation.len(),
         tally.count("reconcile.records")

@@ -34,9 +34,9 @@ pub struct Plan {
     pub renamed: String,
     /// Their DELIVERED milestones meet the broken plugin build.
     pub hot_swap: Vec<String>,
-    /// Their carriers also report delivery over X12 214.
+    /// Their carriers report delivery over X12 214 (not through the TMS).
     pub edi_status: Vec<String>,
-    /// Its carrier also bills over X12 210.
+    /// Its carrier bills over X12 210 only (no TMS final charges).
     pub edi_invoice: String,
 }
 
