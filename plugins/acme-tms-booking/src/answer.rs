@@ -2,6 +2,7 @@
 //! optional so that missing fields are reported together by JSON pointer.
 
 use serde::Deserialize;
+use waybill_acme_tms::ChargeLine;
 
 /// The answer body: a booking (`status` `BOOKED`) or a refusal (any other
 /// status, with `reason`).
@@ -14,7 +15,7 @@ pub struct BookingAnswer {
     pub carrier: Option<Carrier>,
     pub pro_number: Option<String>,
     pub bol: Option<String>,
-    pub quoted_charges: Option<Vec<QuotedCharge>>,
+    pub quoted_charges: Option<Vec<ChargeLine>>,
     pub estimated_delivery: Option<String>,
     pub reason: Option<String>,
     pub reason_code: Option<String>,
@@ -25,14 +26,4 @@ pub struct BookingAnswer {
 pub struct Carrier {
     pub scac: Option<String>,
     pub name: Option<String>,
-}
-
-/// One line of `quotedCharges`; `amount` is a decimal string such as
-/// `"612.40"`.
-#[derive(Debug, Deserialize)]
-pub struct QuotedCharge {
-    pub code: Option<String>,
-    pub amount: Option<String>,
-    pub currency: Option<String>,
-    pub note: Option<String>,
 }

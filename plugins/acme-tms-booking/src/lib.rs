@@ -7,7 +7,10 @@
 //! units or service level, and inventing them is not an option), so it maps
 //! onto the small `shipment-booking@1.0` instead. The quote becomes canonical
 //! charge lines that `charge-tolerance` reads directly: they can be copied as
-//! they are into `reference_charges` of a charge package or an invoice.
+//! they are into `reference_charges` of a charge package or an invoice. Acme
+//! quotes with the charge codes and line rules of its final charges, so both
+//! are read by `waybill-acme-tms` (`plugins/acme-tms-format`), shared with
+//! `acme-tms-charges`.
 //!
 //! Field rules:
 //! - `order_id` (and the business key) = `externalRef` (required);
@@ -33,9 +36,7 @@
 
 mod answer;
 mod booking;
-mod charge_code;
 mod mapping;
-mod quote;
 
 pub use booking::SHIPMENT_BOOKING;
 
@@ -58,18 +59,8 @@ impl Plugin for AcmeBooking {
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        if input.kind != KIND {
-            return Err(PluginError::unsupported(format!(
-                "acme-tms-booking maps {KIND:?} messages, not {:?}",
-                input.kind
-            )));
-        }
-        if !input.is_json() {
-            return Err(PluginError::unsupported(format!(
-                "content type {:?} is not JSON",
-                input.content_type
-            )));
-        }
+        input.expect_kind("acme-tms-booking", KIND)?;
+        input.expect_json()?;
         let answer: answer::BookingAnswer = input.json()?;
         let booking = mapping::to_booking(&answer)?;
         Ok(vec![Output::json(

@@ -3,10 +3,10 @@
 
 use crate::answer::BookingAnswer;
 use crate::booking::{BookingStatus, Rejection, ShipmentBooking};
-use crate::quote::to_quote;
+use waybill_acme_tms::{ChargeList, to_charges};
 use waybill_sdk::PluginError;
 use waybill_sdk::canonical::SourceRef;
-use waybill_sdk::problems::{Problems, present};
+use waybill_sdk::problems::{Problems, trimmed};
 use waybill_sdk::time::is_rfc3339;
 
 /// The canonical name of the source system.
@@ -21,8 +21,8 @@ pub fn to_booking(answer: &BookingAnswer) -> Result<ShipmentBooking, PluginError
     let order_id = p
         .required(answer.external_ref.as_deref(), "/externalRef")
         .trim();
-    let tms_shipment_id = text(&answer.tms_shipment_id);
-    let shipment_id = text(&answer.bol);
+    let tms_shipment_id = trimmed(answer.tms_shipment_id.as_deref());
+    let shipment_id = trimmed(answer.bol.as_deref());
     let source_id = tms_shipment_id
         .clone()
         .unwrap_or_else(|| order_id.to_string());
@@ -71,11 +71,11 @@ fn booked(p: &mut Problems, answer: &BookingAnswer, doc: &mut ShipmentBooking) {
                     format!("{raw:?} is not a SCAC (2-4 letters)"),
                 );
             }
-            doc.carrier_name = text(&carrier.name);
+            doc.carrier_name = trimmed(carrier.name.as_deref());
         }
     }
-    doc.pro_number = text(&answer.pro_number);
-    if let Some(eta) = text(&answer.estimated_delivery) {
+    doc.pro_number = trimmed(answer.pro_number.as_deref());
+    if let Some(eta) = trimmed(answer.estimated_delivery.as_deref()) {
         if is_rfc3339(&eta) {
             doc.estimated_delivery = Some(eta);
         } else {
@@ -93,10 +93,15 @@ fn booked(p: &mut Problems, answer: &BookingAnswer, doc: &mut ShipmentBooking) {
         .clone()
         .or_else(|| doc.tms_shipment_id.clone())
         .unwrap_or_default();
-    let quote = to_quote(p, answer.quoted_charges.as_deref(), &id_prefix);
+    let quote = to_charges(
+        p,
+        ChargeList::Quoted,
+        answer.quoted_charges.as_deref(),
+        &id_prefix,
+    );
     doc.quoted_total_minor = Some(quote.total_minor);
     doc.currency = quote.currency;
-    doc.quoted_charges = Some(quote.charges);
+    doc.quoted_charges = Some(quote.lines);
 }
 
 /// The refused branch: Acme's `reason` is required; carrier and quote, if
@@ -104,12 +109,7 @@ fn booked(p: &mut Problems, answer: &BookingAnswer, doc: &mut ShipmentBooking) {
 fn rejected(p: &mut Problems, answer: &BookingAnswer, doc: &mut ShipmentBooking) {
     let message = p.required(answer.reason.as_deref(), "/reason").trim();
     doc.rejection = Some(Rejection {
-        reason_code: text(&answer.reason_code),
+        reason_code: trimmed(answer.reason_code.as_deref()),
         message: message.into(),
     });
-}
-
-/// A trimmed optional text; blank counts as absent.
-fn text(value: &Option<String>) -> Option<String> {
-    present(value.as_deref()).map(|s| s.trim().to_string())
 }

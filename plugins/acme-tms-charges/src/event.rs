@@ -2,6 +2,7 @@
 //! optional so that missing fields are reported together by JSON pointer.
 
 use serde::Deserialize;
+use waybill_acme_tms::ChargeLine;
 
 /// The only `eventType` this plugin maps.
 pub const EVENT_TYPE: &str = "CARRIER_CHARGES_FINAL";
@@ -20,7 +21,7 @@ pub struct Envelope {
 pub struct ChargesFinal {
     pub event_id: Option<String>,
     pub shipment: Option<Shipment>,
-    pub charges: Option<Vec<AcmeCharge>>,
+    pub charges: Option<Vec<ChargeLine>>,
 }
 
 /// `shipment`: the ids every party knows the shipment by.
@@ -30,13 +31,4 @@ pub struct Shipment {
     pub external_ref: Option<String>,
     pub scac: Option<String>,
     pub bol: Option<String>,
-}
-
-/// One line of `charges`; `amount` is a decimal string such as `"612.40"`.
-#[derive(Debug, Deserialize)]
-pub struct AcmeCharge {
-    pub code: Option<String>,
-    pub amount: Option<String>,
-    pub currency: Option<String>,
-    pub note: Option<String>,
 }

@@ -3,10 +3,12 @@
 //!
 //! After delivery Acme reports what the carrier finally charged. Billing and
 //! the quote-tolerance check need those figures as integer minor units under
-//! canonical charge codes; this plugin holds the Acme side of that: its event
-//! shape, its charge codes, and its rules (discounts are negative, one
-//! currency per shipment). Amounts arrive as decimal strings and never pass
-//! through floating point.
+//! canonical charge codes; this plugin holds the Acme side of that: the event
+//! shape and the package around the lines. The lines themselves (Acme's
+//! charge codes, its rules: discounts are negative, one currency per
+//! shipment) are read by `waybill-acme-tms` (`plugins/acme-tms-format`), the
+//! same way `acme-tms-booking` reads a quote. Amounts arrive as decimal
+//! strings and never pass through floating point.
 //!
 //! Field rules:
 //! - only `eventType` `CARRIER_CHARGES_FINAL` is mapped; others are
@@ -22,7 +24,6 @@
 //! - at least one charge, all in one currency (the package's); `total_minor`
 //!   is their sum.
 
-mod charge_code;
 mod event;
 mod mapping;
 pub(crate) use waybill_sdk::problems;
@@ -47,12 +48,7 @@ impl Plugin for AcmeCharges {
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        if input.kind != KIND {
-            return Err(PluginError::unsupported(format!(
-                "acme-tms-charges maps {KIND:?} messages, not {:?}",
-                input.kind
-            )));
-        }
+        input.expect_kind("acme-tms-charges", KIND)?;
         let envelope: event::Envelope = input.json()?;
         match envelope.event_type.as_deref() {
             None | Some("") => return Err(PluginError::missing("/eventType")),

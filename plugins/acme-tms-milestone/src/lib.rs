@@ -52,12 +52,7 @@ impl Plugin for AcmeMilestone {
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        if input.kind != KIND {
-            return Err(PluginError::unsupported(format!(
-                "acme-tms-milestone maps {KIND:?} messages, not {:?}",
-                input.kind
-            )));
-        }
+        input.expect_kind("acme-tms-milestone", KIND)?;
         let envelope: webhook::Envelope = input.json()?;
         match envelope.event_type.as_deref() {
             None | Some("") => return Err(PluginError::missing("/eventType")),

@@ -1,11 +1,11 @@
 //! The Acme `POST /v2/reference` bodies (field names fixed by Acme) and how
 //! the canonical records fill them.
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 use waybill_sdk::PluginError;
-use waybill_sdk::canonical::Location;
-use waybill_sdk::master_data::{Carrier, Customer, MasterStatus};
-use waybill_sdk::problems::{Problems, present};
+use waybill_sdk::master_data::{Carrier, Customer, MasterStatus, StreetAddress};
+use waybill_sdk::problems::{Problems, trimmed};
 
 /// A customer reference record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,20 +36,29 @@ pub struct CarrierReference {
     pub active: bool,
 }
 
-/// Acme's address shape.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Address {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line1: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
+/// Acme's address shape: the SDK's [`StreetAddress`] under Acme's field
+/// names, blank fields omitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Address(pub StreetAddress);
+
+impl Serialize for Address {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let a = &self.0;
+        let fields = [
+            ("line1", &a.line1),
+            ("city", &a.city),
+            ("state", &a.state),
+            ("postalCode", &a.postal_code),
+            ("country", &a.country),
+        ];
+        let mut map = s.serialize_map(Some(fields.iter().filter(|(_, v)| v.is_some()).count()))?;
+        for (name, value) in fields {
+            if let Some(value) = value {
+                map.serialize_entry(name, value)?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// The customer record Acme accepts.
@@ -63,7 +72,11 @@ pub fn customer(c: &Customer) -> Result<CustomerReference, PluginError> {
         record_type: "customer",
         customer_code: code.into(),
         name: name.into(),
-        billing_address: c.billing_address.as_ref().and_then(address),
+        billing_address: c
+            .billing_address
+            .as_ref()
+            .and_then(StreetAddress::of)
+            .map(Address),
         active: c.status != Some(MasterStatus::Inactive),
     })
 }
@@ -79,29 +92,7 @@ pub fn carrier(c: &Carrier) -> Result<CarrierReference, PluginError> {
         record_type: "carrier",
         scac: scac.into(),
         name: name.into(),
-        mc_number: text(c.mc_number.as_deref()),
+        mc_number: trimmed(c.mc_number.as_deref()),
         active: matches!(c.status, None | Some(MasterStatus::Active)),
     })
-}
-
-/// A canonical location in Acme's shape; `None` when nothing of it is known.
-fn address(l: &Location) -> Option<Address> {
-    let a = Address {
-        line1: text(l.address_line1.as_deref()),
-        city: text(l.city.as_deref()),
-        state: text(l.region.as_deref()),
-        postal_code: text(l.postal_code.as_deref()),
-        country: text(l.country.as_deref()),
-    };
-    let empty = a.line1.is_none()
-        && a.city.is_none()
-        && a.state.is_none()
-        && a.postal_code.is_none()
-        && a.country.is_none();
-    (!empty).then_some(a)
-}
-
-/// A trimmed optional value; blank counts as absent.
-fn text(value: Option<&str>) -> Option<String> {
-    present(value).map(|v| v.trim().to_string())
 }

@@ -29,10 +29,8 @@
 //! updates of one record reach the TMS in order. No configuration.
 
 mod body;
-mod kind;
 
-use kind::Reference;
-use waybill_sdk::master_data::{CARRIER, CUSTOMER, Carrier, Customer};
+use waybill_sdk::master_data::{CARRIER, CUSTOMER, Carrier, Customer, MasterRecord};
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
 
 /// Schema id of the body Acme accepts on `POST /v2/reference`.
@@ -52,14 +50,14 @@ impl Plugin for AcmeReference {
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        match kind::of(input, "acme-tms-reference")? {
-            Reference::Customer => {
+        match MasterRecord::of(input, "acme-tms-reference")? {
+            MasterRecord::Customer => {
                 let customer: Customer = input.json()?;
                 let body = body::customer(&customer)?;
                 let key = format!("customer:{}", body.customer_code);
                 Ok(vec![Output::json(ACME_REFERENCE, &key, &body)?])
             }
-            Reference::Carrier => {
+            MasterRecord::Carrier => {
                 let carrier: Carrier = input.json()?;
                 let body = body::carrier(&carrier)?;
                 let key = format!("carrier:{}", body.scac);

@@ -6,41 +6,26 @@
 
 use acme_tms_reference::{ACME_REFERENCE, AcmeReference};
 use serde_json::Value;
-use waybill_sdk::{Message, Plugin};
+use waybill_sdk::Plugin;
+use waybill_sdk::fixtures::{ndjson_values, recorded_outputs};
 
 #[test]
 fn erp_master_data_becomes_the_acme_sample() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let canonical: Vec<Value> = serde_json::from_str(
-        &std::fs::read_to_string(format!(
-            "{root}/../northwind-master-data/fixtures/sample.expected.json"
-        ))
-        .unwrap(),
-    )
+    let canonical = recorded_outputs(format!(
+        "{root}/../northwind-master-data/fixtures/sample.expected.json"
+    ))
     .unwrap();
-    let sample = std::fs::read_to_string(format!(
+    let want = ndjson_values(format!(
         "{root}/../../fixtures/vendors-ext/acme-tms.reference.ndjson"
     ))
     .unwrap();
-    let want: Vec<Value> = sample
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     let mut got = Vec::new();
     for doc in &canonical {
-        let msg = Message::new(
-            doc["schema_id"].as_str().unwrap(),
-            "application/json",
-            doc["body"].to_string(),
-        );
-        let outputs = AcmeReference::map(&msg).unwrap();
+        let outputs = AcmeReference::map(&doc.to_message()).unwrap();
         assert_eq!(outputs.len(), 1);
         assert_eq!(outputs[0].schema_id, ACME_REFERENCE);
-        assert_eq!(
-            outputs[0].business_key,
-            doc["business_key"].as_str().unwrap()
-        );
+        assert_eq!(outputs[0].business_key, doc.business_key);
         got.push(serde_json::from_str::<Value>(&outputs[0].body).unwrap());
     }
     assert_eq!(got, want);

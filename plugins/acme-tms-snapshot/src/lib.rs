@@ -36,8 +36,7 @@
 mod mapping;
 mod record;
 
-use waybill_sdk::ndjson::map_lines;
-use waybill_sdk::snapshot::{ENTITY_SNAPSHOT, SYSTEM_KEY, configured_system};
+use waybill_sdk::snapshot::SnapshotMapper;
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
 
 /// The message kind this plugin consumes: one page of the shipments snapshot.
@@ -48,28 +47,22 @@ pub const DEFAULT_SYSTEM: &str = "tms";
 /// The Acme TMS shipments snapshot mapper.
 pub struct AcmeSnapshot;
 
+/// The page kind, name and default system around the per-line mapping.
+const MAPPER: SnapshotMapper = SnapshotMapper {
+    name: "acme-tms-snapshot",
+    kind: KIND,
+    default_system: DEFAULT_SYSTEM,
+};
+
 impl Plugin for AcmeSnapshot {
     fn describe() -> PluginInfo {
-        PluginInfo::mapper(
-            "acme-tms-snapshot",
-            env!("CARGO_PKG_VERSION"),
-            &[KIND],
-            &[ENTITY_SNAPSHOT],
-        )
-        .with_config_keys(&[SYSTEM_KEY])
+        MAPPER.describe(env!("CARGO_PKG_VERSION"))
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        if input.kind != KIND {
-            return Err(PluginError::unsupported(format!(
-                "acme-tms-snapshot maps {KIND:?} pages, not {:?}",
-                input.kind
-            )));
-        }
-        let system = configured_system(DEFAULT_SYSTEM)?;
-        map_lines(&input.body, |line| {
+        MAPPER.map(input, |line, system| {
             let shipment: record::Shipment = line.parse()?;
-            mapping::to_snapshot(&line, &shipment, &system)?.to_output()
+            mapping::to_snapshot(&line, &shipment, system)?.to_output()
         })
     }
 }

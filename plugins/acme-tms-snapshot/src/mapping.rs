@@ -5,8 +5,7 @@ use std::borrow::Cow;
 use waybill_sdk::PluginError;
 use waybill_sdk::canonical::{currency_exponent, decimal_to_minor};
 use waybill_sdk::ndjson::{Line, LineProblems, present};
-use waybill_sdk::snapshot::{Entity, EntitySnapshot, MILESTONE_CODES, currency_code, known};
-use waybill_sdk::time::is_rfc3339;
+use waybill_sdk::snapshot::{Entity, EntitySnapshot, MILESTONE_CODES, known};
 
 /// The snapshot of `shipment`, or every problem of its line.
 pub fn to_snapshot<'r>(
@@ -46,17 +45,9 @@ pub fn to_snapshot<'r>(
         "pro_number",
         present(&shipment.pro_number).map(Cow::Borrowed),
     );
-    if let Some(raw) = present(&shipment.updated_at) {
-        if is_rfc3339(raw) {
-            s.updated_at = Some(Cow::Borrowed(raw));
-        } else {
-            p.push(
-                "updatedAt",
-                "invalid-time",
-                format!("{raw:?} is not an RFC 3339 date-time with an offset"),
-            );
-        }
-    }
+    s.updated_at = present(&shipment.updated_at)
+        .and_then(|raw| p.time("updatedAt", raw))
+        .map(Cow::Borrowed);
     p.finish(s)
 }
 
@@ -65,17 +56,7 @@ fn final_charges<'r>(p: &mut LineProblems<'_>, money: &'r Money<'_>, s: &mut Ent
     let raw_currency = p.required(money.currency.as_deref(), "finalCharges/currency");
     let currency = match raw_currency {
         "" => None,
-        raw => {
-            let code = currency_code(raw);
-            if code.is_none() {
-                p.push(
-                    "finalCharges/currency",
-                    "invalid-currency",
-                    format!("{raw:?} is not an ISO 4217 currency code"),
-                );
-            }
-            code
-        }
+        raw => p.currency("finalCharges/currency", raw),
     };
     let raw_amount = p.required(money.amount.as_deref(), "finalCharges/amount");
     if let (Some(cur), false) = (&currency, raw_amount.is_empty()) {

@@ -1,20 +1,20 @@
 //! Golden fixtures: every case in `fixtures/` through the native build.
 
+use waybill_sdk::fixtures;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+
 #[test]
 fn golden_fixtures() {
-    waybill_sdk::fixtures::run_native::<acme_tms_snapshot::AcmeSnapshot>(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures"
-    ));
+    fixtures::run_native::<acme_tms_snapshot::AcmeSnapshot>(FIXTURES);
 }
 
 /// The `sample` case is the shared vendor sample, so the two cannot drift.
 #[test]
 fn sample_fixture_is_the_vendor_sample() {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let fixture = std::fs::read(format!("{root}/fixtures/sample.input.ndjson"));
-    let vendor = std::fs::read(format!(
-        "{root}/../../fixtures/vendors-ext/acme-tms.shipments.ndjson"
-    ));
-    assert_eq!(fixture.ok(), vendor.ok());
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/vendors-ext/acme-tms.shipments.ndjson"
+    );
+    fixtures::assert_input_is(FIXTURES, "sample", sample);
 }

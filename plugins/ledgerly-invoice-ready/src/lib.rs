@@ -33,7 +33,6 @@
 mod event;
 mod mapping;
 mod sku;
-mod unix_time;
 
 use waybill_sdk::canonical::INVOICE;
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
@@ -55,18 +54,8 @@ impl Plugin for LedgerlyInvoiceReady {
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        if input.kind != KIND {
-            return Err(PluginError::unsupported(format!(
-                "ledgerly-invoice-ready maps {KIND:?} messages, not {:?}",
-                input.kind
-            )));
-        }
-        if !input.is_json() {
-            return Err(PluginError::unsupported(format!(
-                "content type {:?} is not JSON",
-                input.content_type
-            )));
-        }
+        input.expect_kind("ledgerly-invoice-ready", KIND)?;
+        input.expect_json()?;
         let envelope: event::Envelope = input.json()?;
         match envelope.event_type.as_deref() {
             None | Some("") => return Err(PluginError::missing("/type")),

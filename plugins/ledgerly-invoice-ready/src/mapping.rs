@@ -2,11 +2,10 @@
 
 use crate::event::{InvoiceReady, LedgerlyInvoice, LineItem};
 use crate::sku::to_charge_code;
-use crate::unix_time::to_rfc3339;
 use waybill_sdk::PluginError;
 use waybill_sdk::canonical::{ChargeCode, Invoice, InvoiceLine, InvoiceTax, SourceRef};
-use waybill_sdk::problems::{Problems, present};
-use waybill_sdk::time::is_date;
+use waybill_sdk::problems::{Problems, trimmed};
+use waybill_sdk::time::{is_date, unix_to_rfc3339};
 
 /// The canonical name of the source system.
 const SYSTEM: &str = "ledgerly";
@@ -18,7 +17,7 @@ pub fn to_invoice(event: &InvoiceReady) -> Result<Invoice, PluginError> {
     let source_created_at = match event.created {
         None => None,
         Some(seconds) => {
-            let time = to_rfc3339(seconds);
+            let time = unix_to_rfc3339(seconds);
             if time.is_none() {
                 p.push(
                     "/created",
@@ -41,7 +40,7 @@ pub fn to_invoice(event: &InvoiceReady) -> Result<Invoice, PluginError> {
         .required(inv.order_ref.as_deref(), "/invoice/order_ref")
         .trim();
     let currency = currency(&mut p, inv);
-    let due_date = text(&inv.due_date);
+    let due_date = trimmed(inv.due_date.as_deref());
     if let Some(d) = &due_date
         && !is_date(d)
     {
@@ -93,7 +92,7 @@ pub fn to_invoice(event: &InvoiceReady) -> Result<Invoice, PluginError> {
         customer_id: customer_id.into(),
         order_id: Some(order_id.into()),
         shipment_id: None,
-        tms_shipment_id: text(&inv.shipment_ref),
+        tms_shipment_id: trimmed(inv.shipment_ref.as_deref()),
         currency,
         issue_date: None,
         due_date,
@@ -207,7 +206,7 @@ fn line(p: &mut Problems, item: &LineItem, i: usize) -> Option<InvoiceLine> {
         charge_id: None,
         code,
         item_code: Some(sku.into()),
-        description: text(&item.description),
+        description: trimmed(item.description.as_deref()),
         quantity: Some(quantity as f64),
         unit_amount_minor: Some(unit),
         amount_minor: amount,
@@ -241,9 +240,4 @@ fn taxes(p: &mut Problems, inv: &LedgerlyInvoice) -> Vec<InvoiceTax> {
 /// The sum of `amounts`, `None` on overflow.
 fn sum(mut amounts: impl Iterator<Item = i64>) -> Option<i64> {
     amounts.try_fold(0i64, |total, a| total.checked_add(a))
-}
-
-/// A trimmed optional text; blank counts as absent.
-fn text(value: &Option<String>) -> Option<String> {
-    present(value.as_deref()).map(|s| s.trim().to_string())
 }

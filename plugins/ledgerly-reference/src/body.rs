@@ -3,9 +3,8 @@
 
 use serde::Serialize;
 use waybill_sdk::PluginError;
-use waybill_sdk::canonical::Location;
-use waybill_sdk::master_data::{Customer, MasterStatus};
-use waybill_sdk::problems::{Problems, present};
+use waybill_sdk::master_data::{Customer, MasterStatus, StreetAddress};
+use waybill_sdk::problems::{Problems, trimmed};
 
 /// A Ledgerly customer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -20,25 +19,11 @@ pub struct LedgerlyCustomer {
     pub currency: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_id: Option<String>,
+    /// Ledgerly's address takes the SDK's field names as they are.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<Address>,
+    pub address: Option<StreetAddress>,
     /// On credit hold.
     pub delinquent: bool,
-}
-
-/// Ledgerly's address shape.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Address {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line1: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
 }
 
 /// The customer Ledgerly accepts.
@@ -52,31 +37,9 @@ pub fn customer(c: &Customer) -> Result<LedgerlyCustomer, PluginError> {
         object: "customer",
         id: id.into(),
         name: name.into(),
-        currency: text(c.currency.as_deref()).map(|c| c.to_ascii_lowercase()),
-        tax_id: text(c.tax_id.as_deref()),
-        address: c.billing_address.as_ref().and_then(address),
+        currency: trimmed(c.currency.as_deref()).map(|c| c.to_ascii_lowercase()),
+        tax_id: trimmed(c.tax_id.as_deref()),
+        address: c.billing_address.as_ref().and_then(StreetAddress::of),
         delinquent: c.status == Some(MasterStatus::OnHold),
     })
-}
-
-/// A canonical location in Ledgerly's shape; `None` when nothing is known.
-fn address(l: &Location) -> Option<Address> {
-    let a = Address {
-        line1: text(l.address_line1.as_deref()),
-        city: text(l.city.as_deref()),
-        state: text(l.region.as_deref()),
-        postal_code: text(l.postal_code.as_deref()),
-        country: text(l.country.as_deref()),
-    };
-    let empty = a.line1.is_none()
-        && a.city.is_none()
-        && a.state.is_none()
-        && a.postal_code.is_none()
-        && a.country.is_none();
-    (!empty).then_some(a)
-}
-
-/// A trimmed optional value; blank counts as absent.
-fn text(value: Option<&str>) -> Option<String> {
-    present(value).map(|v| v.trim().to_string())
 }

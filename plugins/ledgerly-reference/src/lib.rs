@@ -23,10 +23,8 @@
 //! reach billing in order. No configuration.
 
 mod body;
-mod kind;
 
-use kind::Reference;
-use waybill_sdk::master_data::{CARRIER, CUSTOMER, Customer};
+use waybill_sdk::master_data::{CARRIER, CUSTOMER, Customer, MasterRecord};
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
 
 /// Schema id of the body Ledgerly accepts on `POST /v1/customers`.
@@ -46,15 +44,15 @@ impl Plugin for LedgerlyReference {
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        match kind::of(input, "ledgerly-reference")? {
-            Reference::Customer => {
+        match MasterRecord::of(input, "ledgerly-reference")? {
+            MasterRecord::Customer => {
                 let customer: Customer = input.json()?;
                 let body = body::customer(&customer)?;
                 let key = format!("customer:{}", body.id);
                 Ok(vec![Output::json(LEDGERLY_CUSTOMER, &key, &body)?])
             }
             // Billing keeps no carriers: nothing to send, and not an error.
-            Reference::Carrier => Ok(Vec::new()),
+            MasterRecord::Carrier => Ok(Vec::new()),
         }
     }
 }

@@ -7,44 +7,32 @@
 
 use ledgerly_reference::{LEDGERLY_CUSTOMER, LedgerlyReference};
 use serde_json::Value;
-use waybill_sdk::{Message, Plugin};
+use waybill_sdk::Plugin;
+use waybill_sdk::fixtures::{ndjson_values, recorded_outputs};
 
 #[test]
 fn erp_master_data_becomes_the_ledgerly_sample() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let canonical: Vec<Value> = serde_json::from_str(
-        &std::fs::read_to_string(format!(
-            "{root}/../northwind-master-data/fixtures/sample.expected.json"
-        ))
-        .unwrap(),
-    )
+    let canonical = recorded_outputs(format!(
+        "{root}/../northwind-master-data/fixtures/sample.expected.json"
+    ))
     .unwrap();
-    let sample = std::fs::read_to_string(format!(
+    let want = ndjson_values(format!(
         "{root}/../../fixtures/vendors-ext/ledgerly.customers.ndjson"
     ))
     .unwrap();
-    let want: Vec<Value> = sample
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     let mut got = Vec::new();
     let mut carriers = 0;
     for doc in &canonical {
-        let schema_id = doc["schema_id"].as_str().unwrap();
-        let msg = Message::new(schema_id, "application/json", doc["body"].to_string());
-        let outputs = LedgerlyReference::map(&msg).unwrap();
-        if schema_id.starts_with("carrier@") {
+        let outputs = LedgerlyReference::map(&doc.to_message()).unwrap();
+        if doc.schema_id.starts_with("carrier@") {
             assert!(outputs.is_empty(), "a carrier gives nothing");
             carriers += 1;
             continue;
         }
         assert_eq!(outputs.len(), 1);
         assert_eq!(outputs[0].schema_id, LEDGERLY_CUSTOMER);
-        assert_eq!(
-            outputs[0].business_key,
-            doc["business_key"].as_str().unwrap()
-        );
+        assert_eq!(outputs[0].business_key, doc.business_key);
         got.push(serde_json::from_str::<Value>(&outputs[0].body).unwrap());
     }
     assert_eq!(carriers, 3);

@@ -32,12 +32,10 @@
 //! Configuration: `system` — the name written into each snapshot's `system`
 //! (default `billing`).
 
-mod epoch;
 mod mapping;
 mod record;
 
-use waybill_sdk::ndjson::map_lines;
-use waybill_sdk::snapshot::{ENTITY_SNAPSHOT, SYSTEM_KEY, configured_system};
+use waybill_sdk::snapshot::SnapshotMapper;
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
 
 /// The message kind this plugin consumes: one page of the invoices snapshot.
@@ -48,28 +46,22 @@ pub const DEFAULT_SYSTEM: &str = "billing";
 /// The Ledgerly invoices snapshot mapper.
 pub struct LedgerlySnapshot;
 
+/// The page kind, name and default system around the per-line mapping.
+const MAPPER: SnapshotMapper = SnapshotMapper {
+    name: "ledgerly-snapshot",
+    kind: KIND,
+    default_system: DEFAULT_SYSTEM,
+};
+
 impl Plugin for LedgerlySnapshot {
     fn describe() -> PluginInfo {
-        PluginInfo::mapper(
-            "ledgerly-snapshot",
-            env!("CARGO_PKG_VERSION"),
-            &[KIND],
-            &[ENTITY_SNAPSHOT],
-        )
-        .with_config_keys(&[SYSTEM_KEY])
+        MAPPER.describe(env!("CARGO_PKG_VERSION"))
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        if input.kind != KIND {
-            return Err(PluginError::unsupported(format!(
-                "ledgerly-snapshot maps {KIND:?} pages, not {:?}",
-                input.kind
-            )));
-        }
-        let system = configured_system(DEFAULT_SYSTEM)?;
-        map_lines(&input.body, |line| {
+        MAPPER.map(input, |line, system| {
             let invoice: record::Invoice = line.parse()?;
-            mapping::to_snapshot(&line, &invoice, &system)?.to_output()
+            mapping::to_snapshot(&line, &invoice, system)?.to_output()
         })
     }
 }

@@ -1,11 +1,11 @@
 //! Builds the canonical snapshot of one Ledgerly invoice.
 
-use crate::epoch;
 use crate::record::{INVOICE, Invoice};
 use std::borrow::Cow;
 use waybill_sdk::PluginError;
 use waybill_sdk::ndjson::{Line, present};
-use waybill_sdk::snapshot::{Entity, EntitySnapshot, currency_code};
+use waybill_sdk::snapshot::{Entity, EntitySnapshot};
+use waybill_sdk::time::unix_to_rfc3339;
 
 /// The snapshot of `invoice`, or every problem of its line.
 pub fn to_snapshot<'r>(
@@ -30,17 +30,7 @@ pub fn to_snapshot<'r>(
     }
     let id = p.required(invoice.number.as_deref(), "number");
     let mut s = EntitySnapshot::new(system, Entity::Invoice, id);
-    let currency = present(&invoice.currency).and_then(|raw| {
-        let code = currency_code(raw);
-        if code.is_none() {
-            p.push(
-                "currency",
-                "invalid-currency",
-                format!("{raw:?} is not an ISO 4217 currency code"),
-            );
-        }
-        code
-    });
+    let currency = present(&invoice.currency).and_then(|raw| p.currency("currency", raw));
     if invoice.total.is_some() && present(&invoice.currency).is_none() {
         p.push("currency", "required", "total needs its currency");
     }
@@ -68,7 +58,13 @@ pub fn to_snapshot<'r>(
         present(&invoice.ship_to_name).map(Cow::Borrowed),
     );
     if let Some(secs) = invoice.updated {
-        match epoch::to_rfc3339(secs) {
+        // Ledgerly's clock starts in 1970: an earlier time is a bad value.
+        let time = if secs < 0 {
+            None
+        } else {
+            unix_to_rfc3339(secs)
+        };
+        match time {
             Some(t) => s.updated_at = Some(Cow::Owned(t)),
             None => p.push(
                 "updated",

@@ -17,8 +17,9 @@
 //!   or `INACTIVE` (`unknown-status` otherwise); `billing_address` -> the
 //!   canonical location (`line1` -> `address_line1`, `state` -> `region`,
 //!   `postal_code`, `city`, `country` as an ISO 3166-1 alpha-2 code: a code
-//!   or a country name as the ERP spells them elsewhere, `unknown-country`
-//!   otherwise); business key `customer:<customer>`;
+//!   or a country name as the ERP spells them elsewhere, read with the SDK's
+//!   `country` table as `northwind-order-released` reads them,
+//!   `unknown-country` otherwise); business key `customer:<customer>`;
 //! - `carrier` -> `carrier@1.0`: `carrier_scac` = `scac` upper-cased (2-4
 //!   letters, `invalid-scac` otherwise), `source` = `northwind-erp` + the
 //!   SCAC, `name` (required), `status` as for customers, `mc_number`;
@@ -30,12 +31,11 @@
 //! numbers); every bad line of the page is listed in one error. Blank lines
 //! are skipped; an empty page maps to nothing. No configuration.
 
-mod country;
 mod mapping;
 mod record;
 
 use waybill_sdk::master_data::{CARRIER, CUSTOMER};
-use waybill_sdk::ndjson::map_lines;
+use waybill_sdk::ndjson::{map_lines, page_body};
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
 
 /// The message kind this plugin consumes: one page of the master data
@@ -56,13 +56,8 @@ impl Plugin for NorthwindMasterData {
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        if input.kind != KIND {
-            return Err(PluginError::unsupported(format!(
-                "northwind-master-data maps {KIND:?} pages, not {:?}",
-                input.kind
-            )));
-        }
-        map_lines(&input.body, |line| {
+        let page = page_body(input, "northwind-master-data", KIND)?;
+        map_lines(page, |line| {
             let record: record::Record = line.parse()?;
             mapping::to_output(&line, &record)
         })

@@ -1,11 +1,11 @@
 //! Builds the canonical customer or carrier of one ERP line.
 
-use crate::country::to_iso_alpha2;
 use crate::record::{Address, CARRIER, CUSTOMER, Record};
+use std::borrow::Cow;
 use waybill_sdk::canonical::{Location, SourceRef};
+use waybill_sdk::country::to_iso_alpha2;
 use waybill_sdk::master_data::{self, Carrier, Customer, MasterStatus};
 use waybill_sdk::ndjson::{Line, LineProblems, Text, present};
-use waybill_sdk::snapshot::currency_code;
 use waybill_sdk::{Output, PluginError};
 
 /// The canonical name of the source system.
@@ -48,17 +48,9 @@ pub fn to_output(line: &Line<'_>, r: &Record<'_>) -> Result<Output, PluginError>
 fn customer(p: &mut LineProblems<'_>, r: &Record<'_>) -> Customer {
     let id = p.required(r.customer.as_deref(), "customer");
     let name = p.required(r.name.as_deref(), "name");
-    let currency = present(&r.currency).and_then(|raw| {
-        let code = currency_code(raw).map(|c| c.into_owned());
-        if code.is_none() {
-            p.push(
-                "currency",
-                "invalid-currency",
-                format!("{raw:?} is not an ISO 4217 currency code"),
-            );
-        }
-        code
-    });
+    let currency = present(&r.currency)
+        .and_then(|raw| p.currency("currency", raw))
+        .map(Cow::into_owned);
     Customer {
         customer_id: id.into(),
         source: SourceRef {

@@ -11,7 +11,9 @@
 //!   `delivery_date` (both `YYYY-MM-DD`); `released_at` must be RFC 3339;
 //! - `ship_from` = the warehouse code `set_warehouse`; `ship_to` = the
 //!   shipping address, its country name (`"United States"`) turned into an
-//!   ISO 3166-1 alpha-2 code (unknown names are `invalid-input`);
+//!   ISO 3166-1 alpha-2 code by the SDK's `country` table, the one
+//!   `northwind-master-data` reads the ERP's master data with (unknown names
+//!   are `invalid-input`);
 //! - line money (`rate`, `amount`) and `grand_total` become integer minor
 //!   units of the order currency, exactly (see [`money`]); without
 //!   `grand_total` the total is the sum of the line amounts;
@@ -19,7 +21,6 @@
 //!   unit (`lb` -> `LB`); `total_weight` takes the lines' common unit and is
 //!   left out when lines disagree or none is weighed.
 
-mod country;
 mod mapping;
 pub mod money;
 pub(crate) use waybill_sdk::problems;
@@ -46,12 +47,7 @@ impl Plugin for NorthwindOrderReleased {
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        if input.kind != KIND {
-            return Err(PluginError::unsupported(format!(
-                "northwind-order-released maps {KIND:?} messages, not {:?}",
-                input.kind
-            )));
-        }
+        input.expect_kind("northwind-order-released", KIND)?;
         let envelope: release::Envelope = input.json()?;
         match envelope.event.as_deref() {
             None | Some("") => return Err(PluginError::missing("/event")),

@@ -1,6 +1,5 @@
 //! Builds the canonical order from a parsed release event.
 
-use crate::country::to_iso_alpha2;
 use crate::money::Amount;
 use crate::problems::{Problems, present};
 use crate::release::{Address, Item, Released, SalesOrder};
@@ -9,6 +8,7 @@ use waybill_sdk::PluginError;
 use waybill_sdk::canonical::{
     CustomerRef, Location, Measure, Order, OrderLine, SourceRef, currency_exponent,
 };
+use waybill_sdk::country::to_iso_alpha2;
 
 /// The canonical name of the source system.
 const SYSTEM: &str = "northwind-erp";

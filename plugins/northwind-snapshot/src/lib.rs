@@ -35,8 +35,7 @@
 mod mapping;
 mod record;
 
-use waybill_sdk::ndjson::map_lines;
-use waybill_sdk::snapshot::{ENTITY_SNAPSHOT, SYSTEM_KEY, configured_system};
+use waybill_sdk::snapshot::SnapshotMapper;
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
 
 /// The message kind this plugin consumes: one page of the orders snapshot.
@@ -47,28 +46,22 @@ pub const DEFAULT_SYSTEM: &str = "erp";
 /// The Northwind ERP orders snapshot mapper.
 pub struct NorthwindSnapshot;
 
+/// The page kind, name and default system around the per-line mapping.
+const MAPPER: SnapshotMapper = SnapshotMapper {
+    name: "northwind-snapshot",
+    kind: KIND,
+    default_system: DEFAULT_SYSTEM,
+};
+
 impl Plugin for NorthwindSnapshot {
     fn describe() -> PluginInfo {
-        PluginInfo::mapper(
-            "northwind-snapshot",
-            env!("CARGO_PKG_VERSION"),
-            &[KIND],
-            &[ENTITY_SNAPSHOT],
-        )
-        .with_config_keys(&[SYSTEM_KEY])
+        MAPPER.describe(env!("CARGO_PKG_VERSION"))
     }
 
     fn map(input: &Message) -> Result<Vec<Output>, PluginError> {
-        if input.kind != KIND {
-            return Err(PluginError::unsupported(format!(
-                "northwind-snapshot maps {KIND:?} pages, not {:?}",
-                input.kind
-            )));
-        }
-        let system = configured_system(DEFAULT_SYSTEM)?;
-        map_lines(&input.body, |line| {
+        MAPPER.map(input, |line, system| {
             let record: record::Record = line.parse()?;
-            mapping::to_snapshot(&line, &record, &system)?.to_output()
+            mapping::to_snapshot(&line, &record, system)?.to_output()
         })
     }
 }

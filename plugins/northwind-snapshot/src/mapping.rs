@@ -5,10 +5,7 @@ use std::borrow::Cow;
 use waybill_sdk::PluginError;
 use waybill_sdk::canonical::{currency_exponent, decimal_to_minor};
 use waybill_sdk::ndjson::{Line, LineProblems, present};
-use waybill_sdk::snapshot::{
-    Entity, EntitySnapshot, MILESTONE_CODES, currency_code, known, order_status,
-};
-use waybill_sdk::time::is_rfc3339;
+use waybill_sdk::snapshot::{Entity, EntitySnapshot, MILESTONE_CODES, known, order_status};
 
 /// The statuses the ERP gives an AR invoice.
 const AR_STATUSES: [&str; 2] = ["POSTED", "REVERSED"];
@@ -80,17 +77,7 @@ fn ar_invoice<'r>(
 ) -> EntitySnapshot<'r> {
     let id = p.required(r.invoice_no.as_deref(), "invoice_no");
     let mut s = EntitySnapshot::new(system, Entity::Invoice, id);
-    let currency = present(&r.currency).and_then(|raw| {
-        let code = currency_code(raw);
-        if code.is_none() {
-            p.push(
-                "currency",
-                "invalid-currency",
-                format!("{raw:?} is not an ISO 4217 currency code"),
-            );
-        }
-        code
-    });
+    let currency = present(&r.currency).and_then(|raw| p.currency("currency", raw));
     if let Some(raw) = present(&r.grand_total) {
         match &currency {
             Some(cur) => match decimal_to_minor(raw, currency_exponent(cur)) {
@@ -125,14 +112,5 @@ fn ar_invoice<'r>(
 /// `updated_at` when present and RFC 3339 with an offset.
 fn updated_at<'r>(p: &mut LineProblems<'_>, r: &'r Record<'_>) -> Option<Cow<'r, str>> {
     let raw = present(&r.updated_at)?;
-    if is_rfc3339(raw) {
-        Some(Cow::Borrowed(raw))
-    } else {
-        p.push(
-            "updated_at",
-            "invalid-time",
-            format!("{raw:?} is not an RFC 3339 date-time with an offset"),
-        );
-        None
-    }
+    p.time("updated_at", raw).map(Cow::Borrowed)
 }

@@ -6,6 +6,11 @@
 //! `kind`, `content_type`, `headers` and `config` for the call. The same
 //! discovery and comparison serve the native runner here ([`run_native`]) and
 //! the host's Wasm runner (`waybill plugin test`), so the two cannot disagree.
+//!
+//! Plugin tests also check golden files against the shared vendor samples:
+//! [`assert_input_is`] keeps a case's input identical to a sample, and
+//! [`recorded_outputs`] with [`ndjson_values`] let a downstream plugin's test
+//! start from an upstream plugin's golden outputs (a chain, without Wasm).
 
 use crate::{Document, Header, Message, Plugin, PluginError, PluginInfo, Role};
 use serde::Deserialize;
@@ -284,4 +289,135 @@ pub fn run_native<P: Plugin>(dir: impl AsRef<Path>) {
         dir.display(),
         failures.join("\n")
     );
+}
+
+/// Panics unless the input of case `case` in `dir` is byte for byte the file
+/// `sample`: a golden case built on a shared vendor sample cannot drift from
+/// it. Both files must exist.
+pub fn assert_input_is(dir: impl AsRef<Path>, case: &str, sample: impl AsRef<Path>) {
+    let (dir, sample) = (dir.as_ref(), sample.as_ref());
+    let cases = discover(dir).unwrap_or_else(|e| panic!("fixtures: {e}"));
+    let Some(found) = cases.iter().find(|c| c.name == case) else {
+        panic!("no case {case:?} in {}", dir.display());
+    };
+    let read =
+        |path: &Path| std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        read(&found.input) == read(sample),
+        "{} differs from {}",
+        found.input.display(),
+        sample.display()
+    );
+}
+
+/// One output recorded in a mapper case's `expected.json`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedOutput {
+    /// Schema id of the document.
+    pub schema_id: String,
+    /// Business key.
+    pub business_key: String,
+    /// The document.
+    pub body: Value,
+}
+
+impl RecordedOutput {
+    /// The message the host hands the next plugin of a chain: the document,
+    /// its schema id as the kind, in JSON.
+    pub fn to_message(&self) -> Message {
+        Message::new(&self.schema_id, "application/json", self.body.to_string())
+    }
+}
+
+/// The outputs recorded in the mapper golden file `path`
+/// (`<case>.expected.json`), in order.
+pub fn recorded_outputs(path: impl AsRef<Path>) -> Result<Vec<RecordedOutput>, String> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: line {}: {e}", path.display(), e.line()))
+}
+
+/// Every non-blank line of the NDJSON file `path`, parsed.
+pub fn ndjson_values(path: impl AsRef<Path>) -> Result<Vec<Value>, String> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            serde_json::from_str(line)
+                .map_err(|e| format!("{}: line {}: {e}", path.display(), i + 1))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A scratch directory in the system temp dir, emptied first.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "waybill-sdk-fixtures-{name}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn recorded_outputs_become_the_next_message() {
+        let dir = scratch("recorded");
+        let path = dir.join("sample.expected.json");
+        std::fs::write(
+            &path,
+            r#"[{"schema_id": "customer@1.0", "business_key": "customer:C1", "body": {"customer_id": "C1"}}]"#,
+        )
+        .unwrap();
+        let outputs = recorded_outputs(&path).unwrap();
+        assert_eq!(outputs[0].business_key, "customer:C1");
+        let msg = outputs[0].to_message();
+        assert_eq!(msg.kind, "customer@1.0");
+        assert_eq!(msg.content_type, "application/json");
+        assert_eq!(msg.body, br#"{"customer_id":"C1"}"#);
+        assert!(recorded_outputs(dir.join("missing.json")).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn ndjson_files_skip_blank_lines_and_name_bad_ones() {
+        let dir = scratch("ndjson");
+        let path = dir.join("a.ndjson");
+        std::fs::write(&path, "{\"a\": 1}\n\n  \n{\"a\": 2}\n").unwrap();
+        let values = ndjson_values(&path).unwrap();
+        assert_eq!(
+            values,
+            [serde_json::json!({"a": 1}), serde_json::json!({"a": 2})]
+        );
+        std::fs::write(&path, "{\"a\": 1}\n{oops\n").unwrap();
+        let err = ndjson_values(&path).unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn inputs_are_compared_with_their_sample() {
+        let dir = scratch("sample");
+        std::fs::write(dir.join("sample.input.ndjson"), "{}\n").unwrap();
+        std::fs::write(dir.join("vendor.ndjson"), "{}\n").unwrap();
+        std::fs::write(dir.join("other.ndjson"), "{} \n").unwrap();
+        assert_input_is(&dir, "sample", dir.join("vendor.ndjson"));
+        let differs = std::panic::catch_unwind(|| {
+            assert_input_is(&dir, "sample", dir.join("other.ndjson"));
+        });
+        assert!(differs.is_err());
+        let missing = std::panic::catch_unwind(|| {
+            assert_input_is(&dir, "sample", dir.join("none.ndjson"));
+        });
+        assert!(missing.is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -20,6 +20,7 @@ mod plugin;
 
 pub mod canonical;
 pub mod config;
+pub mod country;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod fixtures;
 pub mod log;

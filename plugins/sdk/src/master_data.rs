@@ -4,9 +4,14 @@
 //! The ERP masters both; inbound plugins map its records into these shapes
 //! and outbound plugins push them to the systems that keep a copy (the TMS,
 //! billing). They live beside [`crate::canonical`] and reuse its
-//! [`SourceRef`] and [`Location`].
+//! [`SourceRef`] and [`Location`]. What every outbound plugin does the same
+//! way lives here too: telling which record a message carries
+//! ([`MasterRecord::of`]) and cutting a location down to the street address
+//! vendors take ([`StreetAddress::of`]).
 
-use crate::canonical::{Location, SourceRef};
+use crate::canonical::{Location, SourceRef, is_version_of};
+use crate::problems::trimmed;
+use crate::{Message, PluginError};
 use serde::{Deserialize, Serialize};
 
 /// Schema id of [`Customer`].
@@ -111,6 +116,78 @@ pub struct Carrier {
     pub mc_number: Option<String>,
 }
 
+/// Which master record a message carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MasterRecord {
+    /// `customer@1.x`.
+    Customer,
+    /// `carrier@1.x`.
+    Carrier,
+}
+
+impl MasterRecord {
+    /// The record `input` carries: its kind is the document's schema id, and
+    /// any minor of major 1 is accepted (minors only add optional fields).
+    /// Anything but a JSON `customer@1.x` or `carrier@1.x` is `unsupported`,
+    /// naming `plugin`.
+    pub fn of(input: &Message, plugin: &str) -> Result<Self, PluginError> {
+        let record = if is_version_of(&input.kind, "customer", 1) {
+            Self::Customer
+        } else if is_version_of(&input.kind, "carrier", 1) {
+            Self::Carrier
+        } else {
+            return Err(PluginError::unsupported(format!(
+                "{plugin} maps customer@1.x and carrier@1.x, not {:?}",
+                input.kind
+            )));
+        };
+        input.expect_json()?;
+        Ok(record)
+    }
+}
+
+/// The street address of a [`Location`] in the five fields vendors take,
+/// each trimmed and omitted when blank. Serialised with these snake_case
+/// names; a vendor that spells them otherwise converts it to its own type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StreetAddress {
+    /// `address_line1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line1: Option<String>,
+    /// `city`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// `region`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// `postal_code`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// `country`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+impl StreetAddress {
+    /// The street address of `l`; `None` when it has none (a location known
+    /// only by name or code).
+    pub fn of(l: &Location) -> Option<Self> {
+        let a = Self {
+            line1: trimmed(l.address_line1.as_deref()),
+            city: trimmed(l.city.as_deref()),
+            state: trimmed(l.region.as_deref()),
+            postal_code: trimmed(l.postal_code.as_deref()),
+            country: trimmed(l.country.as_deref()),
+        };
+        let empty = a.line1.is_none()
+            && a.city.is_none()
+            && a.state.is_none()
+            && a.postal_code.is_none()
+            && a.country.is_none();
+        (!empty).then_some(a)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -197,5 +274,50 @@ mod tests {
             Some(MasterStatus::OnHold)
         );
         assert_eq!(MasterStatus::from_code("on_hold"), None);
+    }
+
+    #[test]
+    fn messages_name_their_record() {
+        let msg = |kind: &str, ct: &str| Message::new(kind, ct, "{}");
+        let of = |m: &Message| MasterRecord::of(m, "p");
+        assert_eq!(of(&msg("customer@1.0", "")), Ok(MasterRecord::Customer));
+        assert_eq!(
+            of(&msg("carrier@1.7", "application/json")),
+            Ok(MasterRecord::Carrier)
+        );
+        assert_eq!(
+            of(&msg("customer@2.0", "")),
+            Err(PluginError::unsupported(
+                "p maps customer@1.x and carrier@1.x, not \"customer@2.0\""
+            ))
+        );
+        assert_eq!(
+            of(&msg("carrier@1.0", "text/csv")),
+            Err(PluginError::unsupported(
+                "content type \"text/csv\" is not JSON"
+            ))
+        );
+    }
+
+    #[test]
+    fn street_addresses_are_trimmed_and_absent_when_blank() {
+        let l = Location {
+            name: Some("Rumford DC".into()),
+            address_line1: Some(" 1 Dump Road ".into()),
+            city: Some("  ".into()),
+            postal_code: Some("04276".into()),
+            ..Location::default()
+        };
+        let a = StreetAddress::of(&l).unwrap();
+        assert_eq!(
+            serde_json::to_value(&a).unwrap(),
+            serde_json::json!({"line1": "1 Dump Road", "postal_code": "04276"})
+        );
+        let only_named = Location {
+            name: Some("Rumford DC".into()),
+            country: Some(" ".into()),
+            ..Location::default()
+        };
+        assert_eq!(StreetAddress::of(&only_named), None);
     }
 }

@@ -75,6 +75,24 @@ impl Message {
                 self.kind
             )));
         }
+        self.expect_json()
+    }
+
+    /// An inbound plugin's first check: the message is of its one `kind`,
+    /// else `unsupported`, naming `plugin`.
+    pub fn expect_kind(&self, plugin: &str, kind: &str) -> Result<(), PluginError> {
+        if self.kind != kind {
+            return Err(PluginError::unsupported(format!(
+                "{plugin} maps {kind:?} messages, not {:?}",
+                self.kind
+            )));
+        }
+        Ok(())
+    }
+
+    /// The declared content type is JSON (see [`Message::is_json`]), else
+    /// `unsupported`.
+    pub fn expect_json(&self) -> Result<(), PluginError> {
         if !self.is_json() {
             return Err(PluginError::unsupported(format!(
                 "content type {:?} is not JSON",
@@ -202,7 +220,8 @@ impl Document {
 
 #[cfg(test)]
 mod tests {
-    use super::is_json_media_type;
+    use super::{Message, is_json_media_type};
+    use crate::PluginError;
 
     #[test]
     fn json_media_types() {
@@ -210,5 +229,27 @@ mod tests {
         assert!(is_json_media_type("application/vnd.waybill+json"));
         assert!(is_json_media_type(""));
         assert!(!is_json_media_type("application/edi-x12"));
+    }
+
+    #[test]
+    fn kind_and_content_type_checks_name_what_came() {
+        let msg = Message::new("acme.milestone", "text/csv", "");
+        assert_eq!(msg.expect_kind("p", "acme.milestone"), Ok(()));
+        assert_eq!(
+            msg.expect_kind("p", "acme.charges"),
+            Err(PluginError::unsupported(
+                "p maps \"acme.charges\" messages, not \"acme.milestone\""
+            ))
+        );
+        assert_eq!(
+            msg.expect_json(),
+            Err(PluginError::unsupported(
+                "content type \"text/csv\" is not JSON"
+            ))
+        );
+        assert_eq!(
+            Message::new("k", "application/json", "").expect_json(),
+            Ok(())
+        );
     }
 }

@@ -10,10 +10,14 @@
 //! Problems are reported per line as JSON pointers `/line/<n>/<field>`, `n`
 //! 1-based and counting blank lines too, so `sed -n <n>p` finds the line.
 //! [`map_lines`] keeps going after a bad line, so one error lists every bad
-//! line of the page (up to [`MAX_VIOLATIONS`]).
+//! line of the page (up to [`MAX_VIOLATIONS`]). [`LineProblems`] also holds
+//! the field checks every page mapper makes the same way (currency codes,
+//! RFC 3339 times), so their codes and messages agree across vendors.
 
 use crate::message::json_error;
-use crate::{PluginError, Violation};
+use crate::snapshot::currency_code;
+use crate::time::is_rfc3339;
+use crate::{Message, PluginError, Violation};
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;
@@ -109,6 +113,23 @@ fn in_line(mut e: PluginError) -> PluginError {
     e
 }
 
+/// The body of a page message: `input.kind` must be `kind`, else the call is
+/// `unsupported`, naming `plugin`. The content type is not checked (snapshot
+/// endpoints answer `application/x-ndjson` or plain JSON types).
+pub fn page_body<'m>(
+    input: &'m Message,
+    plugin: &str,
+    kind: &str,
+) -> Result<&'m [u8], PluginError> {
+    if input.kind != kind {
+        return Err(PluginError::unsupported(format!(
+            "{plugin} maps {kind:?} pages, not {:?}",
+            input.kind
+        )));
+    }
+    Ok(&input.body)
+}
+
 /// The non-blank lines of `body` (`\n` or `\r\n` endings; lines of only
 /// whitespace are skipped).
 pub fn lines(body: &[u8]) -> impl Iterator<Item = Line<'_>> {
@@ -193,6 +214,36 @@ impl LineProblems<'_> {
                 self.found.push(Violation::new(path, "required", message));
                 ""
             }
+        }
+    }
+
+    /// `raw` as an ISO 4217 currency code, upper-cased (see
+    /// [`currency_code`]), or `None` after recording `invalid-currency` at
+    /// `field`.
+    pub fn currency<'v>(&mut self, field: &str, raw: &'v str) -> Option<Cow<'v, str>> {
+        let code = currency_code(raw);
+        if code.is_none() {
+            self.push(
+                field,
+                "invalid-currency",
+                format!("{raw:?} is not an ISO 4217 currency code"),
+            );
+        }
+        code
+    }
+
+    /// `raw` when it is an RFC 3339 date-time with an offset, or `None` after
+    /// recording `invalid-time` at `field`.
+    pub fn time<'v>(&mut self, field: &str, raw: &'v str) -> Option<&'v str> {
+        if is_rfc3339(raw) {
+            Some(raw)
+        } else {
+            self.push(
+                field,
+                "invalid-time",
+                format!("{raw:?} is not an RFC 3339 date-time with an offset"),
+            );
+            None
         }
     }
 
@@ -385,6 +436,42 @@ mod tests {
         let v = violations(err);
         assert_eq!(v.len(), MAX_VIOLATIONS + 1);
         assert_eq!(v.last().unwrap().1, "too-many-problems");
+    }
+
+    #[test]
+    fn pages_of_another_kind_are_unsupported() {
+        let msg = Message::new("a.snapshot", "", "{}");
+        assert_eq!(page_body(&msg, "p", "a.snapshot").unwrap(), b"{}");
+        assert_eq!(
+            page_body(&msg, "p", "b.snapshot"),
+            Err(PluginError::unsupported(
+                "p maps \"b.snapshot\" pages, not \"a.snapshot\""
+            ))
+        );
+    }
+
+    #[test]
+    fn currencies_and_times_are_checked_where_they_stand() {
+        let line = lines(b"\n{}").next().unwrap();
+        let mut p = line.problems();
+        assert_eq!(p.currency("currency", "usd").as_deref(), Some("USD"));
+        assert_eq!(
+            p.time("at", "2026-05-28T14:03:00Z"),
+            Some("2026-05-28T14:03:00Z")
+        );
+        assert!(p.is_clean());
+        assert_eq!(p.currency("money/currency", "US$"), None);
+        assert_eq!(p.time("at", "2026-05-28"), None);
+        assert_eq!(
+            violations(p.into_error()),
+            vec![
+                (
+                    "/line/2/money/currency".to_string(),
+                    "invalid-currency".to_string()
+                ),
+                ("/line/2/at".to_string(), "invalid-time".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -45,3 +45,23 @@ impl Problems {
 pub fn present(value: Option<&str>) -> Option<&str> {
     value.filter(|v| !v.trim().is_empty())
 }
+
+/// An optional text field trimmed, as an owned string; blank text counts as
+/// absent.
+pub fn trimmed(value: Option<&str>) -> Option<String> {
+    present(value).map(|v| v.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{present, trimmed};
+
+    #[test]
+    fn blank_text_is_absent() {
+        assert_eq!(present(Some(" x ")), Some(" x "));
+        assert_eq!(present(Some("  ")), None);
+        assert_eq!(trimmed(Some(" x ")).as_deref(), Some("x"));
+        assert_eq!(trimmed(Some(" \t")), None);
+        assert_eq!(trimmed(None), None);
+    }
+}

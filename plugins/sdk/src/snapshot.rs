@@ -9,10 +9,12 @@
 //! master data the codes listed here.
 //!
 //! The type borrows from the page it was mapped from ([`Cow`]), so mapping a
-//! record costs little beyond writing its JSON.
+//! record costs little beyond writing its JSON. Every snapshot plugin is the
+//! same around its per-line mapping (the page kind, the configured `system`,
+//! the page walk), and [`SnapshotMapper`] is that part, written once.
 
-use crate::ndjson::Text;
-use crate::{Output, PluginError};
+use crate::ndjson::{Line, Text, map_lines, page_body};
+use crate::{Message, Output, PluginError, PluginInfo};
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -78,6 +80,44 @@ pub fn configured_system(default: &str) -> Result<String, PluginError> {
             format!("{SYSTEM_KEY} must name the system (e.g. {default:?}), not be blank"),
         )),
         Some(raw) => Ok(raw.trim().to_string()),
+    }
+}
+
+/// What a snapshot plugin is: its name, the page kind it reads and the
+/// `system` it writes unless configured otherwise. Its [`describe`] and
+/// [`map`] are the plugin's, given the plugin's own per-line mapping.
+///
+/// [`describe`]: SnapshotMapper::describe
+/// [`map`]: SnapshotMapper::map
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotMapper {
+    /// The plugin name, e.g. `acme-tms-snapshot`.
+    pub name: &'static str,
+    /// The one message kind it consumes: a page of the system's snapshot.
+    pub kind: &'static str,
+    /// The `system` written into snapshots unless configured otherwise.
+    pub default_system: &'static str,
+}
+
+impl SnapshotMapper {
+    /// A mapper of `kind` pages to [`ENTITY_SNAPSHOT`], reading [`SYSTEM_KEY`].
+    pub fn describe(&self, version: &str) -> PluginInfo {
+        PluginInfo::mapper(self.name, version, &[self.kind], &[ENTITY_SNAPSHOT])
+            .with_config_keys(&[SYSTEM_KEY])
+    }
+
+    /// Maps a page: a message of another kind is `unsupported`, a blank
+    /// `system` is `invalid-input` at `config/system`, and every line goes
+    /// through `line_to_output` with the configured system, as
+    /// [`map_lines`] does (every bad line listed in one error).
+    pub fn map<'a>(
+        &self,
+        input: &'a Message,
+        mut line_to_output: impl FnMut(Line<'a>, &str) -> Result<Output, PluginError>,
+    ) -> Result<Vec<Output>, PluginError> {
+        let body = page_body(input, self.name, self.kind)?;
+        let system = configured_system(self.default_system)?;
+        map_lines(body, |line| line_to_output(line, &system))
     }
 }
 
@@ -312,6 +352,79 @@ mod tests {
         crate::config::with_config(&[("system", " ")], || {
             assert!(configured_system("erp").is_err());
         });
+    }
+
+    const MAPPER: SnapshotMapper = SnapshotMapper {
+        name: "erp-snapshot",
+        kind: "erp.snapshot",
+        default_system: "erp",
+    };
+
+    /// A line `{"id": ...}` as an order snapshot.
+    fn order(line: Line<'_>, system: &str) -> Result<Output, PluginError> {
+        #[derive(Deserialize)]
+        struct Rec<'a> {
+            #[serde(borrow)]
+            id: Option<Text<'a>>,
+        }
+        let rec: Rec = line.parse()?;
+        let mut p = line.problems();
+        let id = p.required(rec.id.as_deref(), "id");
+        p.finish(EntitySnapshot::new(system, Entity::Order, id))?
+            .to_output()
+    }
+
+    #[test]
+    fn a_snapshot_mapper_maps_pages_of_its_kind() {
+        let info = MAPPER.describe("1.2.3");
+        assert_eq!(
+            info,
+            PluginInfo::mapper(
+                "erp-snapshot",
+                "1.2.3",
+                &["erp.snapshot"],
+                &[ENTITY_SNAPSHOT]
+            )
+            .with_config_keys(&["system"])
+        );
+        let page = Message::new(
+            "erp.snapshot",
+            "",
+            "{\"id\": \"SO-1\"}\n\n{\"id\": \"SO-2\"}",
+        );
+        let keys = |outputs: Vec<Output>| -> Vec<String> {
+            outputs.into_iter().map(|o| o.business_key).collect()
+        };
+        assert_eq!(
+            keys(MAPPER.map(&page, order).unwrap()),
+            ["order:SO-1", "order:SO-2"]
+        );
+        let body = crate::config::with_config(&[("system", "erp-eu")], || {
+            MAPPER.map(&page, order).unwrap().remove(0).body
+        });
+        assert!(body.contains("\"system\":\"erp-eu\""), "{body}");
+    }
+
+    #[test]
+    fn a_snapshot_mapper_checks_kind_then_system_then_lines() {
+        let other = Message::new("tms.snapshot", "", "{}");
+        crate::config::with_config(&[("system", " ")], || {
+            assert_eq!(
+                MAPPER.map(&other, order),
+                Err(PluginError::unsupported(
+                    "erp-snapshot maps \"erp.snapshot\" pages, not \"tms.snapshot\""
+                ))
+            );
+            let page = Message::new("erp.snapshot", "", "{}");
+            let err = MAPPER.map(&page, order).unwrap_err();
+            assert!(err.to_string().contains("config/system"), "{err}");
+        });
+        let page = Message::new("erp.snapshot", "", "{}\n{\"id\": \"SO-2\"}\n{}");
+        let PluginError::InvalidInput { violations } = MAPPER.map(&page, order).unwrap_err() else {
+            panic!("not invalid input");
+        };
+        let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(paths, ["/line/1/id", "/line/3/id"]);
     }
 
     #[test]

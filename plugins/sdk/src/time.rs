@@ -1,5 +1,7 @@
-//! Checks that vendor times are RFC 3339 date-times with an offset and dates
-//! are `YYYY-MM-DD`; both are passed on exactly as given.
+//! Vendor times: checks that RFC 3339 date-times carry an offset and dates
+//! are `YYYY-MM-DD` (both are passed on exactly as given), and turns Unix
+//! seconds into RFC 3339 UTC times (Ledgerly stamps its records that way;
+//! canonical times are RFC 3339).
 
 /// Whether `s` is `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` with valid ranges.
 pub fn is_rfc3339(s: &str) -> bool {
@@ -61,6 +63,39 @@ pub fn is_date(s: &str) -> bool {
         )
 }
 
+/// `seconds` since 1970-01-01T00:00:00Z as an RFC 3339 UTC date-time
+/// (`2026-05-29T21:40:00Z`), or `None` outside years 0000-9999 (RFC 3339 has
+/// four-digit years). Integer calendar arithmetic: no clock, no dependency.
+pub fn unix_to_rfc3339(seconds: i64) -> Option<String> {
+    let days = seconds.div_euclid(86_400);
+    let rest = seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    Some(format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    ))
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01
+/// (H. Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = (if mp < 10 { mp + 3 } else { mp - 9 }) as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 /// The decimal number in `b[start..start + len]`, all ASCII digits.
 fn number(b: &[u8], start: usize, len: usize) -> Option<u32> {
     let digits = b.get(start..start + len)?;
@@ -82,7 +117,38 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_date, is_rfc3339};
+    use super::{is_date, is_rfc3339, unix_to_rfc3339};
+
+    #[test]
+    fn unix_seconds_become_utc_times() {
+        for (secs, want) in [
+            (0, "1970-01-01T00:00:00Z"),
+            (1_780_090_800, "2026-05-29T21:40:00Z"),
+            (951_782_400, "2000-02-29T00:00:00Z"),
+            (1_709_251_199, "2024-02-29T23:59:59Z"),
+            (-1, "1969-12-31T23:59:59Z"),
+            (-62_167_219_200, "0000-01-01T00:00:00Z"),
+            (253_402_300_799, "9999-12-31T23:59:59Z"),
+        ] {
+            assert_eq!(unix_to_rfc3339(secs).as_deref(), Some(want), "{secs}");
+        }
+        assert_eq!(unix_to_rfc3339(-62_167_219_201), None);
+        assert_eq!(unix_to_rfc3339(253_402_300_800), None);
+        assert_eq!(unix_to_rfc3339(i64::MAX), None);
+        assert_eq!(unix_to_rfc3339(i64::MIN), None);
+    }
+
+    /// Every produced time passes the RFC 3339 check, day by day across leap
+    /// years and century boundaries.
+    #[test]
+    fn every_unix_day_is_a_valid_time() {
+        let mut secs = -62_167_219_200;
+        while secs <= 253_402_300_799 {
+            let t = unix_to_rfc3339(secs).unwrap_or_default();
+            assert!(is_rfc3339(&t), "{secs}: {t}");
+            secs += 86_400 * 7 + 3_601;
+        }
+    }
 
     #[test]
     fn dates() {

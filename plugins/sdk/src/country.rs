@@ -1,4 +1,10 @@
-//! Country names as the ERP spells them -> ISO 3166-1 alpha-2 codes.
+//! Country names and codes -> ISO 3166-1 alpha-2 codes.
+//!
+//! Canonical locations carry alpha-2 codes, but ERPs write countries both
+//! ways: Northwind writes a name in its order events (`"United States"`) and
+//! a code or a name in its master data. Every inbound plugin that meets a
+//! country reads it through [`to_iso_alpha2`], so one table decides what a
+//! name means.
 
 /// Every officially assigned ISO 3166-1 alpha-2 code, sorted.
 const ISO_CODES: [&str; 249] = [
@@ -102,8 +108,9 @@ const NAMES: &[(&str, &str)] = &[
     ("saudi arabia", "SA"),
 ];
 
-/// The ISO 3166-1 alpha-2 code of a country as the ERP wrote it: a name from
-/// the table above (case, dots and extra spaces ignored) or already a code.
+/// The ISO 3166-1 alpha-2 code of a country as a partner system wrote it: a
+/// name from the table above (case, dots and extra spaces ignored) or already
+/// a code (any case). `None` for anything else.
 pub fn to_iso_alpha2(raw: &str) -> Option<&'static str> {
     let key = normalise(raw);
     if let Some((_, code)) = NAMES.iter().find(|(name, _)| *name == key) {
