@@ -320,6 +320,16 @@ pub(super) fn apply_flow(c: &Connection, w: &FlowWrite) -> Result<FlowResult, St
             Inserted::Dropped => {}
         }
     }
+    // An approval posts what it approves or nothing: if a line was posted
+    // meanwhile, the whole action is refused (the savepoint rolls back).
+    if let Some(a) = w.action.as_ref().filter(|a| a.action == "approve")
+        && !result.exceptions.is_empty()
+    {
+        return Err(StoreError::Conflict(format!(
+            "exception {}: approving it would post lines the target already has; nothing was posted",
+            a.exception_id
+        )));
+    }
     for e in &w.exceptions {
         let message = (!w.message_id.is_empty())
             .then_some((w.message_id.as_str(), w.correlation_id.as_str()));

@@ -297,3 +297,62 @@ async fn a_derived_key_marks_the_second_message_duplicate() {
     let backlog = store.backlog().await.unwrap();
     assert_eq!(backlog.unprocessed, 0);
 }
+
+#[tokio::test]
+async fn an_approval_that_would_post_a_line_twice_is_refused_whole() {
+    use crate::store::{ExceptionAction, ExceptionState, FlowWrite, NewException};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.ingest(msg("m1", None, b"{}")).await.unwrap();
+    let mut posted = delivery("billing", "SO-1", "first");
+    posted.fingerprints = vec!["SO-1|code=LINEHAUL".into()];
+    store
+        .complete_processing(outcome("m1", vec![posted]))
+        .await
+        .unwrap();
+    store.ingest(msg("m2", None, b"{}")).await.unwrap();
+    let raised = store
+        .apply_flow(FlowWrite {
+            message_id: "m2".into(),
+            correlation_id: "cid-m2".into(),
+            exceptions: vec![NewException {
+                reason: "approval-violation".into(),
+                target: Some("billing".into()),
+                business_key: "SO-1".into(),
+                violations: serde_json::json!([]),
+                detail: serde_json::json!({}),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let id = raised.exceptions[0];
+    let mut again = delivery("billing", "SO-1", "second");
+    again.fingerprints = vec!["SO-1|code=LINEHAUL".into()];
+    let refused = store
+        .apply_flow(FlowWrite {
+            message_id: "m2".into(),
+            correlation_id: "cid-m2".into(),
+            deliveries: vec![again],
+            action: Some(ExceptionAction {
+                exception_id: id,
+                new_state: ExceptionState::Approved,
+                actor: "user:alice".into(),
+                action: "approve".into(),
+                note: None,
+                detail: serde_json::json!({}),
+            }),
+            ..Default::default()
+        })
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("already has")),
+        "{refused:?}"
+    );
+    let e = store.exception(id).await.unwrap().unwrap();
+    assert_eq!(e.state, ExceptionState::Open, "rolled back whole");
+    assert_eq!(e.audit.len(), 1, "only `raised`: {:?}", e.audit);
+    let open = store.exceptions(&Default::default()).await.unwrap();
+    assert_eq!(open.len(), 1, "no duplicate-charge exception left behind");
+}
