@@ -41,10 +41,11 @@ pub async fn run_processing(
             }
             continue;
         }
-        // Map with at most `concurrency` plugin calls at a time; each outcome
-        // is handed to the store as soon as it is ready, so the writer
-        // commits many of them in one group instead of one fsync each.
-        let mut commits = tokio::task::JoinSet::new();
+        // Map with at most `concurrency` plugin calls at a time, and hand
+        // each outcome to the store as soon as it and every earlier message
+        // of the batch are mapped: commits start in arrival order (so the
+        // out-of-order guard compares events in the order they arrived) and
+        // overlap, so the writer still commits many in one group.
         let mut mapped = futures::stream::iter(batch)
             .map(|msg| {
                 let processor = processor.clone();
@@ -57,26 +58,30 @@ pub async fn run_processing(
                     .map_err(|e| (id, e.to_string()))
                 }
             })
-            .buffer_unordered(concurrency.max(1));
+            .buffered(concurrency.max(1));
+        let mut commits = futures::stream::FuturesUnordered::new();
         let mut results = Vec::new();
-        while let Some(outcome) = mapped.next().await {
-            match outcome {
-                Ok(outcome) => {
-                    let store = store.clone();
-                    commits.spawn(async move {
-                        let id = outcome.message_id.clone();
-                        store
-                            .complete_processing(outcome)
-                            .await
-                            .map(|_| ())
-                            .map_err(|e| (id, e.to_string()))
-                    });
-                }
-                Err(e) => results.push(Err(e)),
+        let mut mapping_done = false;
+        while !mapping_done || !commits.is_empty() {
+            tokio::select! {
+                biased;
+                Some(done) = commits.next(), if !commits.is_empty() => results.push(done),
+                next = mapped.next(), if !mapping_done => match next {
+                    Some(Ok(outcome)) => {
+                        let store = store.clone();
+                        commits.push(async move {
+                            let id = outcome.message_id.clone();
+                            store
+                                .complete_processing(outcome)
+                                .await
+                                .map(|_| ())
+                                .map_err(|e| (id, e.to_string()))
+                        });
+                    }
+                    Some(Err(e)) => results.push(Err(e)),
+                    None => mapping_done = true,
+                },
             }
-        }
-        while let Some(joined) = commits.join_next().await {
-            results.push(joined.unwrap_or_else(|e| Err((String::new(), e.to_string()))));
         }
         let failed = results.iter().filter(|r| r.is_err()).count();
         for (id, e) in results.into_iter().filter_map(Result::err) {
