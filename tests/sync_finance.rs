@@ -328,7 +328,19 @@ async fn an_invoice_is_coded_approved_and_posted_and_a_rejected_one_is_compensat
         posting["approval"]["approved_by"],
         "policy:auto-within-tolerance"
     );
-    let state = host.admin_get("state/erp?id=SO-2026-004512").await;
+    // The sink answered; the host records the acknowledgement right after.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let state = loop {
+        let state = host.admin_get("state/erp?id=SO-2026-004512").await;
+        if state.json["states"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty())
+            || std::time::Instant::now() > deadline
+        {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(
         state.json["states"][0]["document"]["invoice_id"], "LB-INV-778120",
         "{}",
