@@ -127,6 +127,15 @@ pub(super) fn dead_letters(
 }
 
 pub(super) fn timeline(c: &Connection, cid: &str) -> Result<Option<Timeline>, StoreError> {
+    // One read transaction: every part comes from the same snapshot (WAL),
+    // so a poller never sees dead letters without the runs that made them.
+    let tx = c.unchecked_transaction().map_err(db_err)?;
+    let timeline = timeline_in(&tx, cid);
+    tx.finish().map_err(db_err)?;
+    timeline
+}
+
+fn timeline_in(c: &Connection, cid: &str) -> Result<Option<Timeline>, StoreError> {
     let sql =
         format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE correlation_id = ?1 ORDER BY rowid");
     let messages: Vec<StoredMessage> = c
