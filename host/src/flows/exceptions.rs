@@ -7,7 +7,7 @@
 //! acted on — so an approval posts exactly once.
 
 use super::compensation::compensate;
-use crate::pipeline::{APPROVED_BY_HEADER, Scope, VersionPin};
+use crate::pipeline::{APPROVED_BY_HEADER, Scope, VersionPin, settle_leg};
 use crate::server::App;
 use crate::store::{
     ExceptionAction, ExceptionRecord, ExceptionState, FlowResult, FlowWrite, NewDelivery,
@@ -252,12 +252,7 @@ async fn approve(
             .ok_or_else(|| {
                 ActionError::Plugin(serde_json::to_string(&out.dead_letters).unwrap_or_default())
             })?;
-        let keep = leg.compensation.is_some() || leg.confirms.is_some();
-        for d in &mut deliveries {
-            d.fingerprints = fingerprints.clone();
-            d.canonical = keep.then(|| doc.body.clone());
-            d.confirm = leg.confirms.as_ref().map(|c| c.system.clone());
-        }
+        settle_leg(&leg, &doc.body, &fingerprints, &mut deliveries);
         Ok(deliveries)
     })
     .await

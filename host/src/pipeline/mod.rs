@@ -10,6 +10,7 @@ mod replay;
 mod stages;
 mod worker;
 
+pub(crate) use process::settle_leg;
 pub use process::{
     APPROVED_BY_HEADER, BUSINESS_KEY_HEADER, COMMAND_HEADER, Processor, Scope, VersionPin,
 };

@@ -2,7 +2,7 @@
 //! [`ProcessingOutcome`] the store commits.
 
 use crate::config::{Config, PluginRef, RouteConfig, RouteTarget};
-use crate::plugins::{CallError, Message, PluginVersion, Registry};
+use crate::plugins::{Message, PluginVersion, Registry};
 use crate::schemas::{SchemaRegistry, is_canonical};
 use crate::store::Store;
 use crate::store::{
@@ -373,19 +373,11 @@ impl Processor {
         ) else {
             return;
         };
-        // Kept when something may need it later: a compensation, a
-        // confirmation, or an exception the store may raise instead.
-        let keep_canonical = target.compensation.is_some()
-            || target.confirms.is_some()
-            || target.ordering.is_some()
-            || target.dedupe.is_some();
         for d in &mut deliveries {
             d.guard = leg.guard;
-            d.fingerprints = leg.fingerprints.clone();
-            d.canonical = keep_canonical.then(|| leg.doc.body.clone());
-            d.confirm = target.confirms.as_ref().map(|c| c.system.clone());
             d.command = route.command.is_some();
         }
+        settle_leg(target, &leg.doc.body, &leg.fingerprints, &mut deliveries);
         out.deliveries.extend(deliveries);
     }
 
@@ -450,6 +442,28 @@ impl Processor {
 /// The header carrying the business key of a canonical message.
 pub const BUSINESS_KEY_HEADER: &str = "x-waybill-business-key";
 
+/// What every delivery of a route target carries, whether it is enqueued
+/// by processing or by an approval: its line fingerprints, the canonical
+/// document when something may need it later (a compensation, a
+/// confirmation, or an exception the store may raise instead), and the
+/// system it confirms.
+pub(crate) fn settle_leg(
+    target: &RouteTarget,
+    canonical: &str,
+    fingerprints: &[String],
+    deliveries: &mut [NewDelivery],
+) {
+    let keep = target.compensation.is_some()
+        || target.confirms.is_some()
+        || target.ordering.is_some()
+        || target.dedupe.is_some();
+    for d in deliveries {
+        d.fingerprints = fingerprints.to_vec();
+        d.canonical = keep.then(|| canonical.to_string());
+        d.confirm = target.confirms.as_ref().map(|c| c.system.clone());
+    }
+}
+
 /// The stored header that marks a message as a command of a route.
 pub const COMMAND_HEADER: &str = "x-waybill-command";
 
@@ -505,16 +519,10 @@ pub(super) fn call(
         Err(e) => {
             let detail = serde_json::json!({"fault": e.kind(), "message": e.to_string()});
             out.records.push(record(false, detail.clone(), 0));
-            let reason = match &e {
-                CallError::Limit { .. } => "limit",
-                CallError::Trap { .. } => "trap",
-                CallError::Quarantined { .. } => "quarantined",
-                CallError::Host { .. } => "host",
-            };
             out.dead_letters.push(dead(
                 Some(route),
                 target,
-                reason,
+                e.kind(),
                 detail,
                 Some(stamp(version)),
             ));

@@ -8,7 +8,7 @@ use super::process::{Processor, VersionPin, call, dead, missing_plugin, plugin_e
 use crate::config::{
     ApprovalConfig, DedupeConfig, QuoteRef, RouteConfig, RouteTarget, StalePolicy,
 };
-use crate::plugins::{CallError, Document, Message};
+use crate::plugins::{Document, Message};
 use crate::store::{NewException, PluginStamp, ProcessingOutcome, StaleGuard, StoredMessage};
 use std::sync::Arc;
 use waybill_sdk::Output;
@@ -229,13 +229,8 @@ impl Processor {
                 }
             },
             Err(e) => {
-                let reason = match &e {
-                    CallError::Limit { .. } => "limit",
-                    CallError::Trap { .. } => "trap",
-                    CallError::Quarantined { .. } => "quarantined",
-                    CallError::Host { .. } => "host",
-                };
-                failed(serde_json::json!({"fault": e.kind(), "message": e.to_string()}), reason, out);
+                let detail = serde_json::json!({"fault": e.kind(), "message": e.to_string()});
+                failed(detail, e.kind(), out);
                 None
             }
         }
