@@ -38,6 +38,14 @@ pub enum StartError {
     /// The canonical schemas could not be loaded.
     #[error("schemas: {0}")]
     Schemas(String),
+    /// A target's TLS settings could not be used.
+    #[error("target {target}: {source}")]
+    Tls {
+        /// The target.
+        target: String,
+        /// Why.
+        source: crate::deliver::TlsError,
+    },
     /// The listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -125,10 +133,16 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         shutdown_rx.clone(),
         workers,
     ));
-    let sender = HttpSender::new();
     for (name, target) in &config.targets {
+        // One pool per target: its TLS settings (CA, client certificate)
+        // are part of the connection.
+        let sender =
+            HttpSender::with_tls(target.tls.as_ref()).map_err(|source| StartError::Tls {
+                target: name.clone(),
+                source,
+            })?;
         let worker = Arc::new(
-            TargetWorker::new(name, target, store.clone(), sender.clone())
+            TargetWorker::new(name, target, store.clone(), sender)
                 .with_hooks(crate::flows::FlowHooks::new(app.clone())),
         );
         tasks.spawn(worker.run(deliveries_ready.clone(), shutdown_rx.clone(), grace));

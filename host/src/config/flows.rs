@@ -142,7 +142,10 @@ pub struct SyncJobConfig {
     pub page_lines: usize,
     /// Bearer token for the snapshot endpoint.
     #[serde(default)]
-    pub token: Option<String>,
+    pub token: Option<super::secret::Secret>,
+    /// Private CA / client certificate for an `https://` url.
+    #[serde(default)]
+    pub tls: Option<super::outbound_tls::ClientTlsConfig>,
 }
 
 fn default_page_lines() -> usize {

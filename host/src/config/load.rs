@@ -57,8 +57,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
     let locator = Locator::new(text);
     let mut config: Config = toml::from_str(text).map_err(|err| from_toml(&err, file, &locator))?;
-    validate(&config).map_err(|invalid| from_invalid(invalid, file, &locator))?;
-    resolve_paths(&mut config, file.parent().unwrap_or(Path::new("")));
+    let base = file.parent().unwrap_or(Path::new(""));
+    let invalid = |invalid| from_invalid(invalid, file, &locator);
+    super::secret::resolve_all(&mut config, base).map_err(invalid)?;
+    validate(&config).map_err(invalid)?;
+    resolve_paths(&mut config, base);
+    super::outbound_tls::check_all(&mut config).map_err(invalid)?;
     Ok(config)
 }
 
@@ -77,6 +81,7 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     if let Some(reconcile) = &mut config.reconcile {
         resolve(&mut reconcile.scratch_dir);
     }
+    super::outbound_tls::resolve_paths(config, base);
 }
 
 fn located(file: &Path, locator: &Locator<'_>, offset: Option<usize>) -> ConfigError {

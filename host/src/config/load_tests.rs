@@ -131,7 +131,8 @@ fn unknown_key_lists_allowed_keys() {
             "url = \"http://127.0.0.1:9101/api\"\nretries = 3"
         )),
         "waybill.toml:7:1: targets.erp.retries: unknown key `retries`; allowed keys: \
-         `url`, `timeout_ms`, `max_in_flight`, `rate_limit`, `retry`, `headers`, `auth`, `breaker`"
+         `url`, `timeout_ms`, `max_in_flight`, `rate_limit`, `retry`, `headers`, `auth`, `breaker`, \
+         `tls`"
     );
     assert_eq!(
         error(&format!("colour = \"red\"\n{BASE}")),

@@ -5,6 +5,8 @@ mod flows;
 mod load;
 mod locate;
 mod model;
+mod outbound_tls;
+mod secret;
 mod validate;
 
 pub use flows::{
@@ -13,7 +15,9 @@ pub use flows::{
 };
 pub use load::{ConfigError, load, parse};
 pub use model::{
-    BreakerConfig, Config, Filter, LimitsConfig, PluginRef, PluginsConfig, RateLimitConfig,
-    RetryConfig, RouteConfig, RouteTarget, SchemasConfig, ServerConfig, SourceAuth, SourceConfig,
-    StoreConfig, TargetAuth, TargetConfig, media_type,
+    BreakerConfig, ClientCredentials, Config, Filter, LimitsConfig, OAuth2Config, PluginRef,
+    PluginsConfig, RateLimitConfig, RetryConfig, RouteConfig, RouteTarget, SchemasConfig,
+    ServerConfig, SourceAuth, SourceConfig, StoreConfig, TargetAuth, TargetConfig, media_type,
 };
+pub use outbound_tls::{ClientTlsConfig, certificates, private_key};
+pub use secret::{REDACTED, Secret, redact_url};

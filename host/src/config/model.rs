@@ -8,6 +8,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::outbound_tls::ClientTlsConfig;
+use super::secret::Secret;
+
 /// The whole `waybill.toml`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -65,7 +68,7 @@ pub struct ServerConfig {
     #[serde(default = "default_listen", deserialize_with = "listen_addr")]
     pub listen: SocketAddr,
     #[serde(default)]
-    pub admin_token: Option<String>,
+    pub admin_token: Option<Secret>,
     /// Undelivered backlog past which ingest answers 503.
     #[serde(default = "default_max_backlog")]
     pub max_backlog: u64,
@@ -204,10 +207,10 @@ pub fn media_type(content_type: &str) -> &str {
 pub enum SourceAuth {
     None,
     Bearer {
-        token: String,
+        token: Secret,
     },
     Hmac {
-        secret: String,
+        secret: Secret,
         #[serde(default = "default_hmac_header")]
         header: String,
         #[serde(default = "default_tolerance_secs")]
@@ -327,13 +330,18 @@ pub struct TargetConfig {
     pub rate_limit: Option<RateLimitConfig>,
     #[serde(default)]
     pub retry: RetryConfig,
-    /// Extra headers sent with every delivery.
+    /// Extra headers sent with every delivery; values may be secrets
+    /// (`{ env = "ACME_API_KEY" }`).
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, Secret>,
     #[serde(default)]
     pub auth: TargetAuth,
     #[serde(default)]
     pub breaker: BreakerConfig,
+    /// Private CA and client certificate for `https://` (and the OAuth2
+    /// token endpoint); absent: the public web roots, no client certificate.
+    #[serde(default)]
+    pub tls: Option<ClientTlsConfig>,
 }
 
 /// Exponential backoff with full jitter between `base_ms` and `cap_ms`.
@@ -358,15 +366,45 @@ impl Default for RetryConfig {
     }
 }
 
-/// How the host authenticates to a target. TOML: `auth = { type = "bearer", token = "..." }`.
+/// How the host authenticates to a target. TOML: `auth = { type = "bearer", token = "..." }`
+/// or `auth = { type = "oauth2", token_url, client_id, client_secret, scope }`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum TargetAuth {
     #[default]
     None,
     Bearer {
-        token: String,
+        token: Secret,
     },
+    #[serde(rename = "oauth2")]
+    OAuth2(OAuth2Config),
+}
+
+/// OAuth2 client credentials grant (RFC 6749 section 4.4): the host gets an
+/// access token from `token_url` and sends it as a bearer token.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2Config {
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Space-separated scopes; absent: the token endpoint's default.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// How the client authenticates to the token endpoint.
+    #[serde(default)]
+    pub credentials: ClientCredentials,
+}
+
+/// Where the client id and secret go in the token request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientCredentials {
+    /// `Authorization: Basic` (RFC 6749 section 2.3.1, the default).
+    #[default]
+    Basic,
+    /// `client_id` and `client_secret` in the form body.
+    Body,
 }
 
 /// Circuit breaker: open after `failure_threshold` consecutive failures,

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use super::locate::{KeyPath, path};
 use super::model::{
-    Config, Filter, PluginRef, RateLimitConfig, RouteConfig, RouteTarget, SourceAuth, SourceConfig,
-    TargetAuth, TargetConfig,
+    Config, Filter, PluginRef, RateLimitConfig, RouteConfig, RouteTarget,
+    SourceAuth, SourceConfig, TargetAuth, TargetConfig,
 };
 
 /// A semantic problem at `path`.
@@ -45,7 +45,7 @@ fn not_empty(path: KeyPath, value: &str) -> Checked {
 pub(crate) fn validate(config: &Config) -> Checked {
     let server = &config.server;
     if let Some(token) = &server.admin_token {
-        not_empty(path("server").key("admin_token"), token)?;
+        check_admin_token(path("server").key("admin_token"), token)?;
     }
     at_least_one(path("server").key("max_backlog"), server.max_backlog)?;
     at_least_one(
@@ -80,6 +80,9 @@ pub(crate) fn validate(config: &Config) -> Checked {
         let at = path("sync").key(name);
         check_name(at.clone(), "sync job", name)?;
         check_url(at.clone().key("url"), &job.url)?;
+        if let Some(token) = &job.token {
+            check_bearer_token(at.clone().key("token"), token)?;
+        }
         check_plugin(at.clone().key("plugin"), &job.plugin)?;
         not_empty(at.clone().key("kind"), &job.kind)?;
         at_least_one(at.key("page_lines"), job.page_lines as u64)?;
@@ -207,8 +210,23 @@ fn check_target(at: KeyPath, name: &str, target: &TargetConfig) -> Checked {
             return fail(key, "invalid header value");
         }
     }
-    if let TargetAuth::Bearer { token } = &target.auth {
-        not_empty(at.clone().key("auth").key("token"), token)?;
+    match &target.auth {
+        TargetAuth::None => {}
+        TargetAuth::Bearer { token } => {
+            check_bearer_token(at.clone().key("auth").key("token"), token)?;
+        }
+        TargetAuth::OAuth2(oauth) => {
+            let at = at.clone().key("auth");
+            check_url(at.clone().key("token_url"), &oauth.token_url)?;
+            not_empty(at.clone().key("client_id"), &oauth.client_id)?;
+            not_empty(at.clone().key("client_secret"), &oauth.client_secret)?;
+            if let Some(scope) = &oauth.scope {
+                not_empty(at.clone().key("scope"), scope)?;
+                if scope.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+                    return fail(at.key("scope"), "invalid characters in scope");
+                }
+            }
+        }
     }
     at_least_one(
         at.key("breaker").key("failure_threshold"),
@@ -216,7 +234,45 @@ fn check_target(at: KeyPath, name: &str, target: &TargetConfig) -> Checked {
     )
 }
 
+/// The placeholder of `waybill.example.toml`, refused so that a copied
+/// example never guards a real admin API.
+const PLACEHOLDER_ADMIN_TOKEN: &str = "change-me-admin-token";
+/// The shortest admin token accepted.
+const MIN_ADMIN_TOKEN_BYTES: usize = 16;
+
+fn check_admin_token(at: KeyPath, token: &str) -> Checked {
+    not_empty(at.clone(), token)?;
+    if token.trim() == PLACEHOLDER_ADMIN_TOKEN {
+        return fail(
+            at,
+            "is the placeholder of waybill.example.toml; set a random token, e.g. \
+             admin_token = { env = \"WAYBILL_ADMIN_TOKEN\" }",
+        );
+    }
+    if token.len() < MIN_ADMIN_TOKEN_BYTES {
+        return fail(
+            at,
+            format!(
+                "must be at least {MIN_ADMIN_TOKEN_BYTES} bytes long (got {}); use a random token",
+                token.len()
+            ),
+        );
+    }
+    check_bearer_token(at, token)
+}
+
+/// A bearer token must fit in an `Authorization` header.
+fn check_bearer_token(at: KeyPath, token: &str) -> Checked {
+    not_empty(at.clone(), token)?;
+    if http::HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
+        return fail(at, "contains characters not allowed in an HTTP header");
+    }
+    Ok(())
+}
+
 fn check_url(at: KeyPath, url: &str) -> Checked {
+    // Credentials in a URL (`https://user:pass@host`) never reach a message.
+    let url = &super::secret::redact_url(url);
     let uri: http::Uri = match url.parse() {
         Ok(uri) => uri,
         Err(err) => return fail(at, format!("invalid URL `{url}`: {err}")),

@@ -1,17 +1,23 @@
-//! The outbound HTTP client: one pooled keep-alive HTTP/1 client shared by
-//! every delivery worker, a whole-request timeout, and a cap on how much of a
-//! target's answer is kept.
+//! The outbound HTTP client: a pooled keep-alive client per target over
+//! rustls (HTTP/2 or HTTP/1.1 by ALPN on `https://`, HTTP/1.1 on
+//! `http://`), a whole-request timeout, and a cap on how much of a target's
+//! answer is kept. Credentials in a URL's userinfo are sent as `Basic`
+//! authorization and never appear in an error.
 
 use std::error::Error as StdError;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use hyper::{Method, Request, Uri};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+
+use super::redact::{is_sensitive_header, redact_url};
+use super::tls::{Connector, TlsError, connector, tls_failure};
+use crate::config::ClientTlsConfig;
 
 /// How much of a response body is kept; the rest is discarded.
 pub const MAX_RESPONSE_BODY: usize = 64 << 10;
@@ -58,32 +64,32 @@ pub enum SendError {
     Io(String),
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// The TLS handshake was refused (untrusted, expired or misnamed
+    /// certificate; client certificate refused): retrying cannot help.
+    #[error("TLS handshake failed: {0}")]
+    Tls(String),
 }
 
-/// Sends deliveries over a shared connection pool (HTTP/1, keep-alive).
-/// Cheap to clone: clones share the pool.
-///
-/// Plain `http://` only: `https://` targets need a TLS connector (e.g.
-/// `hyper-rustls`) in place of the bare [`HttpConnector`].
+/// Sends requests over one connection pool (keep-alive; one multiplexed
+/// connection when HTTP/2 is negotiated). Cheap to clone: clones share the
+/// pool. Build one per target: its TLS settings are part of it.
 #[derive(Clone, Debug)]
 pub struct HttpSender {
-    client: Client<HttpConnector, Full<Bytes>>,
-}
-
-impl Default for HttpSender {
-    fn default() -> Self {
-        Self::new()
-    }
+    client: Client<Connector, Full<Bytes>>,
 }
 
 impl HttpSender {
-    pub fn new() -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
+    /// A sender trusting the public web roots, without a client certificate.
+    pub fn new() -> Result<Self, TlsError> {
+        Self::with_tls(None)
+    }
+
+    /// A sender with `tls` (private CA, client certificate), or the defaults.
+    pub fn with_tls(tls: Option<&ClientTlsConfig>) -> Result<Self, TlsError> {
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector);
-        Self { client }
+            .build(connector(tls, None)?);
+        Ok(Self { client })
     }
 
     /// POSTs `req.body` to `req.url` with `req.headers`, all within
@@ -94,13 +100,11 @@ impl HttpSender {
         let request = build_request(req)?;
         let started = Instant::now();
         let exchange = async {
-            let response = self.client.request(request).await.map_err(|e| {
-                if e.is_connect() {
-                    SendError::Connect(chain(&e))
-                } else {
-                    SendError::Io(chain(&e))
-                }
-            })?;
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| transport_error(&e, e.is_connect()))?;
             let (parts, body) = response.into_parts();
             let body = read_capped(body, MAX_RESPONSE_BODY).await?;
             Ok::<_, SendError>((parts, body))
@@ -125,21 +129,53 @@ impl HttpSender {
     }
 }
 
+/// A TLS refusal, a connect failure or an I/O failure, with its causes.
+fn transport_error(err: &(dyn StdError + 'static), connecting: bool) -> SendError {
+    if let Some(why) = tls_failure(err) {
+        SendError::Tls(why)
+    } else if connecting {
+        SendError::Connect(chain(err))
+    } else {
+        SendError::Io(chain(err))
+    }
+}
+
+/// `url` without its userinfo, and the userinfo (`user:password`,
+/// percent-decoded) for a `Basic` authorization.
+fn split_userinfo(raw: &str) -> Result<(String, Option<String>), String> {
+    let has_userinfo = raw
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
+        .is_some_and(|authority| authority.contains('@'));
+    if !has_userinfo {
+        return Ok((raw.to_owned(), None));
+    }
+    let mut url = url::Url::parse(raw).map_err(|e| e.to_string())?;
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let credentials = format!(
+        "{}:{}",
+        decode(url.username()),
+        decode(url.password().unwrap_or(""))
+    );
+    let cleared = url.set_username("").is_ok() && url.set_password(None).is_ok();
+    if !cleared {
+        return Err("cannot remove the userinfo".into());
+    }
+    Ok((url.to_string(), Some(credentials)))
+}
+
 fn build_request(req: OutboundRequest) -> Result<Request<Full<Bytes>>, SendError> {
     let invalid = |what: String| SendError::InvalidRequest(what);
-    let uri: Uri = req
-        .url
+    let shown = redact_url(&req.url);
+    let (url, userinfo) =
+        split_userinfo(&req.url).map_err(|e| invalid(format!("url {shown:?}: {e}")))?;
+    let uri: Uri = url
         .parse()
-        .map_err(|e| invalid(format!("url {:?}: {e}", req.url)))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(invalid(format!(
-                "url {:?}: https needs a TLS connector, which this build lacks",
-                req.url
-            )));
-        }
-        _ => return Err(invalid(format!("url {:?}: not an http:// url", req.url))),
+        .map_err(|e| invalid(format!("url {shown:?}: {e}")))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(invalid(format!(
+            "url {shown:?}: not an http:// or https:// url"
+        )));
     }
     let mut request = Request::builder()
         .method(Method::POST)
@@ -150,9 +186,26 @@ fn build_request(req: OutboundRequest) -> Result<Request<Full<Bytes>>, SendError
     for (name, value) in req.headers {
         let header = HeaderName::from_bytes(name.as_bytes())
             .map_err(|e| invalid(format!("header name {name:?}: {e}")))?;
-        let value =
-            HeaderValue::from_str(&value).map_err(|e| invalid(format!("header {name}: {e}")))?;
+        let mut value = HeaderValue::from_str(&value).map_err(|e| {
+            // Never quote a credential, not even a malformed one.
+            let what = if is_sensitive_header(&name) {
+                "value not shown".to_owned()
+            } else {
+                e.to_string()
+            };
+            invalid(format!("header {name}: {what}"))
+        })?;
+        value.set_sensitive(is_sensitive_header(&name));
         headers.append(header, value);
+    }
+    if let Some(credentials) = userinfo
+        && !headers.contains_key(AUTHORIZATION)
+    {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+        let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
+            .map_err(|_| invalid(format!("url {shown:?}: userinfo unusable")))?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
     }
     Ok(request)
 }
@@ -162,7 +215,7 @@ fn build_request(req: OutboundRequest) -> Result<Request<Full<Bytes>>, SendError
 async fn read_capped(mut body: hyper::body::Incoming, cap: usize) -> Result<Bytes, SendError> {
     let mut kept = BytesMut::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| SendError::Io(chain(&e)))?;
+        let frame = frame.map_err(|e| transport_error(&e, false))?;
         if let Ok(data) = frame.into_data() {
             let room = cap - kept.len();
             kept.extend_from_slice(&data[..data.len().min(room)]);
@@ -258,7 +311,7 @@ mod tests {
     #[tokio::test]
     async fn posts_and_reads_the_answer() {
         let addr = target().await;
-        let sender = HttpSender::new();
+        let sender = HttpSender::new().expect("sender");
         for _ in 0..3 {
             let url = format!("http://{addr}/echo");
             let resp = sender
@@ -275,7 +328,7 @@ mod tests {
     #[tokio::test]
     async fn a_503_carries_retry_after() {
         let addr = target().await;
-        let resp = HttpSender::new()
+        let resp = HttpSender::new().expect("sender")
             .post(request(
                 format!("http://{addr}/busy"),
                 Duration::from_secs(10),
@@ -295,7 +348,7 @@ mod tests {
     async fn a_hanging_target_times_out() {
         let addr = target().await;
         let timeout = Duration::from_millis(200);
-        let err = HttpSender::new()
+        let err = HttpSender::new().expect("sender")
             .post(request(format!("http://{addr}/hang"), timeout))
             .await
             .expect_err("hangs");
@@ -308,7 +361,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         drop(listener);
-        let err = HttpSender::new()
+        let err = HttpSender::new().expect("sender")
             .post(request(format!("http://{addr}/x"), Duration::from_secs(10)))
             .await
             .expect_err("refused");
@@ -319,7 +372,7 @@ mod tests {
     #[tokio::test]
     async fn a_large_answer_is_capped() {
         let addr = target().await;
-        let resp = HttpSender::new()
+        let resp = HttpSender::new().expect("sender")
             .post(request(
                 format!("http://{addr}/big"),
                 Duration::from_secs(10),
@@ -332,10 +385,9 @@ mod tests {
 
     #[tokio::test]
     async fn bad_requests_are_refused_before_sending() {
-        let sender = HttpSender::new();
+        let sender = HttpSender::new().expect("sender");
         let mut bad = vec![
             request("not a url".into(), Duration::from_secs(1)),
-            request("https://127.0.0.1:1/x".into(), Duration::from_secs(1)),
             request("ftp://127.0.0.1:1/x".into(), Duration::from_secs(1)),
         ];
         let mut bad_header = request("http://127.0.0.1:1/x".into(), Duration::from_secs(1));

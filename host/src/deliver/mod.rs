@@ -1,11 +1,19 @@
-//! Delivery to target systems: retries with backoff and jitter, circuit
-//! breaking, rate limits, per-key ordering, dead letters.
+//! Delivery to target systems: TLS and OAuth2 to reach them, retries with
+//! backoff and jitter, circuit breaking, rate limits, per-key ordering, dead
+//! letters.
 
 pub mod breaker;
 pub mod client;
+pub mod oauth;
+pub mod redact;
 pub mod retry;
+pub mod tls;
 
 pub use breaker::{BreakerState, CircuitBreaker};
 pub use client::{HttpSender, OutboundRequest, OutboundResponse, SendError};
-pub use retry::{Disposition, RetryPolicy, classify_error, classify_status, parse_retry_after};
+pub use retry::{
+    Disposition, RetryPolicy, classify_error, classify_status, classify_token_error,
+    parse_retry_after,
+};
+pub use tls::TlsError;
 pub mod worker;

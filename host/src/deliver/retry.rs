@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use rand::RngExt;
 
 use super::client::SendError;
+use super::oauth::TokenError;
 
 /// The longest `Retry-After` a target may impose; longer values are capped.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
@@ -117,16 +118,35 @@ pub fn classify_status(status: u16, retry_after: Option<&str>, now: SystemTime) 
 }
 
 /// Classifies a failure to get any answer: timeouts and connection or I/O
-/// failures are retried; a request that cannot be built is rejected.
+/// failures are retried; a request that cannot be built, and a TLS
+/// handshake refused over a certificate, are rejected (retrying cannot fix
+/// a certificate; the operator must).
 pub fn classify_error(err: &SendError) -> Disposition {
     match err {
         SendError::Timeout(_) | SendError::Connect(_) | SendError::Io(_) => Disposition::Retry {
             after: None,
             reason: err.to_string(),
         },
-        SendError::InvalidRequest(_) => Disposition::Reject {
+        SendError::InvalidRequest(_) | SendError::Tls(_) => Disposition::Reject {
             reason: err.to_string(),
         },
+    }
+}
+
+/// Classifies a failure to obtain an OAuth2 access token: the target never
+/// saw the delivery, so it is retried (with backoff, behind the breaker) —
+/// unless the token endpoint's certificate is refused, which retrying
+/// cannot fix.
+pub fn classify_token_error(err: &TokenError) -> Disposition {
+    if err.is_permanent() {
+        Disposition::Reject {
+            reason: err.to_string(),
+        }
+    } else {
+        Disposition::Retry {
+            after: err.retry_after(),
+            reason: err.to_string(),
+        }
     }
 }
 
@@ -256,5 +276,19 @@ mod tests {
             assert!(classify_error(e).is_retriable(), "{e}");
         }
         assert!(!classify_error(&SendError::InvalidRequest("bad url".into())).is_retriable());
+    }
+
+    #[test]
+    fn certificate_refusals_are_rejected_naming_tls() {
+        let err = SendError::Tls("invalid peer certificate: UnknownIssuer".into());
+        match classify_error(&err) {
+            Disposition::Reject { reason } => {
+                assert_eq!(
+                    reason,
+                    "TLS handshake failed: invalid peer certificate: UnknownIssuer"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

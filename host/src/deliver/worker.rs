@@ -4,10 +4,19 @@
 //! full-jitter backoff (or the target's `Retry-After`); 4xx other than
 //! 408/429 and exhausted retries become dead letters. A circuit breaker stops
 //! hammering a target that keeps failing, probing it once when it half-opens.
+//!
+//! OAuth2 targets get their access token from the target's shared
+//! [`TokenSource`]; a 401 refreshes it once and the second answer counts.
+//! Nothing a worker stores or logs carries a credential: URLs lose their
+//! userinfo and configured secrets are blanked out of the target's answer.
 
 use super::breaker::CircuitBreaker;
-use super::client::{HttpSender, OutboundRequest};
-use super::retry::{Disposition, RetryPolicy, classify_error, classify_status};
+use super::client::{HttpSender, OutboundRequest, OutboundResponse, SendError};
+use super::oauth::{AccessToken, TokenSource};
+use super::redact::{Scrubber, is_sensitive_header, redact_url};
+use super::retry::{
+    Disposition, RetryPolicy, classify_error, classify_status, classify_token_error,
+};
 use crate::config::{TargetAuth, TargetConfig};
 use crate::ratelimit::TokenBucket;
 use crate::store::{AttemptOutcome, Delivery, NewDeadLetter, NextStep, Store, now_ms};
@@ -45,17 +54,42 @@ pub struct TargetWorker {
     breaker: CircuitBreaker,
     bucket: Option<TokenBucket>,
     in_flight: Arc<AtomicUsize>,
+    tokens: Option<TokenSource>,
+    scrubber: Scrubber,
+}
+
+/// What one send produced: the answer or the failure, and the disposition.
+struct Sent {
+    result: Result<OutboundResponse, SendError>,
+    /// The access token sent, to blank it out of the kept answer.
+    token: Option<AccessToken>,
+    /// Set when no token could be obtained (the target was not called).
+    token_failure: Option<Disposition>,
 }
 
 impl TargetWorker {
-    /// A worker for target `name`.
+    /// A worker for target `name`; `sender` carries the target's TLS
+    /// settings (see [`HttpSender::with_tls`]) and is used for the OAuth2
+    /// token endpoint too.
     pub fn new(
         name: &str,
         config: &TargetConfig,
         store: Arc<dyn Store>,
         sender: HttpSender,
     ) -> Self {
+        let timeout = Duration::from_millis(config.timeout_ms);
+        let tokens = match &config.auth {
+            TargetAuth::OAuth2(oauth) => Some(TokenSource::new(
+                name,
+                oauth.clone(),
+                sender.clone(),
+                timeout,
+            )),
+            _ => None,
+        };
         Self {
+            tokens,
+            scrubber: scrubber_for(config),
             name: name.to_string(),
             policy: RetryPolicy {
                 max_attempts: config.retry.max_attempts.max(1),
@@ -167,10 +201,10 @@ impl TargetWorker {
             self.config
                 .headers
                 .iter()
-                .map(|(k, v)| (k.clone(), v.clone())),
+                .map(|(k, v)| (k.clone(), v.expose().to_owned())),
         );
         if let TargetAuth::Bearer { token } = &self.config.auth {
-            headers.push(("authorization".into(), format!("Bearer {token}")));
+            headers.push(("authorization".into(), format!("Bearer {}", token.expose())));
         }
         let request = OutboundRequest {
             url: self.config.url.clone(),
@@ -178,22 +212,36 @@ impl TargetWorker {
             body: bytes::Bytes::from(d.body.clone()),
             timeout: Duration::from_millis(self.config.timeout_ms),
         };
-        let result = self.sender.post(request).await;
+        let sent = self.send(request).await;
+        let result = sent.result;
         let attempt = d.attempts + 1;
-        let (status, response, disposition) = match &result {
-            Ok(r) => {
-                let snippet =
-                    String::from_utf8_lossy(&r.body[..r.body.len().min(SNIPPET)]).to_string();
+        let scrub = |text: &str| {
+            self.scrubber
+                .scrub(text, sent.token.as_ref().map(AccessToken::expose))
+        };
+        let (status, response, disposition) = match (&result, sent.token_failure) {
+            (_, Some(disposition)) => {
+                let reason = match &disposition {
+                    Disposition::Retry { reason, .. } | Disposition::Reject { reason } => {
+                        reason.clone()
+                    }
+                    Disposition::Delivered => String::new(),
+                };
+                (None, scrub(&reason), disposition)
+            }
+            (Ok(r), None) => {
+                let snippet = String::from_utf8_lossy(&r.body[..r.body.len().min(SNIPPET)]);
                 let disposition =
                     classify_status(r.status, r.header("retry-after"), SystemTime::now());
                 (
                     Some(r.status),
-                    format!("{} {}", r.status, snippet),
+                    scrub(&format!("{} {}", r.status, snippet)),
                     disposition,
                 )
             }
-            Err(e) => (None, e.to_string(), classify_error(e)),
+            (Err(e), None) => (None, scrub(&e.to_string()), classify_error(e)),
         };
+        let tls_refused = matches!(result, Err(SendError::Tls(_)));
         match &disposition {
             Disposition::Delivered => self.breaker.on_success(),
             Disposition::Reject { .. } => self.breaker.on_success(),
@@ -202,10 +250,17 @@ impl TargetWorker {
         let next = match disposition {
             Disposition::Delivered => NextStep::Delivered,
             Disposition::Reject { reason } => {
-                NextStep::Dead(self.dead_letter(&d, "delivery-rejected", &reason, &response))
+                let code = if tls_refused {
+                    "delivery-tls"
+                } else {
+                    "delivery-rejected"
+                };
+                let reason = self.naming_target(&scrub(&reason));
+                NextStep::Dead(self.dead_letter(&d, code, &reason, &response))
             }
             Disposition::Retry { after, reason } => {
                 if self.policy.exhausted(attempt) {
+                    let reason = self.naming_target(&scrub(&reason));
                     NextStep::Dead(self.dead_letter(&d, "delivery-exhausted", &reason, &response))
                 } else {
                     let backoff = self.policy.backoff(attempt, &mut rand::rng());
@@ -247,12 +302,65 @@ impl TargetWorker {
         }
     }
 
+    /// Sends `request`, with an OAuth2 access token when the target uses
+    /// one; a 401 to that token refreshes it once and sends again.
+    async fn send(&self, mut request: OutboundRequest) -> Sent {
+        let Some(tokens) = &self.tokens else {
+            return Sent {
+                result: self.sender.post(request).await,
+                token: None,
+                token_failure: None,
+            };
+        };
+        let mut refreshed = false;
+        loop {
+            let token = match tokens.token().await {
+                Ok(token) => token,
+                Err(e) => {
+                    tracing::warn!(error = %e, "no OAuth2 access token");
+                    return Sent {
+                        result: Err(SendError::Connect(e.to_string())),
+                        token: None,
+                        token_failure: Some(classify_token_error(&e)),
+                    };
+                }
+            };
+            request
+                .headers
+                .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+            request
+                .headers
+                .push(("authorization".into(), format!("Bearer {}", token.expose())));
+            let result = self.sender.post(request.clone()).await;
+            if !refreshed && matches!(&result, Ok(r) if r.status == 401) {
+                tracing::info!("target answered 401; refreshing the OAuth2 access token once");
+                tokens.invalidate(&token).await;
+                refreshed = true;
+                continue;
+            }
+            return Sent {
+                result,
+                token: Some(token),
+                token_failure: None,
+            };
+        }
+    }
+
+    /// `reason` starting with the target's name.
+    fn naming_target(&self, reason: &str) -> String {
+        if reason.starts_with("target ") {
+            reason.to_owned()
+        } else {
+            format!("target {}: {reason}", self.name)
+        }
+    }
+
     fn dead_letter(&self, d: &Delivery, reason: &str, why: &str, response: &str) -> NewDeadLetter {
         NewDeadLetter {
             route: Some(d.route.clone()),
             target: Some(self.name.clone()),
             reason: reason.to_string(),
-            detail: serde_json::json!({"message": why, "url": self.config.url}),
+            detail: serde_json::json!({"message": why, "url": redact_url(&self.config.url)}),
             attempts: d.attempts + 1,
             last_response: Some(response.to_string()),
             plugin: Some(crate::store::PluginStamp {
@@ -261,4 +369,30 @@ impl TargetWorker {
             }),
         }
     }
+}
+
+/// The configured secrets of a target, to blank out of what is kept.
+fn scrubber_for(config: &TargetConfig) -> Scrubber {
+    let mut secrets: Vec<String> = config
+        .headers
+        .iter()
+        .filter(|(name, _)| is_sensitive_header(name))
+        .map(|(_, value)| value.expose().to_owned())
+        .collect();
+    match &config.auth {
+        TargetAuth::None => {}
+        TargetAuth::Bearer { token } => secrets.push(token.expose().to_owned()),
+        TargetAuth::OAuth2(oauth) => secrets.push(oauth.client_secret.expose().to_owned()),
+    }
+    if let Ok(url) = url::Url::parse(&config.url) {
+        if let Some(password) = url.password() {
+            secrets.push(password.to_owned());
+            secrets.push(
+                percent_encoding::percent_decode_str(password)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            );
+        }
+    }
+    Scrubber::new(secrets)
 }

@@ -20,6 +20,9 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Bound on the snapshot fetch of a sync job.
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// What one run did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SyncReport {
@@ -77,11 +80,12 @@ pub async fn run_job(app: &Arc<App>, name: &str) -> Result<SyncReport, SyncError
         .get(name)
         .cloned()
         .ok_or_else(|| SyncError::UnknownJob(name.to_string()))?;
-    let body = fetch(&job.url, job.token.as_deref())
+    let token = job.token.as_ref().map(|t| t.expose());
+    let body = fetch(&job.url, token, job.tls.as_ref())
         .await
         .map_err(|message| SyncError::Fetch {
             job: name.to_string(),
-            url: job.url.clone(),
+            url: crate::config::redact_url(&job.url),
             message,
         })?;
     let version = app
@@ -196,18 +200,25 @@ pub async fn run_job(app: &Arc<App>, name: &str) -> Result<SyncReport, SyncError
     Ok(report)
 }
 
-/// GETs `url`; master data is small, so the body is read whole (capped).
-async fn fetch(url: &str, token: Option<&str>) -> Result<Bytes, String> {
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+/// GETs `url` (over TLS with `tls` for `https://`); master data is small,
+/// so the body is read whole (capped).
+async fn fetch(
+    url: &str,
+    token: Option<&str>,
+    tls: Option<&crate::config::ClientTlsConfig>,
+) -> Result<Bytes, String> {
+    let connector = crate::deliver::tls::connector(tls, Some(FETCH_TIMEOUT))
+        .map_err(|e| format!("TLS settings: {e}"))?;
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
     let mut req = hyper::Request::builder().method("GET").uri(url);
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
     }
     let req = req.body(Empty::new()).map_err(|e| e.to_string())?;
-    let resp = tokio::time::timeout(std::time::Duration::from_secs(60), client.request(req))
+    let resp = tokio::time::timeout(FETCH_TIMEOUT, client.request(req))
         .await
         .map_err(|_| "timed out".to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::deliver::client::chain(&e))?;
     if !resp.status().is_success() {
         return Err(format!("answered {}", resp.status()));
     }

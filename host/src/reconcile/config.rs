@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{PluginRef, TargetAuth};
+use crate::config::{ClientTlsConfig, PluginRef, TargetAuth};
 
 /// `[reconcile]`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -59,7 +59,7 @@ pub struct SystemConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotEndpoint {
-    /// `http://` URL answering NDJSON; `since=<RFC 3339>` is appended for
+    /// `http://` or `https://` URL answering NDJSON; `since=<RFC 3339>` is appended for
     /// incremental runs.
     pub url: String,
     /// The mapper plugin producing `entity-snapshot@1.x` documents.
@@ -74,6 +74,9 @@ pub struct SnapshotEndpoint {
     /// How to authenticate: `auth = { type = "bearer", token = "..." }`.
     #[serde(default)]
     pub auth: TargetAuth,
+    /// Private CA / client certificate for an `https://` url.
+    #[serde(default)]
+    pub tls: Option<ClientTlsConfig>,
 }
 
 impl SnapshotEndpoint {
@@ -166,10 +169,17 @@ impl ReconcileConfig {
                 if endpoint.plugin.trim().is_empty() {
                     return fail(format!("{key}[{i}].plugin"), "must not be empty");
                 }
-                if let TargetAuth::Bearer { token } = &endpoint.auth
-                    && token.trim().is_empty()
-                {
-                    return fail(format!("{key}[{i}].auth.token"), "must not be empty");
+                match &endpoint.auth {
+                    TargetAuth::Bearer { token } if token.trim().is_empty() => {
+                        return fail(format!("{key}[{i}].auth.token"), "must not be empty");
+                    }
+                    TargetAuth::OAuth2(_) => {
+                        return fail(
+                            format!("{key}[{i}].auth.type"),
+                            "oauth2 is for delivery targets; snapshot endpoints take none or bearer",
+                        );
+                    }
+                    _ => {}
                 }
             }
         }
@@ -228,14 +238,8 @@ fn check_url(url: &str) -> Result<(), String> {
     let uri: http::Uri = url
         .parse()
         .map_err(|e| format!("`{url}` is not a URL: {e}"))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(format!(
-                "`{url}`: https needs a TLS connector, which this build lacks"
-            ));
-        }
-        _ => return Err(format!("`{url}` is not an http:// URL")),
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(format!("`{url}` is not an http:// or https:// URL"));
     }
     if uri.host().is_none_or(str::is_empty) {
         return Err(format!("`{url}` has no host"));

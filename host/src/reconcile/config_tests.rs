@@ -107,9 +107,9 @@ fn inconsistencies_name_their_key() {
             "needs reconcile.amount_validator (e.g. the charge-tolerance plugin)",
         ),
         (
-            EXAMPLE.replace("http://127.0.0.1:9102", "https://127.0.0.1:9102"),
+            EXAMPLE.replace("http://127.0.0.1:9102", "ftp://127.0.0.1:9102"),
             "reconcile.systems.tms.snapshots[0].url",
-            "`https://127.0.0.1:9102/v2/snapshots/shipments`: https needs a TLS connector, which this build lacks",
+            "`ftp://127.0.0.1:9102/v2/snapshots/shipments` is not an http:// or https:// URL",
         ),
         (
             EXAMPLE.replace("page_lines = 1000", "page_lines = 0"),

@@ -1,9 +1,12 @@
 //! Reading one snapshot endpoint: a `GET` (with `since=` for incremental
-//! runs and the endpoint's bearer token) over a pooled HTTP/1 client, then
+//! runs and the endpoint's bearer token) over a pooled client (one per TLS
+//! setting: HTTP/1.1 or HTTP/2 over rustls, see `deliver::tls`), then
 //! the body frame by frame, never whole. A silent endpoint times out; an
 //! unreachable or failing one ends the run with an error naming the system
 //! and URL.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,15 +15,15 @@ use hyper::body::Incoming;
 use hyper::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use hyper::{Method, Request, Uri};
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::config::SnapshotEndpoint;
 use super::error::ReconcileError;
-use crate::config::TargetAuth;
+use crate::config::{ClientTlsConfig, TargetAuth, redact_url};
 use crate::deliver::client::chain;
+use crate::deliver::tls::{Connector, connector};
 
 /// How much of a failing answer's body is quoted in the error.
 const ERROR_BODY_BYTES: usize = 512;
@@ -28,9 +31,11 @@ const ERROR_BODY_BYTES: usize = 512;
 /// Shared by every endpoint of a run. Cheap to clone.
 #[derive(Clone, Debug)]
 pub(crate) struct SnapshotClient {
-    client: Client<HttpConnector, Empty<Bytes>>,
+    clients: Arc<Mutex<HashMap<Option<ClientTlsConfig>, HttpClient>>>,
     timeout: Duration,
 }
+
+type HttpClient = Client<Connector, Empty<Bytes>>;
 
 /// An answer being read.
 pub(crate) struct SnapshotStream {
@@ -44,13 +49,27 @@ pub(crate) struct SnapshotStream {
 
 impl SnapshotClient {
     pub fn new(timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(timeout));
+        Self {
+            clients: Arc::default(),
+            timeout,
+        }
+    }
+
+    /// The pooled client for `tls`, built on first use.
+    fn client(&self, tls: Option<&ClientTlsConfig>) -> Result<HttpClient, String> {
+        let mut clients = self
+            .clients
+            .lock()
+            .map_err(|_| "the client pool is poisoned".to_owned())?;
+        if let Some(client) = clients.get(&tls.cloned()) {
+            return Ok(client.clone());
+        }
+        let connector = connector(tls, Some(self.timeout)).map_err(|e| e.to_string())?;
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
-        Self { client, timeout }
+        clients.insert(tls.cloned(), client.clone());
+        Ok(client)
     }
 
     /// Sends the `GET` and waits for a success head; the body is left to
@@ -62,11 +81,13 @@ impl SnapshotClient {
         since: Option<OffsetDateTime>,
     ) -> Result<SnapshotStream, ReconcileError> {
         let url = snapshot_url(&endpoint.url, since);
+        let shown = redact_url(&url);
         let fail = |message: String| ReconcileError::Fetch {
             system: system.to_owned(),
-            url: url.clone(),
+            url: shown.clone(),
             message,
         };
+        let client = self.client(endpoint.tls.as_ref()).map_err(&fail)?;
         let uri: Uri = url.parse().map_err(|e| fail(format!("not a URL: {e}")))?;
         let mut request = Request::builder()
             .method(Method::GET)
@@ -75,11 +96,11 @@ impl SnapshotClient {
             .body(Empty::new())
             .map_err(|e| fail(e.to_string()))?;
         if let TargetAuth::Bearer { token } = &endpoint.auth {
-            let value = HeaderValue::from_str(&format!("Bearer {token}"))
+            let value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
                 .map_err(|_| fail("the bearer token is not a valid header value".into()))?;
             request.headers_mut().insert(AUTHORIZATION, value);
         }
-        let response = tokio::time::timeout(self.timeout, self.client.request(request))
+        let response = tokio::time::timeout(self.timeout, client.request(request))
             .await
             .map_err(|_| fail(format!("no answer within {:?}", self.timeout)))?
             .map_err(|e| fail(chain(&e)))?;
@@ -88,14 +109,14 @@ impl SnapshotClient {
             body: response.into_body(),
             timeout: self.timeout,
             system: system.to_owned(),
-            url: url.clone(),
+            url: shown.clone(),
             bytes: 0,
         };
         if !status.is_success() {
             let body = stream.error_body().await;
             return Err(ReconcileError::Status {
                 system: system.to_owned(),
-                url,
+                url: shown,
                 status: status.as_u16(),
                 body,
             });
@@ -122,7 +143,7 @@ impl SnapshotStream {
         }
     }
 
-    /// The URL actually requested (with `since=`).
+    /// The URL actually requested (with `since=`), userinfo redacted.
     pub fn url(&self) -> &str {
         &self.url
     }

@@ -21,6 +21,7 @@ fn endpoint(url: String) -> SnapshotEndpoint {
         config: BTreeMap::new(),
         kind: None,
         auth: TargetAuth::None,
+        tls: None,
     }
 }
 

@@ -36,6 +36,7 @@ impl HostArgs {
             None => from_config()?
                 .server
                 .admin_token
+                .map(|token| token.expose().to_owned())
                 .context("no admin token: pass --token or set server.admin_token in the config")?,
         };
         Ok((host, token))
