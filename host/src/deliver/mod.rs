@@ -7,6 +7,8 @@ pub mod client;
 pub mod oauth;
 pub mod redact;
 pub mod retry;
+#[cfg(test)]
+pub(crate) mod test_pki;
 pub mod tls;
 
 pub use breaker::{BreakerState, CircuitBreaker};

@@ -108,17 +108,43 @@ pub fn tls_failure(err: &(dyn StdError + 'static)) -> Option<String> {
         }
         current = e.source();
     }
-    None
+    // HTTP/2 (h2) keeps only the text of an I/O error: recognise rustls's
+    // wording of the permanent refusals in it.
+    let text = super::client::chain(err);
+    if let Some(at) = text.find("invalid peer certificate: ") {
+        return Some(text[at..].to_owned());
+    }
+    PERMANENT_ALERTS
+        .iter()
+        .find(|alert| text.contains(&format!("received fatal alert: {alert:?}")))
+        .map(|alert| describe(&rustls::Error::AlertReceived(*alert)))
 }
 
-/// `io::Error::source` skips the error it wraps; look inside it too.
+/// Alerts by which a server refuses the handshake for good.
+const PERMANENT_ALERTS: [AlertDescription; 13] = [
+    AlertDescription::BadCertificate,
+    AlertDescription::UnsupportedCertificate,
+    AlertDescription::CertificateRevoked,
+    AlertDescription::CertificateExpired,
+    AlertDescription::CertificateUnknown,
+    AlertDescription::CertificateRequired,
+    AlertDescription::UnknownCA,
+    AlertDescription::AccessDenied,
+    AlertDescription::HandshakeFailure,
+    AlertDescription::ProtocolVersion,
+    AlertDescription::InsufficientSecurity,
+    AlertDescription::NoApplicationProtocol,
+    AlertDescription::UnrecognisedName,
+];
+
+/// The rustls error `e` is or wraps: `io::Error::source` skips the error
+/// it wraps, and hyper-rustls wraps the handshake's `io::Error` in another.
 fn as_rustls<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
     if let Some(tls) = e.downcast_ref::<rustls::Error>() {
         return Some(tls);
     }
-    e.downcast_ref::<std::io::Error>()
-        .and_then(|io| io.get_ref())
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    let inner = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    as_rustls(inner)
 }
 
 fn is_permanent(err: &rustls::Error) -> bool {
@@ -129,22 +155,7 @@ fn is_permanent(err: &rustls::Error) -> bool {
         | E::UnsupportedNameType
         | E::PeerIncompatible(_)
         | E::InvalidCertRevocationList(_) => true,
-        E::AlertReceived(alert) => matches!(
-            alert,
-            AlertDescription::BadCertificate
-                | AlertDescription::UnsupportedCertificate
-                | AlertDescription::CertificateRevoked
-                | AlertDescription::CertificateExpired
-                | AlertDescription::CertificateUnknown
-                | AlertDescription::CertificateRequired
-                | AlertDescription::UnknownCA
-                | AlertDescription::AccessDenied
-                | AlertDescription::HandshakeFailure
-                | AlertDescription::ProtocolVersion
-                | AlertDescription::InsufficientSecurity
-                | AlertDescription::NoApplicationProtocol
-                | AlertDescription::UnrecognisedName
-        ),
+        E::AlertReceived(alert) => PERMANENT_ALERTS.contains(alert),
         _ => false,
     }
 }
@@ -157,3 +168,7 @@ fn describe(err: &rustls::Error) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+#[path = "tls_tests.rs"]
+mod tests;
