@@ -162,3 +162,81 @@ pub fn replay_key(d: &NewDelivery, earlier: &[Delivery], dead_letter: i64) -> St
 fn entity(schema_id: &str) -> &str {
     schema_id.split('@').next().unwrap_or(schema_id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::DeliveryState;
+
+    fn earlier(id: i64, key: &str, business_key: &str, schema_id: &str) -> Delivery {
+        Delivery {
+            id,
+            message_id: "m".into(),
+            correlation_id: "c".into(),
+            route: "r".into(),
+            target: "erp".into(),
+            business_key: business_key.into(),
+            idempotency_key: key.into(),
+            body: Vec::new(),
+            content_type: "application/json".into(),
+            state: DeliveryState::Dead,
+            attempts: 1,
+            next_attempt_at: 0,
+            last_response: None,
+            plugin: "p@1".into(),
+            plugin_sha256: String::new(),
+            schema_id: schema_id.into(),
+            canonical: None,
+            command: false,
+            claimed_at: None,
+        }
+    }
+
+    fn replayed(key: &str, business_key: &str, schema_id: &str) -> NewDelivery {
+        NewDelivery {
+            target: "erp".into(),
+            business_key: business_key.into(),
+            idempotency_key: key.into(),
+            schema_id: schema_id.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_same_document_keeps_the_key_of_its_slot_and_another_gets_a_new_one() {
+        let history = [
+            earlier(1, "m-erp-0-0", "SO-1", "shipment-event@1.0"),
+            earlier(2, "m-erp-0-1", "SO-2", "shipment-event@1.0"),
+            earlier(3, "m-erp-0-1-r7", "SO-9", "shipment-event@1.0"),
+        ];
+        let key = |d: NewDelivery| replay_key(&d, &history, 12);
+        // Same slot, key and entity (a newer minor version is the same document).
+        assert_eq!(
+            key(replayed("m-erp-0-0", "SO-1", "shipment-event@1.1")),
+            "m-erp-0-0"
+        );
+        // Another business key, or another entity: a new document.
+        assert_eq!(
+            key(replayed("m-erp-0-0", "SO-5", "shipment-event@1.0")),
+            "m-erp-0-0-r12"
+        );
+        assert_eq!(
+            key(replayed("m-erp-0-0", "SO-1", "invoice@1.0")),
+            "m-erp-0-0-r12"
+        );
+        // The slot's latest delivery counts: an earlier replay's key is kept.
+        assert_eq!(
+            key(replayed("m-erp-0-1", "SO-9", "shipment-event@1.0")),
+            "m-erp-0-1-r7"
+        );
+        // A slot never sent (the first run failed before the outbox) gets its own key;
+        // `m-erp-0-10` is not the slot `m-erp-0-1`.
+        assert_eq!(
+            key(replayed("m-erp-0-10", "SO-3", "shipment-event@1.0")),
+            "m-erp-0-10"
+        );
+        let mut other_target = replayed("m-erp-0-0", "SO-1", "shipment-event@1.0");
+        other_target.target = "portal".into();
+        assert_eq!(key(other_target), "m-erp-0-0");
+    }
+}

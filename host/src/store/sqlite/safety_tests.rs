@@ -444,3 +444,79 @@ async fn retention_purges_finished_work_keeps_what_is_open_and_the_file_stops_gr
     assert!(store.message("held").await.unwrap().is_some());
     assert!(store.timeline("cid-one-7").await.unwrap().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_approvals_of_one_exception_at_once_post_once() {
+    use crate::store::{ExceptionAction, ExceptionState, FlowWrite, NewException};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.ingest(msg("inv", "k", b"{}")).await.unwrap();
+    for round in 0..20 {
+        let raised = store
+            .apply_flow(FlowWrite {
+                message_id: "inv".into(),
+                correlation_id: "cid-inv".into(),
+                exceptions: vec![NewException {
+                    reason: "approval-violation".into(),
+                    target: Some("billing".into()),
+                    business_key: format!("SO-{round}"),
+                    violations: serde_json::json!([]),
+                    detail: serde_json::json!({}),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let id = raised.exceptions[0];
+        let approvals = ["alice", "bob"].map(|who| {
+            let store = store.clone();
+            let mut posting = delivery(&format!("SO-{round}"), &format!("post-{round}-{who}"));
+            posting.target = "billing".into();
+            tokio::spawn(async move {
+                store
+                    .apply_flow(FlowWrite {
+                        message_id: "inv".into(),
+                        correlation_id: "cid-inv".into(),
+                        deliveries: vec![posting],
+                        action: Some(ExceptionAction {
+                            exception_id: id,
+                            new_state: ExceptionState::Approved,
+                            actor: format!("user:{who}"),
+                            action: "approve".into(),
+                            note: None,
+                            detail: serde_json::json!({}),
+                        }),
+                        ..Default::default()
+                    })
+                    .await
+            })
+        });
+        let results: Vec<_> = join_all(approvals)
+            .await
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "round {round}: {results:?}"
+        );
+        let refused = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+        assert!(
+            matches!(refused, StoreError::Conflict(m) if m.contains("refused")),
+            "{refused:?}"
+        );
+        let e = store.exception(id).await.unwrap().unwrap();
+        assert_eq!(e.state, ExceptionState::Approved);
+        let approvals: Vec<&str> = e
+            .audit
+            .iter()
+            .filter(|a| a.action == "approve")
+            .map(|a| a.actor.as_str())
+            .collect();
+        assert_eq!(approvals.len(), 1, "audited once: {approvals:?}");
+    }
+    let posted = store.message_deliveries("inv").await.unwrap();
+    assert_eq!(posted.len(), 20, "one posting per exception");
+}
