@@ -132,6 +132,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         deliveries_ready.clone(),
         shutdown_rx.clone(),
         workers,
+        config.store.max_processing_failures.max(1),
     ));
     for (name, target) in &config.targets {
         // One pool per target: its TLS settings (CA, client certificate)
@@ -143,11 +144,17 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
             })?;
         let worker = Arc::new(
             TargetWorker::new(name, target, store.clone(), sender)
-                .with_hooks(crate::flows::FlowHooks::new(app.clone())),
+                .with_hooks(crate::flows::FlowHooks::new(app.clone()))
+                .with_lease_margin(Duration::from_secs(config.store.lease_margin_secs)),
         );
         tasks.spawn(worker.run(deliveries_ready.clone(), shutdown_rx.clone(), grace));
     }
     tasks.spawn(housekeeping(app.clone(), shutdown_rx.clone()));
+    tasks.spawn(crate::store::retention::run_retention(
+        store.clone(),
+        config.store.retention_days,
+        shutdown_rx.clone(),
+    ));
     if let Some(every) = config.reconcile.as_ref().and_then(|r| r.schedule_secs) {
         tasks.spawn(scheduled_reconcile(app.clone(), every, shutdown_rx.clone()));
     }

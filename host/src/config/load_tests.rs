@@ -549,3 +549,23 @@ fn sync_pattern_settings_are_checked_with_their_key_paths() {
     );
     assert!(error(&job).contains("sync.master.url"), "{}", error(&job));
 }
+
+#[test]
+fn store_safety_settings_default_and_are_checked() {
+    let config = parse_ok(BASE);
+    assert_eq!(config.store.retention_days, 7);
+    assert_eq!(config.store.max_processing_failures, 5);
+    assert_eq!(config.store.lease_margin_secs, 30);
+    let text = format!("[store]\nretention_days = 0\nmax_processing_failures = 2\n{BASE}");
+    let config = parse_ok(&text);
+    assert_eq!(config.store.retention_days, 0, "0 keeps everything");
+    assert_eq!(config.store.max_processing_failures, 2);
+    assert_eq!(
+        error(&format!("[store]\nmax_processing_failures = 0\n{BASE}")),
+        "waybill.toml:2:1: store.max_processing_failures: must be at least 1"
+    );
+    assert_eq!(
+        error(&format!("[store]\nlease_margin_secs = 0\n{BASE}")),
+        "waybill.toml:2:1: store.lease_margin_secs: must be at least 1"
+    );
+}

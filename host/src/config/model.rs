@@ -101,6 +101,18 @@ pub struct StoreConfig {
     pub idempotency_window_secs: u64,
     #[serde(default = "default_group_commit_max")]
     pub group_commit_max: usize,
+    /// Finished records older than this many days are purged in the
+    /// background (0 keeps everything).
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+    /// Host-side processing failures after which a message becomes a
+    /// `poison` dead letter.
+    #[serde(default = "default_max_processing_failures")]
+    pub max_processing_failures: u32,
+    /// Added to a target's `timeout_ms` to make the lease of an in-flight
+    /// delivery: one still in flight after that is claimed again.
+    #[serde(default = "default_lease_margin_secs")]
+    pub lease_margin_secs: u64,
 }
 
 impl Default for StoreConfig {
@@ -109,6 +121,9 @@ impl Default for StoreConfig {
             path: default_store_path(),
             idempotency_window_secs: default_idempotency_window_secs(),
             group_commit_max: default_group_commit_max(),
+            retention_days: default_retention_days(),
+            max_processing_failures: default_max_processing_failures(),
+            lease_margin_secs: default_lease_margin_secs(),
         }
     }
 }
@@ -456,6 +471,15 @@ fn default_idempotency_window_secs() -> u64 {
 }
 fn default_group_commit_max() -> usize {
     512
+}
+fn default_retention_days() -> u32 {
+    7
+}
+fn default_max_processing_failures() -> u32 {
+    5
+}
+fn default_lease_margin_secs() -> u64 {
+    30
 }
 fn default_plugins_dir() -> PathBuf {
     PathBuf::from("target/plugins")

@@ -52,6 +52,14 @@ pub(crate) fn validate(config: &Config) -> Checked {
         path("store").key("group_commit_max"),
         config.store.group_commit_max as u64,
     )?;
+    at_least_one(
+        path("store").key("max_processing_failures"),
+        u64::from(config.store.max_processing_failures),
+    )?;
+    at_least_one(
+        path("store").key("lease_margin_secs"),
+        config.store.lease_margin_secs,
+    )?;
     let plugins = &config.plugins;
     at_least_one(
         path("plugins").key("quarantine_after"),

@@ -9,6 +9,10 @@
 //! [`TokenSource`]; a 401 refreshes it once and the second answer counts.
 //! Nothing a worker stores or logs carries a credential: URLs lose their
 //! userinfo and configured secrets are blanked out of the target's answer.
+//!
+//! Every claim is a lease (the target's timeout, the rate limiter's wait and
+//! a margin): if an attempt cannot be recorded (a full disk), the delivery
+//! is claimed again once the lease is over, in its business key's order.
 
 use super::breaker::CircuitBreaker;
 use super::client::{HttpSender, OutboundRequest, OutboundResponse, SendError};
@@ -30,6 +34,8 @@ use tokio::task::JoinSet;
 const POLL: Duration = Duration::from_millis(100);
 /// Bytes of a response kept with an attempt.
 const SNIPPET: usize = 512;
+/// Lease margin when none is configured.
+const DEFAULT_LEASE_MARGIN: Duration = Duration::from_secs(30);
 
 /// What the sync patterns do when a delivery ends: map a command's answer
 /// back, start a compensating workflow after a refusal. Called before the
@@ -56,6 +62,7 @@ pub struct TargetWorker {
     in_flight: Arc<AtomicUsize>,
     tokens: Option<TokenSource>,
     scrubber: Scrubber,
+    lease_margin: Duration,
 }
 
 /// What one send produced: the answer or the failure, and the disposition.
@@ -109,7 +116,26 @@ impl TargetWorker {
             sender,
             in_flight: Arc::new(AtomicUsize::new(0)),
             hooks: None,
+            lease_margin: DEFAULT_LEASE_MARGIN,
         }
+    }
+
+    /// The same worker, with `margin` on top of the target's timeout in
+    /// every claim's lease.
+    pub fn with_lease_margin(mut self, margin: Duration) -> Self {
+        self.lease_margin = margin;
+        self
+    }
+
+    /// The lease of a claim of `claimed` deliveries: the send's timeout,
+    /// the longest the rate limiter may hold the last of them back, and the
+    /// margin for the hooks and the write.
+    fn lease_ms(&self, claimed: usize) -> i64 {
+        let queued = self.config.rate_limit.as_ref().map_or(0.0, |r| {
+            claimed as f64 / r.per_second.max(f64::MIN_POSITIVE) * 1000.0
+        });
+        let ms = self.config.timeout_ms as f64 + queued + self.lease_margin.as_millis() as f64;
+        ms.min(i64::MAX as f64) as i64
     }
 
     /// The same worker, calling `hooks` when a delivery ends.
@@ -147,7 +173,7 @@ impl TargetWorker {
                 };
                 match self
                     .store
-                    .claim_deliveries(&self.name, now_ms(), limit)
+                    .claim_deliveries(&self.name, now_ms(), limit, self.lease_ms(limit))
                     .await
                 {
                     Ok(b) => b,
@@ -289,6 +315,7 @@ impl TargetWorker {
         let elapsed_ms = (now_ms() - started_at).max(0) as u64;
         let outcome = AttemptOutcome {
             delivery_id: d.id,
+            claimed_at: d.claimed_at,
             started_at,
             elapsed_ms,
             status,
@@ -296,9 +323,10 @@ impl TargetWorker {
             next,
         };
         if let Err(e) = self.store.record_attempt(outcome).await {
-            // The delivery stays in flight and is retried after a restart:
-            // at-least-once, with the same idempotency key.
-            tracing::error!(error = %e, "cannot record delivery attempt");
+            // The delivery stays in flight until its lease is over, then it
+            // is claimed and sent again: at-least-once, with the same
+            // idempotency key, and nothing behind it is let through first.
+            tracing::error!(error = %e, "cannot record delivery attempt; it is sent again after its lease");
         }
     }
 

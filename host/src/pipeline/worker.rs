@@ -1,9 +1,14 @@
 //! The processing loop: picks up stored messages that are not processed yet
 //! (new ones, or ones a crash interrupted), maps them on blocking threads and
-//! commits each outcome; woken by ingest, polling as a fallback.
+//! commits each outcome; woken by ingest, polling as a fallback. A message
+//! whose processing keeps failing for a host reason (its outcome cannot be
+//! committed, the mapping task dies) is counted, and set aside as a `poison`
+//! dead letter after `max_failures`, so it cannot hold up the queue; a
+//! failure of the store as a whole (a group that could not commit) is not
+//! the message's fault and is not counted.
 
 use super::process::{Processor, Scope};
-use crate::store::Store;
+use crate::store::{ProcessingFailure, Store, StoreError};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +25,7 @@ pub async fn run_processing(
     deliveries_ready: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
     concurrency: usize,
+    max_failures: u32,
 ) {
     loop {
         if *shutdown.borrow() {
@@ -55,7 +61,7 @@ pub async fn run_processing(
                         processor.process(&msg, &Scope::All, None, "")
                     })
                     .await
-                    .map_err(|e| (id, e.to_string()))
+                    .map_err(|e| (id, Fault::Task(e.to_string())))
                 }
             })
             .buffered(concurrency.max(1));
@@ -75,7 +81,7 @@ pub async fn run_processing(
                                 .complete_processing(outcome)
                                 .await
                                 .map(|_| ())
-                                .map_err(|e| (id, e.to_string()))
+                                .map_err(|e| (id, Fault::Store(e)))
                         });
                     }
                     Some(Err(e)) => results.push(Err(e)),
@@ -84,12 +90,45 @@ pub async fn run_processing(
             }
         }
         let failed = results.iter().filter(|r| r.is_err()).count();
-        for (id, e) in results.into_iter().filter_map(Result::err) {
-            tracing::error!(message_id = %id, error = %e, "processing could not be committed; it will be retried");
+        for (id, fault) in results.into_iter().filter_map(Result::err) {
+            count_failure(store.as_ref(), &id, fault, max_failures).await;
         }
         deliveries_ready.notify_waiters();
         if failed > 0 {
             tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// Why a message's processing did not end in a commit.
+enum Fault {
+    /// The mapping task failed (panicked or was cancelled).
+    Task(String),
+    /// The store refused or failed the outcome.
+    Store(StoreError),
+}
+
+/// Logs a failure and counts it against the message unless the store as a
+/// whole failed (then every message of the group failed alike).
+async fn count_failure(store: &dyn Store, id: &str, fault: Fault, max_failures: u32) {
+    let error = match fault {
+        Fault::Store(e @ (StoreError::Unavailable(_) | StoreError::Closed)) => {
+            tracing::error!(message_id = %id, error = %e, "processing could not be committed; it will be retried");
+            return;
+        }
+        Fault::Store(e) => e.to_string(),
+        Fault::Task(e) => format!("processing task failed: {e}"),
+    };
+    match store.processing_failed(id, &error, max_failures).await {
+        Ok(ProcessingFailure::Retry { failures }) => {
+            tracing::error!(message_id = %id, error = %error, failures, max_failures, "processing failed; it will be retried");
+        }
+        Ok(ProcessingFailure::Poisoned { failures }) => {
+            tracing::error!(message_id = %id, error = %error, failures, "processing keeps failing; the message is a poison dead letter now");
+        }
+        Ok(ProcessingFailure::Settled) => {}
+        Err(e) => {
+            tracing::error!(message_id = %id, error = %error, count_error = %e, "processing failed and the failure could not be counted; it will be retried");
         }
     }
 }

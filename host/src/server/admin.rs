@@ -6,7 +6,7 @@ use super::app::App;
 use super::auth::check_bearer;
 use super::http::{Resp, header, json, read_body};
 use super::problem::Problem;
-use crate::pipeline::{VersionPin, replay};
+use crate::pipeline::{ALREADY_REPLAYED, VersionPin, replay};
 use crate::store::DeadLetterFilter;
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
@@ -218,11 +218,14 @@ async fn replay_request(
             ));
         }
     };
+    // Named ids are listed even when replayed, so that a request that
+    // lost to an earlier or concurrent replay hears so.
+    let by_ids = !r.ids.is_empty();
     let filter = DeadLetterFilter {
         route: r.route,
         target: r.target,
         reason: r.reason,
-        include_replayed: false,
+        include_replayed: by_ids,
         ids: r.ids,
         limit: 10_000,
     };
@@ -235,5 +238,29 @@ async fn replay_request(
     )
     .await
     .map_err(store_problem)?;
+    let lost: Vec<i64> = report
+        .skipped
+        .iter()
+        .filter(|s| s.reason == ALREADY_REPLAYED)
+        .map(|s| s.dead_letter)
+        .collect();
+    if by_ids
+        && report.replayed.is_empty()
+        && !lost.is_empty()
+        && lost.len() == report.skipped.len()
+    {
+        let list: Vec<String> = lost.iter().map(i64::to_string).collect();
+        return Err(Problem::new(
+            409,
+            "already-replayed",
+            "The dead letters were replayed already",
+        )
+        .detail(format!(
+            "dead letter {} already replayed; nothing was enqueued again",
+            list.join(", ")
+        ))
+        .field("ids")
+        .with("dead_letters", lost));
+    }
     Ok(report)
 }

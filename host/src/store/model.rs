@@ -310,6 +310,9 @@ pub struct Delivery {
     pub canonical: Option<String>,
     /// A synchronous command's delivery.
     pub command: bool,
+    /// When the current claim was taken (in flight), the lease's start and
+    /// the token an attempt must present.
+    pub claimed_at: Option<Millis>,
 }
 
 /// One delivery attempt and what follows it.
@@ -317,6 +320,8 @@ pub struct Delivery {
 pub struct AttemptOutcome {
     /// The outbox entry.
     pub delivery_id: i64,
+    /// The claim this attempt answers ([`Delivery::claimed_at`]).
+    pub claimed_at: Option<Millis>,
     /// When the attempt started.
     pub started_at: Millis,
     /// How long it took.
@@ -456,4 +461,33 @@ pub struct StoreStats {
     pub attempts: std::collections::BTreeMap<String, u64>,
     /// `(reason, state) -> count` of exceptions.
     pub exceptions: std::collections::BTreeMap<(String, String), u64>,
+}
+
+/// What became of a message after a host-side processing failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "kebab-case")]
+pub enum ProcessingFailure {
+    /// Counted; it will be processed again.
+    Retry {
+        /// Failures so far.
+        failures: u32,
+    },
+    /// It failed too often: now a `poison` dead letter.
+    Poisoned {
+        /// Failures so far.
+        failures: u32,
+    },
+    /// It is not waiting for processing any more (nothing counted).
+    Settled,
+}
+
+/// What one retention batch removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Purged {
+    /// Messages (with their runs, deliveries, attempts, replayed dead
+    /// letters, closed exceptions and completed commands).
+    pub messages: u64,
+    /// Other rows: expired idempotency keys, closed exceptions without a
+    /// message, old reconciliation runs.
+    pub other: u64,
 }

@@ -7,9 +7,14 @@ use async_trait::async_trait;
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database refused or failed.
+    /// The database refused or failed this write or read.
     #[error("store: {0}")]
     Database(String),
+    /// The write was not stored through no fault of its own: its group
+    /// transaction failed as a whole (another job's statement rolled it
+    /// back, the commit failed, no transaction could begin). Retryable.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
     /// The store is shutting down or its writer is gone.
     #[error("store is closed")]
     Closed,
@@ -53,15 +58,40 @@ pub trait Store: Send + Sync + 'static {
 
     /// Claims up to `limit` deliveries of `target` that are due at `now`,
     /// skipping any whose business key has an earlier undelivered entry.
+    /// A claim is a lease of `lease` ms: an entry still in flight that long
+    /// after its claim (its attempt was never recorded) is claimed again.
     async fn claim_deliveries(
         &self,
         target: &str,
         now: Millis,
         limit: usize,
+        lease: Millis,
     ) -> Result<Vec<Delivery>, StoreError>;
 
-    /// Records an attempt and moves the delivery to its next state.
+    /// Records an attempt and moves the delivery to its next state; refused
+    /// with [`StoreError::Conflict`] when the claim it answers was lost
+    /// (the lease expired and the delivery was claimed again).
     async fn record_attempt(&self, outcome: AttemptOutcome) -> Result<(), StoreError>;
+
+    /// The outbox entries made for a message, oldest first.
+    async fn message_deliveries(&self, message_id: &str) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Counts a host-side processing failure of a received message (its
+    /// outcome could not be committed, the processing task failed); at
+    /// `max_failures` the message becomes a `poison` dead letter.
+    async fn processing_failed(
+        &self,
+        message_id: &str,
+        error: &str,
+        max_failures: u32,
+    ) -> Result<ProcessingFailure, StoreError>;
+
+    /// Purges one batch of at most `batch` finished messages older than
+    /// `cutoff` with everything recorded for them, and other finished
+    /// records older than `cutoff`; call again until it reports less than
+    /// a full batch. Dead letters not replayed, open exceptions and what
+    /// they reference are kept.
+    async fn purge_finished(&self, cutoff: Millis, batch: usize) -> Result<Purged, StoreError>;
 
     /// Puts deliveries left in flight by a crash back to pending.
     async fn recover_inflight(&self) -> Result<u64, StoreError>;

@@ -297,11 +297,20 @@ pub(super) fn apply_flow(c: &Connection, w: &FlowWrite) -> Result<FlowResult, St
                 )));
             }
         }
-        c.execute(
-            "UPDATE exceptions SET state = ?1, updated_at = ?2 WHERE id = ?3",
-            params![a.new_state.as_str(), now, a.exception_id],
-        )
-        .map_err(db_err)?;
+        // The state change decides: of two actions at once on one open
+        // exception, only the one that moves it from `open` goes on.
+        let moved = c
+            .execute(
+                "UPDATE exceptions SET state = ?1, updated_at = ?2 WHERE id = ?3 AND state = 'open'",
+                params![a.new_state.as_str(), now, a.exception_id],
+            )
+            .map_err(db_err)?;
+        if moved == 0 {
+            return Err(StoreError::Conflict(format!(
+                "exception {} is no longer open: {} refused",
+                a.exception_id, a.action
+            )));
+        }
         audit(
             c,
             a.exception_id,

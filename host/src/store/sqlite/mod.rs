@@ -5,6 +5,7 @@
 
 mod flows;
 mod reads;
+mod retention;
 mod schema;
 mod writer;
 mod writes;
@@ -76,6 +77,10 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
+        // After a checkpoint the WAL is cut back to this size, so a burst
+        // (a large retention purge) does not leave a large file behind.
+        conn.pragma_update(None, "journal_size_limit", 64i64 << 20)
             .map_err(open_err)?;
         let applied = schema::migrate(&mut conn).map_err(open_err)?;
         if applied > 0 {
@@ -153,10 +158,11 @@ impl Store for SqliteStore {
         target: &str,
         now: Millis,
         limit: usize,
+        lease: Millis,
     ) -> Result<Vec<Delivery>, StoreError> {
         let target = target.to_string();
         self.writer
-            .run(move |c| writes::claim_deliveries(c, &target, now, limit))
+            .run(move |c| writes::claim_deliveries(c, &target, now, limit, lease))
             .await
     }
 
@@ -170,12 +176,35 @@ impl Store for SqliteStore {
         self.writer
             .run(|c| {
                 c.execute(
-                    "UPDATE outbox SET state = 'pending' WHERE state = 'inflight'",
+                    "UPDATE outbox SET state = 'pending', claimed_at = NULL WHERE state = 'inflight'",
                     [],
                 )
                 .map(|n| n as u64)
                 .map_err(db_err)
             })
+            .await
+    }
+
+    async fn message_deliveries(&self, message_id: &str) -> Result<Vec<Delivery>, StoreError> {
+        let id = message_id.to_string();
+        self.read(move |c| reads::message_deliveries(c, &id)).await
+    }
+
+    async fn processing_failed(
+        &self,
+        message_id: &str,
+        error: &str,
+        max_failures: u32,
+    ) -> Result<ProcessingFailure, StoreError> {
+        let (id, error) = (message_id.to_string(), error.to_string());
+        self.writer
+            .run(move |c| writes::processing_failed(c, &id, &error, max_failures))
+            .await
+    }
+
+    async fn purge_finished(&self, cutoff: Millis, batch: usize) -> Result<Purged, StoreError> {
+        self.writer
+            .run(move |c| retention::purge_batch(c, cutoff, batch))
             .await
     }
 
@@ -276,5 +305,7 @@ impl Store for SqliteStore {
     }
 }
 
+#[cfg(test)]
+mod safety_tests;
 #[cfg(test)]
 mod tests;

@@ -43,7 +43,7 @@ pub(super) fn message(c: &Connection, id: &str) -> Result<Option<StoredMessage>,
 }
 
 pub(super) const DELIVERY_COLUMNS: &str = "id, message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
-     state, attempts, next_attempt_at, last_response, plugin, schema_id, plugin_sha256, canonical, command";
+     state, attempts, next_attempt_at, last_response, plugin, schema_id, plugin_sha256, canonical, command, claimed_at";
 
 pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     let state: String = r.get(9)?;
@@ -66,7 +66,15 @@ pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
         plugin_sha256: r.get(15)?,
         canonical: r.get(16)?,
         command: r.get(17)?,
+        claimed_at: r.get(18)?,
     })
+}
+
+pub(super) fn message_deliveries(c: &Connection, id: &str) -> Result<Vec<Delivery>, StoreError> {
+    let sql = format!("SELECT {DELIVERY_COLUMNS} FROM outbox WHERE message_id = ?1 ORDER BY id");
+    let mut stmt = c.prepare_cached(&sql).map_err(db_err)?;
+    let rows = stmt.query_map([id], delivery_row).map_err(db_err)?;
+    rows.collect::<Result<_, _>>().map_err(db_err)
 }
 
 const DEAD_LETTER_COLUMNS: &str =

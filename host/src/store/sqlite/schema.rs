@@ -198,6 +198,19 @@ const MIGRATIONS: &[&str] = &[
         report          TEXT NOT NULL
     );
     "#,
+    // 4: delivery leases, host-side failure counts (poison messages), and
+    // the indexes retention deletes by.
+    r#"
+    ALTER TABLE outbox ADD COLUMN claimed_at INTEGER;
+    ALTER TABLE messages ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX messages_received ON messages(received_at);
+    CREATE INDEX outbox_message ON outbox(message_id);
+    CREATE INDEX processing_message ON processing(message_id);
+    CREATE INDEX dead_letters_message ON dead_letters(message_id);
+    CREATE INDEX exceptions_message ON exceptions(message_id);
+    CREATE INDEX commands_created ON commands(created_at);
+    CREATE INDEX recon_runs_finished ON recon_runs(finished_at);
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet.

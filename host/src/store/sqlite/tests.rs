@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// A lease longer than any test.
+const LEASE: Millis = 3_600_000;
+
 fn open(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
     SqliteStore::open(&SqliteOptions {
         path: dir.path().join("w.db"),
@@ -151,7 +154,10 @@ async fn deliveries_for_one_key_go_in_order() {
         .await
         .unwrap();
 
-    let claimed = store.claim_deliveries("erp", now_ms(), 10).await.unwrap();
+    let claimed = store
+        .claim_deliveries("erp", now_ms(), 10, LEASE)
+        .await
+        .unwrap();
     let bodies: Vec<_> = claimed
         .iter()
         .map(|d| String::from_utf8(d.body.clone()).unwrap())
@@ -159,7 +165,7 @@ async fn deliveries_for_one_key_go_in_order() {
     assert_eq!(bodies, vec!["a", "b"], "c waits for a (same key S1)");
     assert!(
         store
-            .claim_deliveries("erp", now_ms(), 10)
+            .claim_deliveries("erp", now_ms(), 10, LEASE)
             .await
             .unwrap()
             .is_empty(),
@@ -170,6 +176,7 @@ async fn deliveries_for_one_key_go_in_order() {
     let a = claimed[0].id;
     let retry = AttemptOutcome {
         delivery_id: a,
+        claimed_at: claimed[0].claimed_at,
         started_at: 0,
         elapsed_ms: 1,
         status: Some(503),
@@ -179,13 +186,18 @@ async fn deliveries_for_one_key_go_in_order() {
     store.record_attempt(retry).await.unwrap();
     assert!(
         store
-            .claim_deliveries("erp", now_ms(), 10)
+            .claim_deliveries("erp", now_ms(), 10, LEASE)
             .await
             .unwrap()
             .is_empty()
     );
 
     // a is dead-lettered: c may go.
+    let again = store
+        .claim_deliveries("erp", now_ms() + 120_000, 1, LEASE)
+        .await
+        .unwrap();
+    assert_eq!(again[0].id, a, "a comes back when its retry is due");
     let dead = NewDeadLetter {
         route: Some("r".into()),
         target: Some("erp".into()),
@@ -198,6 +210,7 @@ async fn deliveries_for_one_key_go_in_order() {
     store
         .record_attempt(AttemptOutcome {
             delivery_id: a,
+            claimed_at: again[0].claimed_at,
             started_at: 0,
             elapsed_ms: 1,
             status: Some(400),
@@ -206,7 +219,10 @@ async fn deliveries_for_one_key_go_in_order() {
         })
         .await
         .unwrap();
-    let next = store.claim_deliveries("erp", now_ms(), 10).await.unwrap();
+    let next = store
+        .claim_deliveries("erp", now_ms(), 10, LEASE)
+        .await
+        .unwrap();
     assert_eq!(next.len(), 1);
     assert_eq!(next[0].body, b"c");
 
@@ -241,7 +257,7 @@ async fn inflight_deliveries_return_to_pending_after_a_crash() {
             .unwrap();
         assert_eq!(
             store
-                .claim_deliveries("erp", now_ms(), 10)
+                .claim_deliveries("erp", now_ms(), 10, LEASE)
                 .await
                 .unwrap()
                 .len(),
@@ -251,7 +267,7 @@ async fn inflight_deliveries_return_to_pending_after_a_crash() {
     let store = open(&dir);
     assert!(
         store
-            .claim_deliveries("erp", now_ms(), 10)
+            .claim_deliveries("erp", now_ms(), 10, LEASE)
             .await
             .unwrap()
             .is_empty()
@@ -259,7 +275,7 @@ async fn inflight_deliveries_return_to_pending_after_a_crash() {
     assert_eq!(store.recover_inflight().await.unwrap(), 1);
     assert_eq!(
         store
-            .claim_deliveries("erp", now_ms(), 10)
+            .claim_deliveries("erp", now_ms(), 10, LEASE)
             .await
             .unwrap()
             .len(),
@@ -287,7 +303,7 @@ async fn a_derived_key_marks_the_second_message_duplicate() {
     );
     assert_eq!(
         store
-            .claim_deliveries("erp", now_ms(), 10)
+            .claim_deliveries("erp", now_ms(), 10, LEASE)
             .await
             .unwrap()
             .len(),

@@ -2,15 +2,92 @@
 //! in groups, so many callers share one fsync. Each job runs in its own
 //! savepoint (one failing job does not undo the others) and its caller hears
 //! back only after the group's COMMIT returned.
+//!
+//! A group is failed as a whole when its transaction is gone: SQLite rolls a
+//! transaction back by itself on some errors (`RAISE(ROLLBACK)`, a full disk,
+//! an I/O error), after which the connection is in autocommit mode. Then every
+//! job that already ran in the group hears the error, the jobs not yet run are
+//! refused without touching the database (a later job must not commit on its
+//! own in autocommit mode), and nobody is told "stored".
 
 use super::super::traits::StoreError;
 use rusqlite::{Connection, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-/// Called after the group's commit with its result.
-type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
-/// Runs inside the group transaction.
-type Job = Box<dyn FnOnce(&mut Transaction<'_>) -> Reply + Send>;
+/// Tells one caller how its job ended once the group's fate is known.
+trait Answer: Send {
+    /// The group committed (`Ok`) or failed as a whole (`Err`).
+    fn send(self: Box<Self>, group: Result<(), String>);
+    /// This job's own statement took the group transaction down: its
+    /// caller hears its own error (the others hear `Unavailable`).
+    fn culprit(self: Box<Self>, why: String);
+}
+
+/// One caller's job.
+trait Work: Send {
+    /// Runs inside the group transaction (in a savepoint of its own).
+    fn run(self: Box<Self>, txn: &mut Transaction<'_>) -> Box<dyn Answer>;
+    /// Answers without running: the group failed before this job's turn.
+    fn refuse(self: Box<Self>, why: String);
+}
+
+type Job = Box<dyn Work>;
+
+struct Pending<R, F> {
+    f: F,
+    tx: oneshot::Sender<Result<R, StoreError>>,
+}
+
+struct Ran<R> {
+    result: Result<R, StoreError>,
+    tx: oneshot::Sender<Result<R, StoreError>>,
+}
+
+impl<R: Send + 'static> Answer for Ran<R> {
+    fn send(self: Box<Self>, group: Result<(), String>) {
+        let _ = self.tx.send(match group {
+            Ok(()) => self.result,
+            Err(e) => Err(StoreError::Unavailable(e)),
+        });
+    }
+
+    fn culprit(self: Box<Self>, why: String) {
+        let _ = self.tx.send(match self.result {
+            Err(e) => Err(e),
+            Ok(_) => Err(StoreError::Database(why)),
+        });
+    }
+}
+
+impl<R, F> Work for Pending<R, F>
+where
+    R: Send + 'static,
+    F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+{
+    fn run(self: Box<Self>, txn: &mut Transaction<'_>) -> Box<dyn Answer> {
+        let Pending { f, tx } = *self;
+        let result = match txn.savepoint() {
+            Ok(mut sp) => match f(&sp) {
+                Ok(v) => sp
+                    .commit()
+                    .map(|()| v)
+                    .map_err(|e| StoreError::Database(e.to_string())),
+                Err(e) => {
+                    // Keep the job's own error: the rollback fails too when
+                    // the database already rolled the whole group back.
+                    let _ = sp.rollback();
+                    Err(e)
+                }
+            },
+            Err(e) => Err(StoreError::Database(e.to_string())),
+        };
+        Box::new(Ran { result, tx })
+    }
+
+    fn refuse(self: Box<Self>, why: String) {
+        let _ = self.tx.send(Err(StoreError::Unavailable(why)));
+    }
+}
 
 /// Handle to the writer thread.
 #[derive(Clone)]
@@ -47,30 +124,10 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<Result<R, StoreError>>();
-        let job: Job = Box::new(move |txn: &mut Transaction<'_>| {
-            let result = match txn.savepoint() {
-                Ok(mut sp) => {
-                    let r = f(&sp);
-                    let closed = if r.is_ok() {
-                        sp.commit()
-                    } else {
-                        sp.rollback()
-                    };
-                    match closed {
-                        Ok(()) => r,
-                        Err(e) => Err(StoreError::Database(e.to_string())),
-                    }
-                }
-                Err(e) => Err(StoreError::Database(e.to_string())),
-            };
-            Box::new(move |commit: Result<(), String>| {
-                let _ = tx.send(match commit {
-                    Ok(()) => result,
-                    Err(e) => Err(StoreError::Database(format!("commit failed: {e}"))),
-                });
-            })
-        });
-        self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
+        self.jobs
+            .send(Box::new(Pending { f, tx }))
+            .await
+            .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 }
@@ -79,21 +136,45 @@ fn commit_group(conn: &mut Connection, batch: &mut Vec<Job>) {
     let mut txn = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
         Ok(t) => t,
         Err(e) => {
-            let msg = e.to_string();
+            let why = format!("cannot begin a transaction: {e}");
+            tracing::error!(error = %why, jobs = batch.len(), "store writer");
             for job in batch.drain(..) {
-                // Never ran: report the failure without touching the database.
-                drop(job);
-                tracing::error!(error = %msg, "store writer cannot begin a transaction");
+                job.refuse(why.clone());
             }
             return;
         }
     };
-    let replies: Vec<Reply> = batch.drain(..).map(|job| job(&mut txn)).collect();
-    let commit = txn.commit().map_err(|e| e.to_string());
+    let mut answers: Vec<Box<dyn Answer>> = Vec::with_capacity(batch.len());
+    let mut jobs = batch.drain(..);
+    let mut lost = None;
+    for job in jobs.by_ref() {
+        answers.push(job.run(&mut txn));
+        if txn.is_autocommit() {
+            lost = Some("the group transaction was rolled back by the database".to_string());
+            break;
+        }
+    }
+    if let Some(why) = lost {
+        tracing::error!(error = %why, ran = answers.len(), "store group failed as a whole");
+        for job in jobs {
+            job.refuse(why.clone());
+        }
+        drop(txn);
+        let culprit = answers.pop();
+        for answer in answers {
+            answer.send(Err(why.clone()));
+        }
+        if let Some(culprit) = culprit {
+            culprit.culprit(why);
+        }
+        return;
+    }
+    drop(jobs);
+    let commit = txn.commit().map_err(|e| format!("commit failed: {e}"));
     if let Err(e) = &commit {
         tracing::error!(error = %e, "store group commit failed");
     }
-    for reply in replies {
-        reply(commit.clone());
+    for answer in answers {
+        answer.send(commit.clone());
     }
 }

@@ -76,6 +76,22 @@ pub(super) fn complete_processing(
         return Ok(current);
     }
     let now = now_ms();
+    // A replay first claims its dead letters: of two replays of one dead
+    // letter, only the first to commit enqueues anything; the other's
+    // savepoint rolls back whole.
+    for id in &o.replay_of {
+        let claimed = c
+            .prepare_cached(
+                "UPDATE dead_letters SET replayed_at = ?1 WHERE id = ?2 AND replayed_at IS NULL",
+            )
+            .and_then(|mut st| st.execute(params![now, id]))
+            .map_err(db_err)?;
+        if claimed == 0 {
+            return Err(StoreError::Conflict(format!(
+                "dead letter {id} is already replayed"
+            )));
+        }
+    }
     insert_records(c, o, now)?;
 
     if let Some((key_source, key)) = &o.derived_key {
@@ -115,11 +131,6 @@ pub(super) fn complete_processing(
     }
     for dl in &o.dead_letters {
         insert_dead_letter(c, &o.message_id, &o.correlation_id, &source, None, dl, now)?;
-    }
-    for id in &o.replay_of {
-        c.prepare_cached("UPDATE dead_letters SET replayed_at = ?1 WHERE id = ?2")
-            .and_then(|mut st| st.execute(params![now, id]))
-            .map_err(db_err)?;
     }
     let _ = enqueued;
     let inbound_failed =
@@ -178,14 +189,18 @@ pub(super) fn claim_deliveries(
     target: &str,
     now: Millis,
     limit: usize,
+    lease: Millis,
 ) -> Result<Vec<Delivery>, StoreError> {
-    // One statement: pick the due entries whose business key has nothing
-    // earlier still undelivered, mark them in flight, return them.
+    // One statement: pick the due entries (pending and due, or in flight
+    // past their lease) whose business key has nothing earlier still
+    // undelivered, mark them in flight with a fresh claim, return them.
     let sql = format!(
-        "UPDATE outbox SET state = 'inflight', updated_at = ?2
+        "UPDATE outbox SET state = 'inflight', updated_at = ?2, claimed_at = ?2
          WHERE id IN (
              SELECT o.id FROM outbox o
-             WHERE o.target = ?1 AND o.state = 'pending' AND o.next_attempt_at <= ?2
+             WHERE o.target = ?1
+               AND ((o.state = 'pending' AND o.next_attempt_at <= ?2)
+                    OR (o.state = 'inflight' AND COALESCE(o.claimed_at, 0) <= ?2 - ?4))
                AND NOT EXISTS (SELECT 1 FROM outbox p
                                WHERE p.target = o.target AND p.business_key = o.business_key
                                  AND p.id < o.id AND p.state IN ('pending', 'inflight'))
@@ -196,7 +211,7 @@ pub(super) fn claim_deliveries(
     let mut stmt = c.prepare_cached(&sql).map_err(db_err)?;
     let mut out: Vec<Delivery> = stmt
         .query_map(
-            params![target, now, limit as i64],
+            params![target, now, limit as i64, lease.max(1)],
             super::reads::delivery_row,
         )
         .map_err(db_err)?
@@ -208,19 +223,29 @@ pub(super) fn claim_deliveries(
 
 pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), StoreError> {
     let now = now_ms();
+    let held: Option<(u32, String, Option<Millis>)> = c
+        .query_row(
+            "SELECT attempts + 1, state, claimed_at FROM outbox WHERE id = ?1",
+            [a.delivery_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(db_err)?;
+    let Some((attempt, state, claimed_at)) = held else {
+        return Err(StoreError::NotFound(format!("delivery {}", a.delivery_id)));
+    };
+    if state != DeliveryState::Inflight.as_str() || claimed_at != a.claimed_at {
+        return Err(StoreError::Conflict(format!(
+            "delivery {} is no longer held by this claim (its lease expired and it was claimed again)",
+            a.delivery_id
+        )));
+    }
     if let NextStep::Release(at) = &a.next {
         c.prepare_cached(
-            "UPDATE outbox SET state = 'pending', next_attempt_at = ?1, updated_at = ?2 WHERE id = ?3").and_then(|mut st| st.execute(params![at, now, a.delivery_id],))
+            "UPDATE outbox SET state = 'pending', next_attempt_at = ?1, updated_at = ?2, claimed_at = NULL WHERE id = ?3").and_then(|mut st| st.execute(params![at, now, a.delivery_id],))
         .map_err(db_err)?;
         return Ok(());
     }
-    let attempt: u32 = c
-        .query_row(
-            "SELECT attempts + 1 FROM outbox WHERE id = ?1",
-            [a.delivery_id],
-            |r| r.get(0),
-        )
-        .map_err(db_err)?;
     c.prepare_cached(
         "INSERT INTO attempts (delivery_id, attempt, started_at, elapsed_ms, status, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").and_then(|mut st| st.execute(params![a.delivery_id, attempt, a.started_at, a.elapsed_ms as i64, a.status, a.response],))
     .map_err(db_err)?;
@@ -231,7 +256,7 @@ pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), S
     };
     c.prepare_cached(
         "UPDATE outbox SET state = ?1, attempts = ?2, last_response = ?3, updated_at = ?4,
-                           next_attempt_at = COALESCE(?5, next_attempt_at)
+                           next_attempt_at = COALESCE(?5, next_attempt_at), claimed_at = NULL
          WHERE id = ?6",
     )
     .and_then(|mut st| {
@@ -269,4 +294,56 @@ pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), S
         )?;
     }
     Ok(())
+}
+
+/// Counts a host-side failure; at `max` the message becomes a `poison`
+/// dead letter so it cannot hold up the messages behind it.
+pub(super) fn processing_failed(
+    c: &Connection,
+    message_id: &str,
+    error: &str,
+    max: u32,
+) -> Result<ProcessingFailure, StoreError> {
+    let row: Option<(String, String, String, u32)> = c
+        .query_row(
+            "SELECT state, source, correlation_id, failures FROM messages WHERE message_id = ?1",
+            [message_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+        .map_err(db_err)?;
+    let Some((state, source, correlation_id, failures)) = row else {
+        return Err(StoreError::NotFound(format!("message {message_id}")));
+    };
+    if state != MessageState::Received.as_str() {
+        return Ok(ProcessingFailure::Settled);
+    }
+    let failures = failures.saturating_add(1);
+    let poisoned = failures >= max.max(1);
+    let next = if poisoned {
+        MessageState::Dead
+    } else {
+        MessageState::Received
+    };
+    c.prepare_cached("UPDATE messages SET failures = ?1, state = ?2 WHERE message_id = ?3")
+        .and_then(|mut st| st.execute(params![failures, next.as_str(), message_id]))
+        .map_err(db_err)?;
+    if !poisoned {
+        return Ok(ProcessingFailure::Retry { failures });
+    }
+    let dl = NewDeadLetter {
+        route: None,
+        target: None,
+        reason: "poison".into(),
+        detail: serde_json::json!({
+            "message": format!("processing failed {failures} times for a host reason; set aside so it cannot block the queue"),
+            "last_error": error,
+            "failures": failures,
+        }),
+        attempts: failures,
+        last_response: None,
+        plugin: None,
+    };
+    insert_dead_letter(c, message_id, &correlation_id, &source, None, &dl, now_ms())?;
+    Ok(ProcessingFailure::Poisoned { failures })
 }
