@@ -30,7 +30,7 @@ fn post(sink: &Sink, path: &str, body: &'static str, timeout: Duration) -> Outbo
 #[tokio::test]
 async fn records_what_it_receives() {
     let sink = Sink::start(Behaviour::Ok);
-    let sender = HttpSender::new();
+    let sender = HttpSender::new().expect("sender");
     for body in ["one", "two"] {
         let resp = sender
             .post(post(&sink, "/erp/orders?x=1", body, PATIENT))
@@ -55,7 +55,7 @@ async fn fails_n_times_then_succeeds() {
         times: 2,
         status: 503,
     });
-    let sender = HttpSender::new();
+    let sender = HttpSender::new().expect("sender");
     let mut statuses = Vec::new();
     for _ in 0..3 {
         let resp = sender
@@ -73,6 +73,7 @@ async fn fails_n_times_then_succeeds() {
 async fn always_fails_with_the_given_status() {
     let sink = Sink::start(Behaviour::Always(400));
     let resp = HttpSender::new()
+        .expect("sender")
         .post(post(&sink, "/billing", "m", PATIENT))
         .await
         .expect("post");
@@ -85,7 +86,7 @@ async fn always_fails_with_the_given_status() {
 #[tokio::test]
 async fn answers_429_with_retry_after() {
     let sink = Sink::start(Behaviour::RetryAfter { times: 1, secs: 2 });
-    let sender = HttpSender::new();
+    let sender = HttpSender::new().expect("sender");
     let first = sender
         .post(post(&sink, "/portal", "m", PATIENT))
         .await
@@ -111,6 +112,7 @@ async fn a_hanging_sink_times_the_sender_out() {
     let sink = Sink::start(Behaviour::Hang);
     let timeout = Duration::from_millis(200);
     let err = HttpSender::new()
+        .expect("sender")
         .post(post(&sink, "/erp", "m", timeout))
         .await
         .expect_err("no answer");
@@ -123,6 +125,7 @@ async fn a_hanging_sink_times_the_sender_out() {
 async fn a_dropping_sink_closes_the_connection() {
     let sink = Sink::start(Behaviour::Drop);
     let err = HttpSender::new()
+        .expect("sender")
         .post(post(&sink, "/erp", "m", PATIENT))
         .await
         .expect_err("no answer");
@@ -134,7 +137,7 @@ async fn a_dropping_sink_closes_the_connection() {
 #[tokio::test]
 async fn behaviour_can_change_midway() {
     let sink = Sink::start(Behaviour::Always(500));
-    let sender = HttpSender::new();
+    let sender = HttpSender::new().expect("sender");
     let resp = sender
         .post(post(&sink, "/erp", "a", PATIENT))
         .await
@@ -160,7 +163,7 @@ async fn behaviour_can_change_midway() {
 async fn dropping_the_sink_stops_the_server() {
     let sink = Sink::start(Behaviour::Hang);
     let url = sink.url("/erp");
-    let sender = HttpSender::new();
+    let sender = HttpSender::new().expect("sender");
     // A request left hanging must not keep the server alive.
     let hanging = tokio::spawn({
         let sender = sender.clone();
@@ -185,6 +188,7 @@ async fn dropping_the_sink_stops_the_server() {
     let err = hanging.await.expect("join").expect_err("server gone");
     assert!(matches!(err, SendError::Io(_)), "{err:?}");
     let err = HttpSender::new()
+        .expect("sender")
         .post(OutboundRequest {
             url,
             headers: vec![],

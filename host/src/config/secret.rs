@@ -240,10 +240,9 @@ pub fn redact_url(url: &str) -> String {
 /// be read is reported at its key.
 pub(crate) fn resolve_all(config: &mut Config, base: &Path) -> Result<(), Invalid> {
     for (at, secret) in secrets_mut(config) {
-        secret.resolve(base).map_err(|message| Invalid {
-            path: at,
-            message,
-        })?;
+        secret
+            .resolve(base)
+            .map_err(|message| Invalid { path: at, message })?;
     }
     Ok(())
 }
@@ -298,7 +297,9 @@ fn target_auth<'a>(
     match auth {
         TargetAuth::None => {}
         TargetAuth::Bearer { token } => found.push((at.key("token"), token)),
-        TargetAuth::OAuth2(oauth) => found.push((at.key("client_secret"), &mut oauth.client_secret)),
+        TargetAuth::OAuth2(oauth) => {
+            found.push((at.key("client_secret"), &mut oauth.client_secret))
+        }
     }
 }
 
@@ -323,10 +324,7 @@ mod tests {
             redact_url("https://svc:p%40ss@erp.example:8443/v1/x?a=b"),
             "https://svc:<redacted>@erp.example:8443/v1/x?a=b"
         );
-        assert_eq!(
-            redact_url("http://tok3n@h/x"),
-            "http://<redacted>@h/x"
-        );
+        assert_eq!(redact_url("http://tok3n@h/x"), "http://<redacted>@h/x");
         assert_eq!(redact_url("http://h:80/a@b"), "http://h:80/a@b");
         assert_eq!(redact_url("not a url"), "not a url");
     }
@@ -396,3 +394,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "secret_load_tests.rs"]
+mod load_tests;

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use super::locate::{KeyPath, path};
 use super::model::{
-    Config, Filter, PluginRef, RateLimitConfig, RouteConfig, RouteTarget,
-    SourceAuth, SourceConfig, TargetAuth, TargetConfig,
+    Config, Filter, PluginRef, RateLimitConfig, RouteConfig, RouteTarget, SourceAuth, SourceConfig,
+    TargetAuth, TargetConfig,
 };
 
 /// A semantic problem at `path`.
@@ -230,7 +230,10 @@ fn check_target(at: KeyPath, name: &str, target: &TargetConfig) -> Checked {
             not_empty(at.clone().key("client_secret"), &oauth.client_secret)?;
             if let Some(scope) = &oauth.scope {
                 not_empty(at.clone().key("scope"), scope)?;
-                if scope.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+                if scope
+                    .chars()
+                    .any(|c| c.is_control() || c == '"' || c == '\\')
+                {
                     return fail(at.key("scope"), "invalid characters in scope");
                 }
             }
@@ -279,9 +282,10 @@ fn check_bearer_token(at: KeyPath, token: &str) -> Checked {
 }
 
 fn check_url(at: KeyPath, url: &str) -> Checked {
+    let uri = url.parse::<http::Uri>();
     // Credentials in a URL (`https://user:pass@host`) never reach a message.
     let url = &super::secret::redact_url(url);
-    let uri: http::Uri = match url.parse() {
+    let uri = match uri {
         Ok(uri) => uri,
         Err(err) => return fail(at, format!("invalid URL `{url}`: {err}")),
     };

@@ -151,7 +151,11 @@ fn split_userinfo(raw: &str) -> Result<(String, Option<String>), String> {
         return Ok((raw.to_owned(), None));
     }
     let mut url = url::Url::parse(raw).map_err(|e| e.to_string())?;
-    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     let credentials = format!(
         "{}:{}",
         decode(url.username()),
@@ -328,7 +332,8 @@ mod tests {
     #[tokio::test]
     async fn a_503_carries_retry_after() {
         let addr = target().await;
-        let resp = HttpSender::new().expect("sender")
+        let resp = HttpSender::new()
+            .expect("sender")
             .post(request(
                 format!("http://{addr}/busy"),
                 Duration::from_secs(10),
@@ -348,7 +353,8 @@ mod tests {
     async fn a_hanging_target_times_out() {
         let addr = target().await;
         let timeout = Duration::from_millis(200);
-        let err = HttpSender::new().expect("sender")
+        let err = HttpSender::new()
+            .expect("sender")
             .post(request(format!("http://{addr}/hang"), timeout))
             .await
             .expect_err("hangs");
@@ -361,7 +367,8 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         drop(listener);
-        let err = HttpSender::new().expect("sender")
+        let err = HttpSender::new()
+            .expect("sender")
             .post(request(format!("http://{addr}/x"), Duration::from_secs(10)))
             .await
             .expect_err("refused");
@@ -372,7 +379,8 @@ mod tests {
     #[tokio::test]
     async fn a_large_answer_is_capped() {
         let addr = target().await;
-        let resp = HttpSender::new().expect("sender")
+        let resp = HttpSender::new()
+            .expect("sender")
             .post(request(
                 format!("http://{addr}/big"),
                 Duration::from_secs(10),

@@ -50,7 +50,10 @@ impl Scrubber {
     pub fn scrub(&self, text: &str, extra: Option<&str>) -> String {
         let mut out = text.to_owned();
         let extra = extra.filter(|s| s.len() >= MIN_SCRUBBED_LEN);
-        for secret in extra.into_iter().chain(self.secrets.iter().map(String::as_str)) {
+        for secret in extra
+            .into_iter()
+            .chain(self.secrets.iter().map(String::as_str))
+        {
             if out.contains(secret) {
                 out = out.replace(secret, REDACTED);
             }
@@ -77,7 +80,12 @@ mod tests {
         ] {
             assert!(is_sensitive_header(name), "{name}");
         }
-        for name in ["content-type", "x-waybill-tenant", "idempotency-key", "accept"] {
+        for name in [
+            "content-type",
+            "x-waybill-tenant",
+            "idempotency-key",
+            "accept",
+        ] {
             assert!(!is_sensitive_header(name), "{name}");
         }
     }
@@ -86,7 +94,10 @@ mod tests {
     fn scrubbing_blanks_every_known_secret() {
         let scrubber = Scrubber::new(["s3cret-token".to_owned(), "abc".to_owned()]);
         assert_eq!(
-            scrubber.scrub("bad token s3cret-token and s3cret-token", Some("live-access-9")),
+            scrubber.scrub(
+                "bad token s3cret-token and s3cret-token",
+                Some("live-access-9")
+            ),
             "bad token <redacted> and <redacted>"
         );
         assert_eq!(

@@ -91,8 +91,9 @@ impl Pki {
     }
 
     fn leaf(&self, usage: ExtendedKeyUsagePurpose, expired: bool) -> Leaf {
-        let mut params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-            .expect("leaf params");
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+                .expect("leaf params");
         params
             .distinguished_name
             .push(DnType::CommonName, "waybill-test");
@@ -182,10 +183,12 @@ impl TlsServer {
                 for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
                     roots.add(cert.expect("ca pem")).expect("add ca");
                 }
-                let verifier =
-                    rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
-                        .build()
-                        .expect("client verifier");
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    roots.into(),
+                    provider,
+                )
+                .build()
+                .expect("client verifier");
                 builder.with_client_cert_verifier(verifier)
             }
         };
@@ -235,14 +238,16 @@ impl TlsServer {
                                 .and_then(|v| v.to_str().ok())
                                 .map(str::to_owned);
                             let body = req.into_body().collect().await.map(|b| b.to_bytes());
-                            let body = String::from_utf8_lossy(&body.unwrap_or_default()).into_owned();
+                            let body =
+                                String::from_utf8_lossy(&body.unwrap_or_default()).into_owned();
                             rec.lock().expect("record").requests.push(Seen {
                                 path,
                                 version,
                                 authorization,
                                 body,
                             });
-                            let mut response = Response::new(Full::new(Bytes::from(answer.1.clone())));
+                            let mut response =
+                                Response::new(Full::new(Bytes::from(answer.1.clone())));
                             *response.status_mut() =
                                 hyper::StatusCode::from_u16(answer.0).expect("status");
                             Ok::<_, Infallible>(response)

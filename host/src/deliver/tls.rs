@@ -163,7 +163,9 @@ fn is_permanent(err: &rustls::Error) -> bool {
 fn describe(err: &rustls::Error) -> String {
     match err {
         rustls::Error::AlertReceived(alert) => {
-            format!("the server refused the TLS handshake ({alert:?}); check the client certificate")
+            format!(
+                "the server refused the TLS handshake ({alert:?}); check the client certificate"
+            )
         }
         other => other.to_string(),
     }

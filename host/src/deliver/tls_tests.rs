@@ -56,7 +56,11 @@ async fn https_with_a_private_ca_sends_sni_and_reuses_one_http1_connection() {
     let record = server.record.lock().expect("record");
     assert_eq!(
         record.handshakes,
-        vec![(Some("localhost".to_owned()), Some("http/1.1".to_owned()), false)],
+        vec![(
+            Some("localhost".to_owned()),
+            Some("http/1.1".to_owned()),
+            false
+        )],
         "one handshake, SNI localhost, kept alive"
     );
     let versions: Vec<&str> = record.requests.iter().map(|r| r.version.as_str()).collect();
@@ -100,7 +104,10 @@ async fn mutual_tls_works_with_the_client_certificate_and_is_refused_without() {
     tls.cert_file = Some(cert);
     tls.key_file = Some(key);
     let with_cert = HttpSender::with_tls(Some(&tls)).expect("sender");
-    let answer = with_cert.post(request(server.url("/in"))).await.expect("post");
+    let answer = with_cert
+        .post(request(server.url("/in")))
+        .await
+        .expect("post");
     assert_eq!(answer.status, 200);
 
     let without = HttpSender::with_tls(Some(&trusting(dir.path(), &pki))).expect("sender");
@@ -112,8 +119,15 @@ async fn mutual_tls_works_with_the_client_certificate_and_is_refused_without() {
     assert!(reason.contains("client certificate"), "{reason}");
 
     let record = server.record.lock().expect("record");
-    assert_eq!(record.requests.len(), 1, "only the client with a cert got in");
-    assert!(record.handshakes[0].2, "the client certificate was presented");
+    assert_eq!(
+        record.requests.len(),
+        1,
+        "only the client with a cert got in"
+    );
+    assert!(
+        record.handshakes[0].2,
+        "the client certificate was presented"
+    );
     assert_eq!(record.refused.len(), 1, "{:?}", record.refused);
 }
 

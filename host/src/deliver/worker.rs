@@ -412,15 +412,15 @@ fn scrubber_for(config: &TargetConfig) -> Scrubber {
         TargetAuth::Bearer { token } => secrets.push(token.expose().to_owned()),
         TargetAuth::OAuth2(oauth) => secrets.push(oauth.client_secret.expose().to_owned()),
     }
-    if let Ok(url) = url::Url::parse(&config.url) {
-        if let Some(password) = url.password() {
-            secrets.push(password.to_owned());
-            secrets.push(
-                percent_encoding::percent_decode_str(password)
-                    .decode_utf8_lossy()
-                    .into_owned(),
-            );
-        }
+    if let Ok(url) = url::Url::parse(&config.url)
+        && let Some(password) = url.password()
+    {
+        secrets.push(password.to_owned());
+        secrets.push(
+            percent_encoding::percent_decode_str(password)
+                .decode_utf8_lossy()
+                .into_owned(),
+        );
     }
     Scrubber::new(secrets)
 }
