@@ -39,7 +39,7 @@ targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
 }
 
 async fn send(host: &TestHost, key: &str, cid: &str) {
-    let body = serde_json::json!({"key": key, "n": 1}).to_string();
+    let body = serde_json::json!({"key": key, "event": cid}).to_string();
     let a = host
         .post(
             "test",
@@ -262,5 +262,66 @@ async fn a_message_the_store_keeps_refusing_becomes_poison_and_the_queue_moves_o
         listed.json["dead_letters"].as_array().map(Vec::len),
         Some(1)
     );
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_attempt_record_is_sent_again_after_its_lease_and_keeps_key_order() {
+    let sink = Sink::start(Behaviour::Ok);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let host = TestHost::start(
+        dir.path(),
+        &probe_config(dir.path(), &sink, "lease_margin_secs = 1"),
+    )
+    .await;
+    let db = rusqlite::Connection::open(dir.path().join("waybill.db")).expect("db");
+    db.busy_timeout(Duration::from_secs(10)).expect("busy");
+    // Every attempt record fails, as on a full disk.
+    db.execute_batch(
+        "CREATE TRIGGER lost BEFORE INSERT ON attempts
+         BEGIN SELECT RAISE(ABORT, 'disk full (injected)'); END;",
+    )
+    .expect("trigger");
+    send(&host, "SHP-7", "lease-1").await;
+    send(&host, "SHP-7", "lease-2").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sink.received().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "nothing was sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sink.received().len(),
+        1,
+        "the second event for SHP-7 waits behind the first: {}",
+        sink.describe()
+    );
+    db.execute_batch("DROP TRIGGER lost").expect("drop trigger");
+
+    // Within the lease (300 ms timeout + 1 s) the first is claimed again.
+    let delivered = sink
+        .wait_for_delivered_async(3, Duration::from_secs(20))
+        .await;
+    let order: Vec<&str> = delivered
+        .iter()
+        .map(|r| r.headers.get("x-correlation-id").map_or("", String::as_str))
+        .collect();
+    assert_eq!(
+        order,
+        ["lease-1", "lease-1", "lease-2"],
+        "{}",
+        sink.describe()
+    );
+    assert_eq!(
+        delivered[0].headers.get("idempotency-key"),
+        delivered[1].headers.get("idempotency-key"),
+        "sent again under the same key"
+    );
+    let t = host
+        .wait_timeline("lease-1", "the recorded attempt", |t| {
+            t["deliveries"][0]["state"] == "delivered"
+        })
+        .await;
+    assert_eq!(t["attempts"].as_array().map(Vec::len), Some(1), "{t}");
     host.stop().await;
 }
