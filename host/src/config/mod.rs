@@ -5,6 +5,7 @@ mod flows;
 mod load;
 mod locate;
 mod model;
+mod server;
 mod validate;
 
 pub use flows::{
@@ -17,3 +18,4 @@ pub use model::{
     RetryConfig, RouteConfig, RouteTarget, SchemasConfig, ServerConfig, SourceAuth, SourceConfig,
     StoreConfig, TargetAuth, TargetConfig, media_type,
 };
+pub use server::{ListenerTls, ServerLimits};
