@@ -124,7 +124,10 @@ async fn slowloris_clients_are_cut_while_ingest_goes_on() {
         let started = Instant::now();
         for i in 0..100 {
             tokio::time::sleep(Duration::from_millis(100)).await;
-            if s.write_all(format!("x-slow-{i}: 1\r\n").as_bytes()).await.is_err() {
+            if s.write_all(format!("x-slow-{i}: 1\r\n").as_bytes())
+                .await
+                .is_err()
+            {
                 break;
             }
             let mut probe = [0u8; 64];
@@ -171,7 +174,10 @@ async fn slowloris_clients_are_cut_while_ingest_goes_on() {
         .expect("a body that never comes gets an answer");
     assert_eq!(status, 408, "{body}");
     let problem: serde_json::Value = serde_json::from_str(&body).expect("problem json");
-    assert_eq!(problem["type"], "https://waybill.dev/problems/request-timeout");
+    assert_eq!(
+        problem["type"],
+        "https://waybill.dev/problems/request-timeout"
+    );
     assert_eq!(problem["field"], "body");
     assert_eq!(problem["limit_ms"], 600);
     assert!(
@@ -210,7 +216,9 @@ async fn a_kept_alive_connection_idle_too_long_is_closed() {
         ),
     )
     .await;
-    let mut s = TcpStream::connect(host.service.addr).await.expect("connect");
+    let mut s = TcpStream::connect(host.service.addr)
+        .await
+        .expect("connect");
     s.write_all(ingest_request(r#"{"key":"k"}"#).as_bytes())
         .await
         .expect("write");
@@ -251,7 +259,9 @@ async fn over_max_connections_the_admitted_ones_stay_served() {
         assert_eq!(status, 202, "{body}");
     }
     // A third connection waits: it is not served while both slots are held.
-    let mut c = TcpStream::connect(addr).await.expect("c connects (accept queue)");
+    let mut c = TcpStream::connect(addr)
+        .await
+        .expect("c connects (accept queue)");
     c.write_all(ingest_request(r#"{"key":"c"}"#).as_bytes())
         .await
         .expect("write");
@@ -305,14 +315,26 @@ async fn admin_api_and_metrics_only_on_the_admin_port() {
     assert!(on_admin.json["plugins"].is_array());
     let metrics = host.admin_request("GET", "/metrics", &[], "").await;
     assert_eq!(metrics.status, 200);
-    assert!(metrics.text.contains("waybill_ingest_ack_seconds"), "{}", metrics.text);
+    assert!(
+        metrics.text.contains("waybill_ingest_ack_seconds"),
+        "{}",
+        metrics.text
+    );
     // Partner endpoints are not on the admin port; health is on both.
     let ingest = host
-        .admin_request("POST", "/v1/sources/test/messages", &[JSON], r#"{"key":"k"}"#)
+        .admin_request(
+            "POST",
+            "/v1/sources/test/messages",
+            &[JSON],
+            r#"{"key":"k"}"#,
+        )
         .await;
     assert_eq!(ingest.status, 404);
     assert_eq!(host.request("GET", "/healthz", &[], "").await.status, 200);
-    assert_eq!(host.admin_request("GET", "/readyz", &[], "").await.status, 200);
+    assert_eq!(
+        host.admin_request("GET", "/readyz", &[], "").await.status,
+        200
+    );
     host.stop().await;
 }
 
@@ -436,16 +458,23 @@ mod tls {
         assert_eq!(host.admin_get("plugins").await.status, 200);
 
         // Plain HTTP to the TLS port gets no HTTP answer.
-        let mut plain = TcpStream::connect(host.service.addr).await.expect("connect");
+        let mut plain = TcpStream::connect(host.service.addr)
+            .await
+            .expect("connect");
         plain
             .write_all(ingest_request(r#"{"key":"plain"}"#).as_bytes())
             .await
             .expect("write");
-        assert_eq!(read_response(&mut plain, Duration::from_secs(5)).await, None);
+        assert_eq!(
+            read_response(&mut plain, Duration::from_secs(5)).await,
+            None
+        );
         // A client that does not trust the certificate is refused.
-        let stranger = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
-            .expect("other");
-        let tcp = TcpStream::connect(host.service.addr).await.expect("connect");
+        let stranger =
+            rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("other");
+        let tcp = TcpStream::connect(host.service.addr)
+            .await
+            .expect("connect");
         let refused = super::tls::connector(stranger.cert.der())
             .connect(ServerName::try_from("localhost").expect("name"), tcp)
             .await;
