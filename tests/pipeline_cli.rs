@@ -67,7 +67,7 @@ targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
     })
     .await;
 
-    let base = host.base.clone();
+    let base = host.admin_base.clone();
     let run = move |args: Vec<String>| {
         tokio::task::spawn_blocking(move || {
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::host::{ACME_SECRET, ERP_TOKEN, TestHost, acme_signature, config_head, sample};
+use common::host::{
+    ACME_SECRET, EDI_TOKEN, ERP_TOKEN, TestHost, acme_signature, config_head, sample,
+};
 use common::sink::{Behaviour, Sink};
 use std::time::Duration;
 
@@ -24,7 +26,7 @@ auth = {{ type = "bearer", token = "{ERP_TOKEN}" }}
 [sources.carrier-edi]
 kind = "x12.214"
 content_types = ["application/edi-x12"]
-auth = {{ type = "bearer", token = "{ERP_TOKEN}" }}
+auth = {{ type = "bearer", token = "{EDI_TOKEN}" }}
 
 [targets.erp]
 url = "{erp}"
@@ -212,12 +214,13 @@ async fn order_release_and_edi_flow_with_bearer_auth_and_filters() {
         common::repo_root().join("plugins/x12-214-status/fixtures/multi-loop.input.edi"),
     )
     .expect("edi");
+    let edi_bearer = format!("Bearer {EDI_TOKEN}");
     let edi = host
         .post(
             "carrier-edi",
             &[
                 ("content-type", "application/edi-x12"),
-                ("authorization", &bearer),
+                ("authorization", &edi_bearer),
                 ("x-correlation-id", "edi-1"),
             ],
             edi_body,

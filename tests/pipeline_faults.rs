@@ -339,7 +339,7 @@ async fn replay_after_swapping_a_broken_plugin_for_a_fixed_one() {
     assert_eq!(bad.status, 404, "{}", bad.text);
     assert_eq!(bad.json["field"], "version");
     let unauthorized = host
-        .request("GET", "/admin/v1/dead-letters", &[], bytes::Bytes::new())
+        .admin_request("GET", "/admin/v1/dead-letters", &[], bytes::Bytes::new())
         .await;
     assert_eq!(unauthorized.status, 401);
     host.stop().await;

@@ -203,7 +203,7 @@ async fn metrics_health_and_readiness() {
     assert_eq!(host.request("GET", "/healthz", &[], "").await.status, 200);
     let ready = host.request("GET", "/readyz", &[], "").await;
     assert_eq!(ready.status, 200, "{}", ready.text);
-    let m = host.request("GET", "/metrics", &[], "").await;
+    let m = host.admin_request("GET", "/metrics", &[], "").await;
     assert_eq!(m.status, 200);
     for needle in [
         "waybill_ingest_requests_total{source=\"test\",status=\"202\"} 1",

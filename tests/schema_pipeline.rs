@@ -123,7 +123,7 @@ async fn valid_documents_flow_and_deprecated_versions_are_counted() {
     assert_eq!(a.status, 202);
     sink.wait_for_delivered_async(1, std::time::Duration::from_secs(20))
         .await;
-    let m = host.request("GET", "/metrics", &[], "").await;
+    let m = host.admin_request("GET", "/metrics", &[], "").await;
     assert!(
         m.text
             .contains("waybill_schema_deprecated_uses{schema=\"shipment-event@1.0\"} 1"),

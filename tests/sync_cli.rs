@@ -75,7 +75,7 @@ targets = [{{ target = "erp", outbound = {{ plugin = "northwind-status-update" }
         erp.wait_for_delivered_async(1, Duration::from_secs(20))
             .await;
     }
-    let base = host.base.clone();
+    let base = host.admin_base.clone();
     let cli = move |cmd: &[&str]| {
         let mut args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
         args.extend([

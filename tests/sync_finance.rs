@@ -270,7 +270,7 @@ async fn charges_outside_tolerance_wait_for_approval_and_post_once() {
         "posted once: {}",
         s.billing.describe()
     );
-    let metrics = host.request("GET", "/metrics", &[], "").await;
+    let metrics = host.admin_request("GET", "/metrics", &[], "").await;
     assert!(
         metrics
             .text

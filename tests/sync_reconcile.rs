@@ -231,7 +231,7 @@ async fn a_clean_data_set_gives_no_findings_and_each_planted_drift_is_found_once
 
     // Bad input: a bad `since`.
     let bad = host
-        .request(
+        .admin_request(
             "POST",
             "/admin/v1/reconcile/run?since=yesterday",
             &[(

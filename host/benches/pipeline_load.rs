@@ -577,6 +577,7 @@ async fn start_host(
         r#"
 [server]
 listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
 shutdown_grace_secs = 2
 
 [store]

@@ -53,6 +53,18 @@ impl TokenBucket {
     /// Takes a token at `now`, or says how long after `now` one will be
     /// available. An instant earlier than one already seen adds no tokens.
     pub fn try_acquire_at(&self, now: Instant) -> Result<(), Duration> {
+        self.try_acquire_n_at(1, now)
+    }
+
+    /// Takes `n` tokens at once now, or none and says how long until `n`
+    /// are available (never, for more than the burst: check [`Self::burst`]).
+    pub fn try_acquire_n(&self, n: u32) -> Result<(), Duration> {
+        self.try_acquire_n_at(n, Instant::now())
+    }
+
+    /// Takes `n` tokens at `now`, all or none.
+    pub fn try_acquire_n_at(&self, n: u32, now: Instant) -> Result<(), Duration> {
+        let need = f64::from(n.max(1));
         let mut state = self
             .state
             .lock()
@@ -62,11 +74,11 @@ impl TokenBucket {
             state.tokens = (state.tokens + elapsed * self.per_second).min(self.burst);
             state.last = now;
         }
-        if state.tokens >= 1.0 {
-            state.tokens -= 1.0;
+        if state.tokens >= need {
+            state.tokens -= need;
             return Ok(());
         }
-        let missing = 1.0 - state.tokens;
+        let missing = need - state.tokens;
         let wait = Duration::try_from_secs_f64(missing / self.per_second).unwrap_or(Duration::MAX);
         // Never answer "wait 0" while refusing: round up to a whole microsecond.
         Err(wait.max(Duration::from_micros(1)))
@@ -77,6 +89,11 @@ impl TokenBucket {
         while let Err(wait) = self.try_acquire() {
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// The most tokens the bucket holds (so the most one request can take).
+    pub fn burst(&self) -> u32 {
+        self.burst as u32
     }
 
     /// The configured refill rate, in tokens per second.
@@ -154,6 +171,22 @@ mod tests {
         assert!(bucket.try_acquire_at(t0).is_ok());
         let far = t0 + Duration::from_secs(3600);
         assert!(bucket.try_acquire_at(far).is_err());
+    }
+
+    #[test]
+    fn many_tokens_all_or_none() {
+        let bucket = TokenBucket::new(10.0, 100);
+        let t0 = Instant::now();
+        assert_eq!(bucket.burst(), 100);
+        assert_eq!(bucket.try_acquire_n_at(60, t0), Ok(()));
+        // 40 left: 50 is refused whole and takes nothing.
+        assert_eq!(bucket.try_acquire_n_at(50, t0), Err(Duration::from_secs(1)));
+        assert_eq!(bucket.try_acquire_n_at(40, t0), Ok(()));
+        assert!(bucket.try_acquire_at(t0).is_err());
+        // More than the burst never fits.
+        let far = t0 + Duration::from_secs(3600);
+        assert!(bucket.try_acquire_n_at(101, far).is_err());
+        assert_eq!(bucket.try_acquire_n_at(100, far), Ok(()));
     }
 
     #[test]

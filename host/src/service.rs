@@ -1,6 +1,8 @@
 //! Starts and stops the whole host from a [`Config`]: store, plugin runtime
 //! and watcher, processing loop, one delivery worker per target, background
-//! housekeeping and the HTTP server; shuts them down gracefully in order.
+//! housekeeping and the HTTP listeners (partner ingest and, on a port of its
+//! own unless configured otherwise, the admin API); shuts them down
+//! gracefully in order.
 
 use crate::config::Config;
 use crate::deliver::HttpSender;
@@ -8,7 +10,7 @@ use crate::deliver::worker::TargetWorker;
 use crate::pipeline::{Processor, run_processing};
 use crate::plugins::{Limits, Registry, Runtime, RuntimeOptions, WatchHandle, watch_directory};
 use crate::schemas::{SchemaRegistry, is_canonical};
-use crate::server::{App, serve};
+use crate::server::{App, Listener, Surface, serve, tls_acceptor};
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::{Store, now_ms};
 use std::net::SocketAddr;
@@ -46,6 +48,14 @@ pub enum StartError {
         /// Why.
         source: crate::deliver::TlsError,
     },
+    /// A listener's TLS certificate or key could not be loaded.
+    #[error("{key}: {source}")]
+    ListenerTls {
+        /// `server.tls` or `server.admin_tls`.
+        key: &'static str,
+        /// Why.
+        source: crate::server::TlsError,
+    },
     /// The listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -60,18 +70,45 @@ pub enum StartError {
 pub struct Service {
     /// Shared state (tests and the demo read it).
     pub app: Arc<App>,
-    /// Where the HTTP server listens.
+    /// Where partner ingest listens.
     pub addr: SocketAddr,
+    /// Where the admin API listens (`addr` when they share a port).
+    pub admin_addr: SocketAddr,
+    /// Whether `addr` speaks TLS.
+    pub tls: bool,
+    /// Whether `admin_addr` speaks TLS.
+    pub admin_tls: bool,
     shutdown: watch::Sender<bool>,
-    server: tokio::task::JoinHandle<()>,
+    servers: Vec<tokio::task::JoinHandle<()>>,
     tasks: JoinSet<()>,
     _watch: Option<WatchHandle>,
 }
 
-/// Starts the host. `listen` overrides the configured address (tests bind
-/// port 0).
+/// Starts the host. `listen` overrides the configured partner address
+/// (tests bind port 0).
 pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service, StartError> {
+    let mut config = config;
+    if let Some(listen) = listen {
+        config.server.listen = listen;
+    }
     let config = Arc::new(config);
+    // TLS files are read before anything starts, so a bad one stops start-up.
+    let tls = match &config.server.tls {
+        Some(t) => Some(tls_acceptor(t).map_err(|source| StartError::ListenerTls {
+            key: "server.tls",
+            source,
+        })?),
+        None => None,
+    };
+    let admin_tls = match &config.server.admin_tls {
+        Some(t) if !config.server.admin_shares_listen() => {
+            Some(tls_acceptor(t).map_err(|source| StartError::ListenerTls {
+                key: "server.admin_tls",
+                source,
+            })?)
+        }
+        _ => None,
+    };
     let sqlite = SqliteStore::open(&SqliteOptions {
         path: config.store.path.clone(),
         group_commit_max: config.store.group_commit_max.max(1),
@@ -169,24 +206,66 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         }
     }
 
-    let addr = listen.unwrap_or(config.server.listen);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| StartError::Bind { addr, source })?;
-    let server = tokio::spawn(serve(listener, app.clone(), shutdown_rx, grace));
+    let shared = config.server.admin_shares_listen();
+    let (is_tls, is_admin_tls) = (
+        tls.is_some(),
+        admin_tls.is_some() || (shared && tls.is_some()),
+    );
+    let partner = bind(
+        config.server.listen,
+        tls,
+        if shared {
+            Surface::Both
+        } else {
+            Surface::Partner
+        },
+    )
+    .await?;
+    let addr = local_addr(&partner, config.server.listen)?;
+    let mut listeners = vec![partner];
+    let admin_addr = if shared {
+        addr
+    } else {
+        let admin = bind(config.server.admin_listen, admin_tls, Surface::Admin).await?;
+        let admin_addr = local_addr(&admin, config.server.admin_listen)?;
+        listeners.push(admin);
+        admin_addr
+    };
+    let servers = listeners
+        .into_iter()
+        .map(|l| tokio::spawn(serve(l, app.clone(), shutdown_rx.clone(), grace)))
+        .collect();
     app.ready.store(true, Ordering::Relaxed);
-    tracing::info!(%addr, store = %config.store.path.display(), plugins = registry.status().len(), "waybill is serving");
+    tracing::info!(%addr, %admin_addr, tls = is_tls, store = %config.store.path.display(), plugins = registry.status().len(), "waybill is serving");
     Ok(Service {
         app,
         addr,
+        admin_addr,
+        tls: is_tls,
+        admin_tls: is_admin_tls,
         shutdown,
-        server,
+        servers,
         tasks,
         _watch: watcher,
     })
+}
+
+async fn bind(
+    addr: SocketAddr,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    surface: Surface,
+) -> Result<Listener, StartError> {
+    let tcp = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    Ok(Listener { tcp, tls, surface })
+}
+
+fn local_addr(listener: &Listener, addr: SocketAddr) -> Result<SocketAddr, StartError> {
+    listener
+        .tcp
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })
 }
 
 fn load_plugins(
@@ -302,12 +381,26 @@ async fn scheduled_reconcile(app: Arc<App>, every: u64, mut shutdown: watch::Rec
 }
 
 impl Service {
+    /// The partner base URL, e.g. `https://127.0.0.1:8443`.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The admin base URL.
+    pub fn admin_url(&self) -> String {
+        let scheme = if self.admin_tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.admin_addr)
+    }
+
     /// Stops accepting, lets work in flight finish (up to the grace period)
     /// and returns when everything has stopped.
     pub async fn shutdown(mut self) {
         self.app.ready.store(false, Ordering::Relaxed);
         let _ = self.shutdown.send(true);
-        let _ = self.server.await;
+        for server in self.servers {
+            let _ = server.await;
+        }
         while self.tasks.join_next().await.is_some() {}
         tracing::info!("waybill stopped");
     }

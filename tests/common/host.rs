@@ -13,6 +13,7 @@ use waybill::service::Service;
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 pub const ACME_SECRET: &str = "acme-test-secret";
 pub const ERP_TOKEN: &str = "erp-test-token";
+pub const EDI_TOKEN: &str = "edi-test-token";
 
 /// The common head of every test config: server, store, plugins.
 pub fn config_head(dir: &Path, plugins_dir: &Path) -> String {
@@ -20,6 +21,7 @@ pub fn config_head(dir: &Path, plugins_dir: &Path) -> String {
         r#"
 [server]
 listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
 admin_token = "{ADMIN_TOKEN}"
 shutdown_grace_secs = 2
 
@@ -46,7 +48,10 @@ dir = "{schemas}"
 /// A running host and what it needs to be talked to.
 pub struct TestHost {
     pub service: Service,
+    /// Partner ingest and commands.
     pub base: String,
+    /// The admin API and `/metrics` (a port of its own).
+    pub admin_base: String,
     pub client: Client<HttpConnector, Full<Bytes>>,
 }
 
@@ -78,13 +83,16 @@ impl TestHost {
             .await
             .expect("host starts");
         let base = format!("http://{}", service.addr);
+        let admin_base = format!("http://{}", service.admin_addr);
         TestHost {
             service,
             base,
+            admin_base,
             client: Client::builder(TokioExecutor::new()).build_http(),
         }
     }
 
+    /// A request to the partner listener.
     pub async fn request(
         &self,
         method: &str,
@@ -92,9 +100,33 @@ impl TestHost {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> Answer {
+        self.request_to(&self.base, method, path, headers, body)
+            .await
+    }
+
+    /// A request to the admin listener (admin API, `/metrics`).
+    pub async fn admin_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Answer {
+        self.request_to(&self.admin_base, method, path, headers, body)
+            .await
+    }
+
+    async fn request_to(
+        &self,
+        base: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Answer {
         let mut req = hyper::Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base));
+            .uri(format!("{base}{path}"));
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -136,7 +168,7 @@ impl TestHost {
     /// GETs an admin endpoint with the token.
     pub async fn admin_get(&self, path: &str) -> Answer {
         let auth = format!("Bearer {ADMIN_TOKEN}");
-        self.request(
+        self.admin_request(
             "GET",
             &format!("/admin/v1/{path}"),
             &[("authorization", &auth)],
@@ -148,7 +180,7 @@ impl TestHost {
     /// POSTs JSON to an admin endpoint with the token.
     pub async fn admin_post(&self, path: &str, body: serde_json::Value) -> Answer {
         let auth = format!("Bearer {ADMIN_TOKEN}");
-        self.request(
+        self.admin_request(
             "POST",
             &format!("/admin/v1/{path}"),
             &[

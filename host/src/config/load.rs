@@ -78,6 +78,13 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     if let Some(schemas) = &mut config.schemas {
         resolve(&mut schemas.dir);
     }
+    for tls in [&mut config.server.tls, &mut config.server.admin_tls]
+        .into_iter()
+        .flatten()
+    {
+        resolve(&mut tls.cert_file);
+        resolve(&mut tls.key_file);
+    }
     if let Some(reconcile) = &mut config.reconcile {
         resolve(&mut reconcile.scratch_dir);
     }

@@ -7,6 +7,7 @@ mod locate;
 mod model;
 mod outbound_tls;
 mod secret;
+mod server;
 mod validate;
 
 pub use flows::{
@@ -21,3 +22,4 @@ pub use model::{
 };
 pub use outbound_tls::{ClientTlsConfig, certificates, private_key};
 pub use secret::{REDACTED, Secret, redact_url};
+pub use server::{ListenerTls, ServerLimits};

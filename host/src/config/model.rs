@@ -65,8 +65,23 @@ impl Config {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
+    /// Partner ingest and commands (`/v1/...`), `/healthz`, `/readyz`.
     #[serde(default = "default_listen", deserialize_with = "listen_addr")]
     pub listen: SocketAddr,
+    /// The admin API (`/admin/v1`), `/metrics`, `/healthz`, `/readyz`.
+    /// Loopback by default; equal to `listen` (with a fixed port) to serve
+    /// everything on one port.
+    #[serde(default = "default_admin_listen", deserialize_with = "listen_addr")]
+    pub admin_listen: SocketAddr,
+    /// TLS on `listen`.
+    #[serde(default)]
+    pub tls: Option<super::server::ListenerTls>,
+    /// TLS on `admin_listen` (when it is a port of its own).
+    #[serde(default)]
+    pub admin_tls: Option<super::server::ListenerTls>,
+    /// Connection limits, per listener.
+    #[serde(default)]
+    pub limits: super::server::ServerLimits,
     #[serde(default)]
     pub admin_token: Option<Secret>,
     /// Undelivered backlog past which ingest answers 503.
@@ -82,11 +97,23 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: default_listen(),
+            admin_listen: default_admin_listen(),
+            tls: None,
+            admin_tls: None,
+            limits: super::server::ServerLimits::default(),
             admin_token: None,
             max_backlog: default_max_backlog(),
             retry_after_secs: default_retry_after_secs(),
             shutdown_grace_secs: default_shutdown_grace_secs(),
         }
+    }
+}
+
+impl ServerConfig {
+    /// Whether the admin API shares the partner port: `admin_listen` equals
+    /// `listen` with a fixed port (two port-0 addresses are two ports).
+    pub fn admin_shares_listen(&self) -> bool {
+        self.admin_listen == self.listen && self.listen.port() != 0
     }
 }
 
@@ -194,6 +221,9 @@ pub struct SourceConfig {
     pub max_body_bytes: usize,
     #[serde(default)]
     pub rate_limit: Option<RateLimitConfig>,
+    /// Most NDJSON lines in one bulk request; more is refused whole (413).
+    #[serde(default = "default_max_bulk_lines")]
+    pub max_bulk_lines: usize,
 }
 
 impl SourceConfig {
@@ -454,6 +484,9 @@ fn listen_addr<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Sock
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
+fn default_admin_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8081))
+}
 fn default_max_backlog() -> u64 {
     100_000
 }
@@ -498,6 +531,9 @@ fn default_content_types() -> Vec<String> {
 }
 fn default_max_body_bytes() -> usize {
     1024 * 1024
+}
+fn default_max_bulk_lines() -> usize {
+    1000
 }
 fn default_hmac_header() -> String {
     "x-acme-signature".to_owned()

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use super::locate::{KeyPath, path};
 use super::model::{
-    Config, Filter, PluginRef, RateLimitConfig, RouteConfig, RouteTarget, SourceAuth, SourceConfig,
-    TargetAuth, TargetConfig,
+    Config, Filter, PluginRef, RateLimitConfig, RouteConfig, RouteTarget, ServerConfig, SourceAuth,
+    SourceConfig, TargetAuth, TargetConfig,
 };
 
 /// A semantic problem at `path`.
@@ -48,6 +48,7 @@ pub(crate) fn validate(config: &Config) -> Checked {
         check_admin_token(path("server").key("admin_token"), token)?;
     }
     at_least_one(path("server").key("max_backlog"), server.max_backlog)?;
+    check_server_edge(server)?;
     at_least_one(
         path("store").key("group_commit_max"),
         config.store.group_commit_max as u64,
@@ -81,6 +82,7 @@ pub(crate) fn validate(config: &Config) -> Checked {
     for (name, source) in &config.sources {
         check_source(path("sources").key(name), name, source)?;
     }
+    check_distinct_credentials(config)?;
     for (name, target) in &config.targets {
         check_target(path("targets").key(name), name, target)?;
     }
@@ -170,7 +172,75 @@ fn check_source(at: KeyPath, name: &str, source: &SourceConfig) -> Checked {
         at.clone().key("max_body_bytes"),
         source.max_body_bytes as u64,
     )?;
+    at_least_one(
+        at.clone().key("max_bulk_lines"),
+        source.max_bulk_lines as u64,
+    )?;
     check_rate_limit(at.key("rate_limit"), source.rate_limit.as_ref())
+}
+
+/// Listener limits and the admin listener's TLS.
+fn check_server_edge(server: &ServerConfig) -> Checked {
+    let at = path("server").key("limits");
+    let limits = &server.limits;
+    for (key, value) in [
+        ("header_read_timeout_ms", limits.header_read_timeout_ms),
+        ("idle_timeout_ms", limits.idle_timeout_ms),
+        ("body_read_timeout_ms", limits.body_read_timeout_ms),
+        ("max_connections", limits.max_connections as u64),
+        ("replay_cache_entries", limits.replay_cache_entries as u64),
+    ] {
+        at_least_one(at.clone().key(key), value)?;
+    }
+    if server.admin_shares_listen() && server.admin_tls.is_some() {
+        return fail(
+            path("server").key("admin_tls"),
+            "admin_listen is the same port as listen, so the admin API uses server.tls; \
+             remove admin_tls or give admin_listen a port of its own",
+        );
+    }
+    Ok(())
+}
+
+/// One credential identifies one source: two sources sharing a bearer token
+/// or HMAC secret could post as each other, and a source credential equal to
+/// the admin token would open the admin API to that partner.
+fn check_distinct_credentials(config: &Config) -> Checked {
+    let mut seen: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    for (name, source) in &config.sources {
+        let (key, what, credential) = match &source.auth {
+            SourceAuth::None => continue,
+            SourceAuth::Bearer { token } => ("token", "bearer token", credential_text(token)),
+            SourceAuth::Hmac { secret, .. } => ("secret", "HMAC secret", credential_text(secret)),
+        };
+        let at = path("sources").key(name).key("auth").key(key);
+        if let Some(admin) = &config.server.admin_token
+            && credential_text(admin) == credential
+        {
+            return fail(
+                at,
+                format!(
+                    "source `{name}` uses server.admin_token as its {what}; give it a credential of its own"
+                ),
+            );
+        }
+        if let Some((first, first_what)) = seen.insert(credential, (name, what)) {
+            return fail(
+                at,
+                format!(
+                    "sources `{first}` and `{name}` share one credential (the {first_what} of `{first}` is the {what} of `{name}`); give every source its own"
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The text of a configured credential, for comparisons only.
+/// The resolved value of a credential (env and file secrets are read before
+/// validation), compared between sources.
+fn credential_text(value: &super::Secret) -> &str {
+    value
 }
 
 fn check_rate_limit(at: KeyPath, limit: Option<&RateLimitConfig>) -> Checked {

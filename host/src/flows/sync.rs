@@ -163,7 +163,7 @@ pub async fn run_job(app: &Arc<App>, name: &str) -> Result<SyncReport, SyncError
                 source: format!("sync.{name}"),
                 kind: o.schema_id.clone(),
                 content_type: "application/json".into(),
-                headers: vec![(BUSINESS_KEY_HEADER.to_string(), o.business_key.clone())],
+                headers: vec![(BUSINESS_KEY_HEADER.to_string(), o.business_key.clone())].into(),
                 body_sha256: hex::encode(Sha256::digest(o.body.as_bytes())),
                 body: o.body.into_bytes(),
                 correlation_id: format!("sync-{name}-{}", uuid::Uuid::new_v4()),

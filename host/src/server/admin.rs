@@ -48,7 +48,7 @@ async fn route(app: Arc<App>, req: Request<Incoming>, rest: &[&str]) -> Result<R
             ))
         }
         (&Method::POST, ["dead-letters", "replay"]) => {
-            let body = read_body(req.into_body(), 64 << 10).await?;
+            let body = read_body(req.into_body(), 64 << 10, app.body_read_timeout()).await?;
             let request: ReplayRequest = serde_json::from_slice(&body)
                 .map_err(|e| Problem::malformed("body", format!("replay request: {e}")))?;
             let report = replay_request(&app, request).await?;
@@ -73,7 +73,7 @@ async fn route(app: Arc<App>, req: Request<Incoming>, rest: &[&str]) -> Result<R
             &serde_json::json!({"plugins": app.registry.status()}),
         )),
         (&Method::POST, ["plugins", name, "activate"]) => {
-            let body = read_body(req.into_body(), 4096).await?;
+            let body = read_body(req.into_body(), 4096, app.body_read_timeout()).await?;
             #[derive(Deserialize)]
             struct Activate {
                 version: String,

@@ -42,7 +42,7 @@ pub(super) async fn route(
         (&Method::POST, ["exceptions", id, action]) => {
             let id = exception_id(id)?;
             let actor_header = header(&req, "x-waybill-actor").map(str::to_string);
-            let body = read_body(req.into_body(), 64 << 10).await?;
+            let body = read_body(req.into_body(), 64 << 10, app.body_read_timeout()).await?;
             let request: ActionRequest = if body.is_empty() {
                 ActionRequest::default()
             } else {

@@ -1,7 +1,9 @@
 //! The shared state behind every request: configuration, store, plugins,
-//! the processing wake-up, per-source rate limits and ingest counters.
+//! the processing wake-up, per-source rate limits, HMAC replay guards and
+//! ingest counters.
 
-use crate::config::Config;
+use super::replay_guard::ReplayGuard;
+use crate::config::{Config, SourceAuth};
 use crate::pipeline::Processor;
 use crate::plugins::Registry;
 use crate::ratelimit::TokenBucket;
@@ -52,6 +54,8 @@ pub struct App {
     pub reconcile_lock: tokio::sync::Mutex<()>,
     /// Per-source rate limits.
     pub source_limits: BTreeMap<String, TokenBucket>,
+    /// Per-source signatures already accepted (HMAC sources).
+    pub replay_guards: BTreeMap<String, ReplayGuard>,
     /// Work waiting, refreshed in the background (back-pressure).
     pub backlog: AtomicU64,
     /// Ingest metrics.
@@ -60,7 +64,26 @@ pub struct App {
     pub ready: AtomicBool,
 }
 
+/// The metric label of an unconfigured source (or any other name taken
+/// from a request path that the configuration does not know).
+pub const UNKNOWN_LABEL: &str = "unknown";
+
 impl App {
+    /// `name` if a source of that name is configured, else `unknown`, so a
+    /// client cannot add label values (series) by inventing names.
+    pub fn source_label<'a>(&self, name: &'a str) -> &'a str {
+        if self.config.sources.contains_key(name) {
+            name
+        } else {
+            UNKNOWN_LABEL
+        }
+    }
+
+    /// How long a request body may take to arrive.
+    pub fn body_read_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.config.server.limits.body_read_timeout_ms)
+    }
+
     /// Builds the state; rate limits come from the sources' configuration.
     pub fn new(
         config: Arc<Config>,
@@ -77,6 +100,17 @@ impl App {
                     .map(|r| (name.clone(), TokenBucket::new(r.per_second, r.burst)))
             })
             .collect();
+        let replay_guards = config
+            .sources
+            .iter()
+            .filter(|(_, s)| matches!(s.auth, SourceAuth::Hmac { .. }))
+            .map(|(name, _)| {
+                (
+                    name.clone(),
+                    ReplayGuard::new(config.server.limits.replay_cache_entries),
+                )
+            })
+            .collect();
         Arc::new(Self {
             config,
             store,
@@ -87,6 +121,7 @@ impl App {
             commands: crate::flows::CommandWaiters::default(),
             reconcile_lock: tokio::sync::Mutex::new(()),
             source_limits,
+            replay_guards,
             backlog: AtomicU64::new(0),
             metrics: IngestMetrics::default(),
             ready: AtomicBool::new(false),

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
+use std::time::Duration;
 
 /// The response type of every handler.
 pub type Resp = Response<Full<Bytes>>;
@@ -37,9 +38,17 @@ pub fn header<'a>(req: &'a Request<Incoming>, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Reads the whole body, refusing more than `max` bytes with a 413.
-pub async fn read_body(body: Incoming, max: usize) -> Result<Bytes, Problem> {
-    match Limited::new(body, max).collect().await {
+/// Reads the whole body within `deadline`, refusing more than `max` bytes
+/// with a 413 and a body still arriving at the deadline with a 408 (the
+/// connection is then closed: its unread rest cannot be skipped).
+pub async fn read_body(body: Incoming, max: usize, deadline: Duration) -> Result<Bytes, Problem> {
+    let read = tokio::time::timeout(deadline, Limited::new(body, max).collect()).await;
+    let Ok(read) = read else {
+        return Err(Problem::body_timeout(
+            u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+        ));
+    };
+    match read {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>()

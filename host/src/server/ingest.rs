@@ -1,5 +1,7 @@
 //! `POST /v1/sources/{source}/messages` (and `/messages/bulk` for NDJSON):
-//! checks auth, size, type and rate before accepting, stores the raw message
+//! checks type, size and credentials, then (only for an authenticated
+//! request, so strangers cannot drain a partner's bucket) the rate limit at
+//! one token per message and the HMAC replay guard; stores the raw message
 //! and answers 202 only after the store committed it. Every refusal is a
 //! problem body naming what was wrong; nothing is stored for it.
 
@@ -7,6 +9,7 @@ use super::app::App;
 use super::auth::{check_bearer, check_hmac};
 use super::http::{Resp, header, json, read_body};
 use super::problem::Problem;
+use super::replay_guard::{ReplayError, ReplayKey, replay_key};
 use crate::config::{SourceAuth, SourceConfig, media_type};
 use crate::store::{IngestOutcome, NewMessage, now_ms};
 use hyper::body::Incoming;
@@ -16,8 +19,37 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-/// Headers never stored or handed to plugins.
-const SECRET_HEADERS: &[&str] = &["authorization", "cookie", "proxy-authorization"];
+/// Headers never stored or handed to plugins (names are lower-case).
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "api-key",
+    "x-auth",
+    "x-csrf-token",
+    "x-amz-security-token",
+];
+
+/// Name parts that mark a credential header (`x-auth-token`,
+/// `x-client-secret`, `x-hub-signature-256`, `x-apikey`, ...); never stored
+/// either. Dropping a harmless header is cheaper than storing a secret.
+const SECRET_MARKERS: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "signature",
+    "credential",
+    "api-key",
+    "apikey",
+    "session",
+];
+
+/// Whether a (lower-case) header name carries a credential.
+fn is_secret_header(name: &str) -> bool {
+    SECRET_HEADERS.contains(&name) || SECRET_MARKERS.iter().any(|m| name.contains(m))
+}
 
 /// Handles one message.
 pub async fn single(app: Arc<App>, req: Request<Incoming>, source_name: &str) -> Resp {
@@ -47,7 +79,7 @@ fn count(app: &App, source: &str, status: StatusCode) {
     app.metrics
         .requests
         .get_or_create(&vec![
-            ("source".to_string(), source.to_string()),
+            ("source".to_string(), app.source_label(source).to_string()),
             ("status".to_string(), status.as_u16().to_string()),
         ])
         .inc();
@@ -78,11 +110,6 @@ pub(super) async fn accept(
         .sources
         .get(name)
         .ok_or_else(|| Problem::unknown_source(name))?;
-    if let Some(bucket) = app.source_limits.get(name) {
-        bucket
-            .try_acquire()
-            .map_err(|wait| Problem::rate_limited(wait.as_secs().max(1)))?;
-    }
     if app.backlog.load(Ordering::Relaxed) >= app.config.server.max_backlog {
         return Err(Problem::overloaded(app.config.server.retry_after_secs));
     }
@@ -109,10 +136,16 @@ pub(super) async fn accept(
             route.to_string(),
         ));
     }
-    let body = read_body(req.into_body(), source.max_body_bytes).await?;
+    let body = read_body(
+        req.into_body(),
+        source.max_body_bytes,
+        app.body_read_timeout(),
+    )
+    .await?;
     if body.is_empty() {
         return Err(Problem::malformed("body", "the request body is empty"));
     }
+    let mut signed = None;
     if let SourceAuth::Hmac {
         secret,
         header: h,
@@ -122,29 +155,78 @@ pub(super) async fn accept(
         let now = now_ms() / 1000;
         check_hmac(signature.as_deref(), h, secret, &body, now, *tolerance_secs)
             .map_err(Problem::unauthorized)?;
+        signed = signed_timestamp(signature.as_deref())
+            .map(|(text, t)| (replay_key(text, &body), t, *tolerance_secs, h.as_str()));
     }
+    // Authenticated from here on: only now may the request cost the
+    // source's rate limit, one token per message.
+    let lines = if bulk {
+        let lines = bulk_lines(&body);
+        if lines > source.max_bulk_lines {
+            return Err(Problem::too_many_lines(source.max_bulk_lines, lines));
+        }
+        lines
+    } else {
+        1
+    };
+    charge(app, name, lines)?;
+    let guard = app.replay_guards.get(name);
+    let replay = match (signed, guard) {
+        (Some((key, t, tolerance, h)), Some(guard)) => {
+            let now = now_ms() / 1000;
+            let expires = t.saturating_add(i64::try_from(tolerance).unwrap_or(i64::MAX));
+            match guard.remember(key, expires, now) {
+                Ok(()) => Some((key, guard)),
+                Err(ReplayError::Replayed) => return Err(Problem::signature_replayed(h)),
+                Err(ReplayError::Full) => {
+                    return Err(Problem::replay_cache_full(
+                        h,
+                        app.config.server.retry_after_secs,
+                    ));
+                }
+            }
+        }
+        _ => None,
+    };
     let base = Arrival {
         source: name.to_string(),
         kind: source.kind.clone(),
         content_type: media_type(&content_type).to_string(),
-        headers,
+        headers: Arc::new(headers),
         window_ms: app.config.store.idempotency_window_secs as i64 * 1000,
         command_route: match mode {
             Mode::Command(route) => Some(route.to_string()),
             _ => None,
         },
     };
+    // A request that was not stored may be sent again with its signature.
+    let unstored = |replay: Option<(ReplayKey, &super::replay_guard::ReplayGuard)>| {
+        if let Some((key, guard)) = replay {
+            guard.forget(&key);
+        }
+    };
     if bulk {
-        return Ok(accept_lines(app, &base, &body, &correlation_id).await);
+        let (resp, accepted) = accept_lines(app, &base, &body, &correlation_id).await;
+        if accepted == 0 {
+            unstored(replay);
+        }
+        return Ok(resp);
     }
-    let outcome = store_one(
+    let outcome = match store_one(
         app,
         &base,
         body.to_vec(),
         idempotency_key.clone(),
         correlation_id,
     )
-    .await?;
+    .await
+    {
+        Ok(outcome) => outcome,
+        Err(problem) => {
+            unstored(replay);
+            return Err(problem);
+        }
+    };
     if let Mode::Command(route) = mode {
         return super::commands::answer(app, route, outcome, idempotency_key.as_deref()).await;
     }
@@ -180,13 +262,53 @@ pub(super) async fn accept(
     }
 }
 
+/// What every message of one request shares (the header list once, by
+/// reference, however many NDJSON lines the request has).
 struct Arrival {
     source: String,
     kind: String,
     content_type: String,
-    headers: Vec<(String, String)>,
+    headers: Arc<Vec<(String, String)>>,
     window_ms: i64,
     command_route: Option<String>,
+}
+
+/// Takes `n` tokens from the source's bucket, or refuses the whole request.
+fn charge(app: &App, name: &str, n: usize) -> Result<(), Problem> {
+    let Some(bucket) = app.source_limits.get(name) else {
+        return Ok(());
+    };
+    let n = u32::try_from(n).unwrap_or(u32::MAX);
+    if n > bucket.burst() {
+        return Err(Problem::rate_limited(1)
+            .detail(format!(
+                "the batch needs {n} rate-limit tokens (one per line) but this source's burst is {}; send smaller batches",
+                bucket.burst()
+            ))
+            .field("body")
+            .with("tokens_needed", n)
+            .with("burst", bucket.burst()));
+    }
+    bucket.try_acquire_n(n).map_err(|wait| {
+        Problem::rate_limited(crate::ratelimit::retry_after_secs(wait)).with("tokens_needed", n)
+    })
+}
+
+/// The `t=` of a signature header, as text (the signed form) and as a number.
+fn signed_timestamp(value: Option<&str>) -> Option<(&str, i64)> {
+    value?.split(',').find_map(|part| {
+        let (key, val) = part.trim().split_once('=')?;
+        (key.trim() == "t")
+            .then(|| val.trim())
+            .and_then(|t| t.parse().ok().map(|n| (t, n)))
+    })
+}
+
+/// The lines of an NDJSON body that count as messages (blank ones do not).
+fn bulk_lines(body: &[u8]) -> usize {
+    body.split(|b| *b == b'\n')
+        .filter(|line| !line.trim_ascii().is_empty())
+        .count()
 }
 
 async fn store_one(
@@ -196,8 +318,24 @@ async fn store_one(
     idempotency_key: Option<String>,
     correlation_id: String,
 ) -> Result<IngestOutcome, Problem> {
-    let now = now_ms();
-    let msg = NewMessage {
+    let msg = new_message(base, body, idempotency_key, correlation_id, now_ms());
+    app.store.ingest(msg).await.map_err(|e| {
+        tracing::error!(error = %e, "ingest could not be stored");
+        Problem::new(503, "store-unavailable", "The message could not be stored")
+            .detail(e.to_string())
+            .retry_after(1)
+    })
+}
+
+/// One message of a request arrived at `now`.
+fn new_message(
+    base: &Arrival,
+    body: Vec<u8>,
+    idempotency_key: Option<String>,
+    correlation_id: String,
+    now: i64,
+) -> NewMessage {
+    NewMessage {
         message_id: uuid::Uuid::new_v4().to_string(),
         source: base.source.clone(),
         kind: base.kind.clone(),
@@ -210,18 +348,17 @@ async fn store_one(
         received_at: now,
         idempotency_expires_at: now + base.window_ms,
         command_route: base.command_route.clone(),
-    };
-    app.store.ingest(msg).await.map_err(|e| {
-        tracing::error!(error = %e, "ingest could not be stored");
-        Problem::new(503, "store-unavailable", "The message could not be stored")
-            .detail(e.to_string())
-            .retry_after(1)
-    })
+    }
 }
 
 /// Stores each NDJSON line as its own message; a bad line gets its own
-/// problem and does not affect the others.
-async fn accept_lines(app: &App, base: &Arrival, body: &[u8], correlation_id: &str) -> Resp {
+/// problem and does not affect the others. Also says how many were stored.
+async fn accept_lines(
+    app: &App,
+    base: &Arrival,
+    body: &[u8],
+    correlation_id: &str,
+) -> (Resp, usize) {
     let text = String::from_utf8_lossy(body);
     let mut pending = Vec::new();
     let mut results: Vec<(usize, serde_json::Value)> = Vec::new();
@@ -279,10 +416,11 @@ async fn accept_lines(app: &App, base: &Arrival, body: &[u8], correlation_id: &s
         app.wake_processing.notify_one();
     }
     let all: Vec<serde_json::Value> = results.into_iter().map(|(_, v)| v).collect();
-    json(
+    let resp = json(
         StatusCode::OK,
         &serde_json::json!({"accepted": accepted, "results": all}),
-    )
+    );
+    (resp, accepted)
 }
 
 fn check_content_type(
@@ -369,7 +507,7 @@ fn kept_headers(req: &Request<Incoming>, source: &SourceConfig) -> Vec<(String, 
         .iter()
         .filter(|(name, _)| {
             let n = name.as_str();
-            !SECRET_HEADERS.contains(&n)
+            !is_secret_header(n)
                 && n != signature
                 && n != "content-length"
                 && n != "host"

@@ -9,29 +9,37 @@ mod commands;
 mod health;
 mod http;
 mod ingest;
+mod listener;
 pub mod problem;
+mod replay_guard;
+mod tls;
 
 pub use admin::ReplayRequest;
 pub use app::{App, IngestMetrics};
+pub use listener::{AcceptBackoff, Listener, Surface, serve};
+pub use tls::{TlsError, acceptor as tls_acceptor};
 
 use http::Resp;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request};
-use hyper_util::rt::TokioIo;
 use problem::Problem;
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
 
-/// Routes one request.
-pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Resp {
+/// Routes one request arriving on a listener serving `surface`: partner
+/// endpoints answer 404 on the admin listener and the admin API and
+/// `/metrics` answer 404 on the partner listener, as if they did not exist.
+pub async fn handle(app: Arc<App>, req: Request<Incoming>, surface: Surface) -> Resp {
     let path = req.uri().path().to_string();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method().clone();
+    let hidden = match segments.as_slice() {
+        ["v1", ..] => !surface.partner(),
+        ["admin", ..] | ["metrics"] => !surface.admin(),
+        _ => false,
+    };
+    if hidden {
+        return Problem::not_found(format!("endpoint {method} {path}")).into_response();
+    }
     match (&method, segments.as_slice()) {
         (&Method::POST, ["v1", "sources", source, "messages"]) => {
             ingest::single(app, req, source).await
@@ -53,50 +61,5 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Resp {
         (&Method::GET, ["readyz"]) => health::readyz(&app).await,
         (&Method::GET, ["metrics"]) => health::metrics(app).await,
         _ => Problem::not_found(format!("endpoint {method} {path}")).into_response(),
-    }
-}
-
-/// Serves `listener` until `shutdown` turns true, then stops accepting and
-/// waits up to `grace` for requests in flight.
-pub async fn serve(
-    listener: TcpListener,
-    app: Arc<App>,
-    mut shutdown: watch::Receiver<bool>,
-    grace: Duration,
-) {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let app = app.clone();
-                let service = service_fn(move |req| {
-                    let app = app.clone();
-                    async move { Ok::<_, Infallible>(handle(app, req).await) }
-                });
-                let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
-            }
-            _ = shutdown.changed() => break,
-        }
-    }
-    drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("shutdown grace over; closing remaining connections");
     }
 }

@@ -209,6 +209,50 @@ impl Problem {
             .field("method")
     }
 
+    /// 408: the body did not arrive within `limit_ms`.
+    pub fn body_timeout(limit_ms: u64) -> Self {
+        Self::new(408, "request-timeout", "Request timeout")
+            .detail(format!(
+                "the request body did not arrive within {limit_ms} ms"
+            ))
+            .field("body")
+            .with("limit_ms", limit_ms)
+    }
+
+    /// 413: an NDJSON batch has more lines than the source's
+    /// `max_bulk_lines`.
+    pub fn too_many_lines(limit: usize, got: usize) -> Self {
+        Self::new(413, "too-many-lines", "Too many lines")
+            .detail(format!(
+                "the batch has {got} lines; this source accepts at most {limit} per request \
+                 (max_bulk_lines)"
+            ))
+            .field("max_bulk_lines")
+            .with("limit_lines", limit)
+            .with("lines", got)
+    }
+
+    /// 409: this HMAC signature was already used; a replay is refused until
+    /// the signature's tolerance window ends.
+    pub fn signature_replayed(header: &str) -> Self {
+        Self::new(409, "signature-replayed", "Signature replayed")
+            .detail(format!(
+                "the signature in the {header} header was already used; sign the request again"
+            ))
+            .field(header.to_owned())
+    }
+
+    /// 503: too many signatures are remembered to check one more for a
+    /// replay; refused rather than let the cache grow.
+    pub fn replay_cache_full(header: &str, retry_after: u64) -> Self {
+        Self::new(503, "replay-cache-full", "Too many signed requests")
+            .detail(format!(
+                "too many signatures in the {header} header are being remembered to check this one for a replay; retry later"
+            ))
+            .field(header.to_owned())
+            .retry_after(retry_after)
+    }
+
     /// 500: something failed on the host's side; `detail` must not leak
     /// internals a partner should not see.
     pub fn internal(detail: impl Into<String>) -> Self {

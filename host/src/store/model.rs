@@ -24,8 +24,9 @@ pub struct NewMessage {
     pub kind: String,
     /// Declared content type.
     pub content_type: String,
-    /// Headers kept (authentication removed), lower-case names.
-    pub headers: Vec<(String, String)>,
+    /// Headers kept (authentication removed), lower-case names; shared by
+    /// every message of one request (the lines of an NDJSON batch).
+    pub headers: std::sync::Arc<Vec<(String, String)>>,
     /// Raw body.
     pub body: Vec<u8>,
     /// Correlation id.

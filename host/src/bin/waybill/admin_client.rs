@@ -1,6 +1,6 @@
 //! A small client of the admin API, for the `dlq` and `plugin list|activate|
-//! rollback` commands: where the host is and its token come from the flags,
-//! or from the configuration file.
+//! rollback` commands: where the host's admin listener is and its token
+//! come from the flags, or from the configuration file (`server.admin_listen`).
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
@@ -12,7 +12,8 @@ use std::path::PathBuf;
 
 #[derive(Args, Clone)]
 pub struct HostArgs {
-    /// The host's base URL, e.g. http://127.0.0.1:8080 (default: from the config).
+    /// The host's admin base URL, e.g. http://127.0.0.1:8081 (default:
+    /// `server.admin_listen` from the config).
     #[arg(long, env = "WAYBILL_HOST")]
     pub host: Option<String>,
     /// The admin token (default: from the config).
@@ -29,7 +30,16 @@ impl HostArgs {
             || waybill::config::load(&self.config).map_err(|e| anyhow::anyhow!("{e}"));
         let host = match &self.host {
             Some(h) => h.trim_end_matches('/').to_string(),
-            None => format!("http://{}", from_config()?.server.listen),
+            None => {
+                let server = from_config()?.server;
+                let tls = if server.admin_shares_listen() {
+                    server.tls.is_some()
+                } else {
+                    server.admin_tls.is_some()
+                };
+                let scheme = if tls { "https" } else { "http" };
+                format!("{scheme}://{}", server.admin_listen)
+            }
         };
         let token = match &self.token {
             Some(t) => t.clone(),
@@ -51,6 +61,12 @@ pub fn call(
     body: Option<serde_json::Value>,
 ) -> anyhow::Result<serde_json::Value> {
     let (host, token) = args.resolve()?;
+    if host.starts_with("https://") {
+        bail!(
+            "{host}: the admin client speaks plain HTTP; reach a TLS admin listener through a \
+             loopback tunnel or an `admin_listen` without `admin_tls`"
+        );
+    }
     let url = format!("{host}/admin/v1/{path}");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -14,23 +14,30 @@ pub struct ServeArgs {
     /// Listen here instead of `server.listen` (e.g. 127.0.0.1:0).
     #[arg(long)]
     listen: Option<std::net::SocketAddr>,
+    /// Serve the admin API here instead of `server.admin_listen`.
+    #[arg(long)]
+    admin_listen: Option<std::net::SocketAddr>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let config = match waybill::config::load(&args.config) {
+    let mut config = match waybill::config::load(&args.config) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
     };
+    if let Some(admin) = args.admin_listen {
+        config.server.admin_listen = admin;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
         let service = waybill::service::start(config, args.listen).await?;
-        // Tests and scripts read the bound address from this line.
+        // Tests and scripts read the bound addresses from these lines.
         println!("listening on {}", service.addr);
+        println!("admin listening on {}", service.admin_addr);
         wait_for_signal().await;
         tracing::info!("shutdown requested");
         service.shutdown().await;

@@ -20,7 +20,7 @@ fn msg(id: &str, kind: &str, body: &[u8]) -> NewMessage {
         source: "acme".into(),
         kind: kind.into(),
         content_type: "application/json".into(),
-        headers: vec![],
+        headers: Vec::new().into(),
         body: body.to_vec(),
         correlation_id: format!("cid-{id}"),
         idempotency_key: None,

@@ -21,7 +21,7 @@ fn msg(id: &str, key: Option<&str>, body: &[u8]) -> NewMessage {
         source: "acme".into(),
         kind: "acme-tms.milestone".into(),
         content_type: "application/json".into(),
-        headers: vec![("x-a".into(), "1".into())],
+        headers: vec![("x-a".into(), "1".into())].into(),
         body: body.to_vec(),
         correlation_id: format!("cid-{id}"),
         idempotency_key: key.map(String::from),

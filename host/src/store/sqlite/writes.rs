@@ -39,8 +39,8 @@ pub(super) fn ingest(c: &Connection, m: &NewMessage) -> Result<IngestOutcome, St
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)").and_then(|mut st| st.execute(params![m.source, key, m.message_id, m.correlation_id, m.body_sha256, m.received_at, m.idempotency_expires_at],))
         .map_err(db_err)?;
     }
-    let headers =
-        serde_json::to_string(&m.headers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let headers = serde_json::to_string(m.headers.as_slice())
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     c.prepare_cached(
         "INSERT INTO messages (message_id, source, kind, content_type, headers, body, correlation_id, idempotency_key, received_at, state)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'received')").and_then(|mut st| st.execute(params![m.message_id, m.source, m.kind, m.content_type, headers, m.body, m.correlation_id, m.idempotency_key, m.received_at],))

@@ -2,7 +2,7 @@
 //! and an operator would — ingest and command endpoints with each source's
 //! credentials, and the admin API with the admin token.
 
-use super::host_config::{ACME_SECRET, ADMIN_TOKEN};
+use super::host_config::{ADMIN_TOKEN, acme_secret};
 use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -29,10 +29,11 @@ impl Answer {
     }
 }
 
-/// The host's base URL and a pooled client.
+/// The host's base URLs (partner ingest, admin API) and a pooled client.
 #[derive(Clone)]
 pub struct Api {
     pub base: String,
+    pub admin_base: String,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
@@ -41,14 +42,18 @@ fn unix_now() -> i64 {
 }
 
 impl Api {
-    pub fn new(base: String) -> Api {
+    pub fn new(base: String, admin_base: String) -> Api {
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(64)
             .build_http();
-        Api { base, client }
+        Api {
+            base,
+            admin_base,
+            client,
+        }
     }
 
-    /// Any request; `path` is relative to the host.
+    /// Any partner request; `path` is relative to the host.
     pub async fn send(
         &self,
         method: &str,
@@ -56,7 +61,18 @@ impl Api {
         headers: &[(&str, String)],
         body: Vec<u8>,
     ) -> anyhow::Result<Answer> {
-        let url = format!("{}{path}", self.base);
+        self.send_to(&self.base, method, path, headers, body).await
+    }
+
+    async fn send_to(
+        &self,
+        base: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> anyhow::Result<Answer> {
+        let url = format!("{base}{path}");
         let mut req = hyper::Request::builder().method(method).uri(&url);
         for (k, v) in headers {
             req = req.header(*k, v);
@@ -109,7 +125,7 @@ impl Api {
             ("content-type", "application/json".to_string()),
             (
                 "x-acme-signature",
-                super::sims::sign(ACME_SECRET, unix_now(), &body),
+                super::sims::sign(acme_secret(source), unix_now(), &body),
             ),
             ("x-correlation-id", correlation_id.to_string()),
         ];
@@ -126,7 +142,13 @@ impl Api {
     pub async fn admin_get(&self, path: &str) -> anyhow::Result<Value> {
         let headers = [("authorization", format!("Bearer {ADMIN_TOKEN}"))];
         let a = self
-            .send("GET", &format!("/admin/v1/{path}"), &headers, Vec::new())
+            .send_to(
+                &self.admin_base,
+                "GET",
+                &format!("/admin/v1/{path}"),
+                &headers,
+                Vec::new(),
+            )
             .await?;
         Ok(a.expect(&format!("GET /admin/v1/{path}"), &[200])?.json)
     }
@@ -137,7 +159,8 @@ impl Api {
             ("authorization", format!("Bearer {ADMIN_TOKEN}")),
             ("content-type", "application/json".to_string()),
         ];
-        self.send(
+        self.send_to(
+            &self.admin_base,
             "POST",
             &format!("/admin/v1/{path}"),
             &headers,

@@ -11,7 +11,7 @@
 use super::api::eventually;
 use super::booking::cents;
 use super::edi_x12::{Freight, Ids, invoice_210, status_214, status_source_id};
-use super::host_config::EDI_TOKEN;
+use super::host_config::edi_token;
 use super::milestones::offset;
 use super::stage::Stage;
 use super::tally::Tally;
@@ -65,7 +65,7 @@ async fn post(stage: &Stage, source: &str, cid: &str, text: String) -> anyhow::R
         .api
         .post_bearer(
             source,
-            EDI_TOKEN,
+            edi_token(source),
             "application/edi-x12",
             cid,
             text.into_bytes(),

@@ -12,8 +12,28 @@ use std::path::Path;
 pub const ADMIN_TOKEN: &str = "demo-admin-token";
 pub const ERP_TOKEN: &str = "demo-erp-token";
 pub const ACME_SECRET: &str = "demo-acme-secret";
+pub const ACME_CHARGES_SECRET: &str = "demo-acme-charges-secret";
 pub const LEDGERLY_TOKEN: &str = "demo-ledgerly-token";
 pub const EDI_TOKEN: &str = "demo-carrier-edi-token";
+pub const EDI_210_TOKEN: &str = "demo-carrier-edi-210-token";
+
+/// The signing secret of an Acme TMS source (no two sources share one).
+pub fn acme_secret(source: &str) -> &'static str {
+    if source == "acme-tms-charges" {
+        ACME_CHARGES_SECRET
+    } else {
+        ACME_SECRET
+    }
+}
+
+/// The bearer token of a carrier EDI source (no two sources share one).
+pub fn edi_token(source: &str) -> &'static str {
+    if source == "carrier-edi-210" {
+        EDI_210_TOKEN
+    } else {
+        EDI_TOKEN
+    }
+}
 
 /// Where the systems listen, by role.
 pub struct Urls {
@@ -87,6 +107,7 @@ pub fn host_toml(p: &Paths, u: &Urls) -> String {
         r#"# Written by `waybill demo`: every URL is a simulator on loopback.
 [server]
 listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
 admin_token = "{ADMIN_TOKEN}"
 shutdown_grace_secs = 2
 
@@ -111,7 +132,7 @@ auth = {{ type = "hmac", secret = "{ACME_SECRET}", header = "X-Acme-Signature" }
 
 [sources.acme-tms-charges]
 kind = "acme-tms.carrier-charges"
-auth = {{ type = "hmac", secret = "{ACME_SECRET}", header = "X-Acme-Signature" }}
+auth = {{ type = "hmac", secret = "{ACME_CHARGES_SECRET}", header = "X-Acme-Signature" }}
 
 [sources.ledgerly]
 kind = "ledgerly.invoice-ready"
@@ -124,7 +145,7 @@ content_types = ["application/edi-x12"]
 
 [sources.carrier-edi-210]
 kind = "x12.210"
-auth = {{ type = "bearer", token = "{EDI_TOKEN}" }}
+auth = {{ type = "bearer", token = "{EDI_210_TOKEN}" }}
 content_types = ["application/edi-x12"]
 
 {targets}

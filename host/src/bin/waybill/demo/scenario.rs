@@ -75,20 +75,20 @@ async fn keep_running(stage: &Stage) {
     println!("\n== The host and the partner systems keep running (Ctrl-C stops them)");
     println!(
         "   admin API   {}/admin/v1/ (Authorization: Bearer {})",
-        stage.api.base,
+        stage.api.admin_base,
         super::host_config::ADMIN_TOKEN
     );
     println!(
         "   try         curl -H 'Authorization: Bearer {}' {}/admin/v1/exceptions",
         super::host_config::ADMIN_TOKEN,
-        stage.api.base
+        stage.api.admin_base
     );
     println!(
         "               waybill exceptions list --host {} --token {}",
-        stage.api.base,
+        stage.api.admin_base,
         super::host_config::ADMIN_TOKEN
     );
-    println!("   metrics     {}/metrics", stage.api.base);
+    println!("   metrics     {}/metrics", stage.api.admin_base);
     println!(
         "   config      {}",
         stage.workdir.join("waybill.toml").display()

@@ -132,10 +132,11 @@ impl Stage {
         std::fs::write(&config_path, host_config::host_toml(&paths, &urls))?;
         let config = waybill::config::load(&config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
         let service = waybill::service::start(config, None).await?;
-        let api = Api::new(format!("http://{}", service.addr));
+        let api = Api::new(service.base_url(), service.admin_url());
         println!(
-            "\n== Waybill host on {}, embedded store {}",
+            "\n== Waybill host on {} (admin API on {}), embedded store {}",
             api.base,
+            api.admin_base,
             workdir.join("waybill.db").display()
         );
         println!(
