@@ -303,6 +303,9 @@ fn load_plugins(
                 cpu: l.cpu_ms.map(Duration::from_millis).unwrap_or(defaults.cpu),
                 memory_bytes: l.memory_bytes.unwrap_or(defaults.memory_bytes),
                 input_bytes: l.input_bytes.unwrap_or(defaults.input_bytes),
+                output_bytes: l.output_bytes.unwrap_or(defaults.output_bytes),
+                outputs: l.outputs.unwrap_or(defaults.outputs),
+                log_bytes: l.log_bytes.unwrap_or(defaults.log_bytes),
             },
         );
     }

@@ -44,6 +44,7 @@ pub fn test_limits() -> Limits {
         cpu: Duration::from_millis(200),
         memory_bytes: 32 << 20,
         input_bytes: 64 << 10,
+        ..Limits::default()
     }
 }
 

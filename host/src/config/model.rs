@@ -197,6 +197,15 @@ pub struct LimitsConfig {
     pub memory_bytes: Option<usize>,
     #[serde(default)]
     pub input_bytes: Option<usize>,
+    /// Bytes of outputs (or violations) one call may return.
+    #[serde(default)]
+    pub output_bytes: Option<usize>,
+    /// Outputs (or violations) one call may return.
+    #[serde(default)]
+    pub outputs: Option<usize>,
+    /// Bytes one call may pass to the plugin `log` import.
+    #[serde(default)]
+    pub log_bytes: Option<usize>,
 }
 
 /// `[schemas]`: the canonical JSON Schemas directory.

@@ -72,6 +72,9 @@ pub(crate) fn validate(config: &Config) -> Checked {
             ("cpu_ms", limits.cpu_ms),
             ("memory_bytes", limits.memory_bytes.map(|v| v as u64)),
             ("input_bytes", limits.input_bytes.map(|v| v as u64)),
+            ("output_bytes", limits.output_bytes.map(|v| v as u64)),
+            ("outputs", limits.outputs.map(|v| v as u64)),
+            ("log_bytes", limits.log_bytes.map(|v| v as u64)),
         ];
         for (key, value) in fields {
             if let Some(value) = value {

@@ -1,6 +1,13 @@
 //! One plugin call: a fresh instance from the version's `InstancePre`, with
-//! the CPU deadline, memory cap and input cap applied, and every failure
-//! classified (limit, trap, quarantine) and counted towards quarantine.
+//! the CPU deadline, memory cap, input cap and output budget applied, and
+//! every failure classified (limit, trap, quarantine) and counted towards
+//! quarantine.
+//!
+//! The output budget holds while the host copies results out: the store's
+//! hostcall fuel ([`super::Limits::transfer_fuel`]) makes wasmtime refuse a
+//! result before allocating past it (a list of a million entries that all
+//! alias one large string is refused after the first few), and the lifted
+//! result is then checked exactly against the count and byte caps.
 
 use super::error::{CallError, LimitKind};
 use super::loader::{PluginId, PluginVersion};
@@ -46,13 +53,17 @@ impl PluginVersion {
         config: &PluginConfig,
     ) -> Result<CallReport<Vec<Output>>, CallError> {
         let input = message_to_wit(msg);
-        self.run(msg.body.len(), &msg.correlation_id, config, |b, store| {
+        let report = self.run(msg.body.len(), &msg.correlation_id, config, |b, store| {
             let r = b.waybill_plugin_mapper().call_map_message(store, &input)?;
             Ok(
                 r.map(|outs| outs.into_iter().map(output_from_wit).collect())
                     .map_err(error_from_wit),
             )
-        })
+        })?;
+        self.check_budget("outputs", &report.result, |o: &Output| {
+            o.schema_id.len() + o.business_key.len() + o.body.len()
+        })?;
+        Ok(report)
     }
 
     /// Validates one document on a fresh instance.
@@ -62,10 +73,49 @@ impl PluginVersion {
         config: &PluginConfig,
     ) -> Result<CallReport<Vec<Violation>>, CallError> {
         let input = document_to_wit(doc);
-        self.run(doc.body.len(), "", config, |b, store| {
+        let report = self.run(doc.body.len(), "", config, |b, store| {
             let r = b.waybill_plugin_validator().call_validate(store, &input)?;
             Ok(r.map(|vs| vs.into_iter().map(violation_from_wit).collect())
                 .map_err(error_from_wit))
+        })?;
+        self.check_budget("violations", &report.result, violation_bytes)?;
+        Ok(report)
+    }
+
+    /// Checks a lifted result against the output budget: entries returned
+    /// (outputs, violations, or the violations of an `invalid-input` error)
+    /// and the bytes of their strings.
+    fn check_budget<T>(
+        &self,
+        what: &str,
+        result: &Result<Vec<T>, PluginError>,
+        bytes_of: impl Fn(&T) -> usize,
+    ) -> Result<(), CallError> {
+        let (what, count, bytes) = match result {
+            Ok(items) => (what, items.len(), items.iter().map(bytes_of).sum()),
+            Err(PluginError::InvalidInput { violations }) => (
+                "violations",
+                violations.len(),
+                violations.iter().map(violation_bytes).sum(),
+            ),
+            Err(PluginError::Unsupported { message } | PluginError::Rejected { message }) => {
+                ("error messages", 1, message.len())
+            }
+        };
+        let detail = if count > self.limits.outputs {
+            format!("{count} {what} returned, cap {}", self.limits.outputs)
+        } else if bytes > self.limits.output_bytes {
+            format!(
+                "{bytes} bytes of {what} returned, cap {} bytes",
+                self.limits.output_bytes
+            )
+        } else {
+            return Ok(());
+        };
+        Err(CallError::Limit {
+            plugin: self.label.to_string(),
+            limit: LimitKind::Output,
+            detail,
         })
     }
 
@@ -151,6 +201,25 @@ impl PluginVersion {
                 ),
             };
         }
+        if let Some(hit) = store.data().log_limit_hit() {
+            return CallError::Limit {
+                plugin,
+                limit: LimitKind::Log,
+                detail: hit.to_string(),
+            };
+        }
+        if is_transfer_refused(&err) {
+            return CallError::Limit {
+                plugin,
+                limit: LimitKind::Output,
+                detail: format!(
+                    "handed the host more than {} bytes at once (budget {} outputs, {} bytes)",
+                    self.limits.transfer_fuel(),
+                    self.limits.outputs,
+                    self.limits.output_bytes
+                ),
+            };
+        }
         if let Some(wasmtime::Trap::Interrupt) = err.downcast_ref::<wasmtime::Trap>() {
             return CallError::Limit {
                 plugin,
@@ -187,4 +256,18 @@ impl PluginVersion {
             tracing::error!(plugin = %self.label, sha256 = %self.id.sha256, faults = n, "plugin version quarantined");
         }
     }
+}
+
+fn violation_bytes(v: &Violation) -> usize {
+    v.path.len() + v.code.len() + v.message.len()
+}
+
+/// What wasmtime says when a transfer out of the guest runs out of hostcall
+/// fuel. Its error type is private, so the text is matched; the sandbox tests
+/// pin it (an upgrade that rewords it fails them, not production silently).
+const HOSTCALL_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
+
+fn is_transfer_refused(err: &wasmtime::Error) -> bool {
+    err.chain()
+        .any(|e| e.to_string().contains(HOSTCALL_FUEL_EXHAUSTED))
 }

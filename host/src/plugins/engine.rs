@@ -5,12 +5,11 @@
 use super::cache::ComponentCache;
 use super::limits::Limits;
 use super::state::CallState;
-use super::world::Bindings;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the epoch advances; CPU deadlines are rounded up to it.
@@ -81,7 +80,7 @@ impl Runtime {
 
         let mut linker: Linker<CallState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        Bindings::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)?;
+        super::imports::add_to_linker(&mut linker)?;
 
         let cache = match &options.cache_dir {
             Some(dir) => Some(ComponentCache::open(dir, &engine)?),

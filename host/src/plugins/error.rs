@@ -14,6 +14,11 @@ pub enum LimitKind {
     Memory,
     /// The input-size cap.
     InputSize,
+    /// The output budget: outputs (or violations) returned, or bytes the
+    /// plugin handed the host in one transfer.
+    Output,
+    /// The per-call budget of bytes passed to the `log` import.
+    Log,
 }
 
 impl std::fmt::Display for LimitKind {
@@ -22,6 +27,8 @@ impl std::fmt::Display for LimitKind {
             LimitKind::Cpu => "cpu",
             LimitKind::Memory => "memory",
             LimitKind::InputSize => "input-size",
+            LimitKind::Output => "output",
+            LimitKind::Log => "log",
         })
     }
 }
@@ -68,6 +75,9 @@ pub enum CallError {
 
 impl CallError {
     /// Whether this failure counts towards quarantine (the plugin's fault).
+    /// The input, output and log budgets do not: like the input size, how
+    /// much a call hands back follows from the message, and one partner's
+    /// oversized messages must not take a plugin away from every other.
     pub fn is_plugin_fault(&self) -> bool {
         matches!(
             self,

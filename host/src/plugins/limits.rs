@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Bounds on one plugin call. wasmtime leaves memory unlimited unless told,
-/// so every call gets all three.
+/// and a guest can hand the host far more data than its own memory holds
+/// (a list whose entries all point at one string), so every call gets all of
+/// them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
@@ -15,6 +17,14 @@ pub struct Limits {
     pub memory_bytes: usize,
     /// Cap on the input body, in bytes; larger inputs are refused unrun.
     pub input_bytes: usize,
+    /// Bytes of strings one call may hand back (outputs, or violations),
+    /// counted while the host copies them out, aliased entries each time.
+    pub output_bytes: usize,
+    /// Outputs (or violations) one call may return.
+    pub outputs: usize,
+    /// Bytes one call may pass to the `log` import, all records together;
+    /// each record is also truncated to a few KiB.
+    pub log_bytes: usize,
 }
 
 impl Default for Limits {
@@ -23,7 +33,30 @@ impl Default for Limits {
             cpu: Duration::from_millis(500),
             memory_bytes: 64 << 20,
             input_bytes: 4 << 20,
+            output_bytes: 16 << 20,
+            outputs: 10_000,
+            log_bytes: 1 << 20,
         }
+    }
+}
+
+/// Fuel charged for the host-side representation of one list entry
+/// (an output or violation: three strings), on top of its string bytes.
+const ENTRY_OVERHEAD: usize = 3 * std::mem::size_of::<String>();
+
+/// Slack for the fixed parts of a result (the result and variant tags).
+const RESULT_SLACK: usize = 4 << 10;
+
+impl Limits {
+    /// The wasmtime "hostcall fuel" of a call's store: the most the host
+    /// allocates while lifting any one transfer out of the guest (a call's
+    /// result, or the arguments of one import call). wasmtime charges it
+    /// before it allocates (list length x entry size, then each string's
+    /// length, aliased or not), so the byte budget holds while copying.
+    pub fn transfer_fuel(&self) -> usize {
+        self.output_bytes
+            .saturating_add(self.outputs.saturating_mul(ENTRY_OVERHEAD))
+            .saturating_add(RESULT_SLACK)
     }
 }
 

@@ -98,9 +98,9 @@ impl PluginVersion {
     ) -> Result<Arc<Self>, LoadError> {
         let shown = origin.clone().unwrap_or_else(|| PathBuf::from("<memory>"));
         let sha256 = hex::encode(Sha256::digest(bytes));
-        let component = compile(runtime, bytes, &sha256).map_err(|e| LoadError::Compile {
+        let component = compile(runtime, bytes, &sha256).map_err(|message| LoadError::Compile {
             path: shown.clone(),
-            message: format!("{e:#}"),
+            message,
         })?;
         let instance_pre =
             runtime
@@ -187,13 +187,18 @@ impl PluginVersion {
     }
 }
 
-fn compile(runtime: &Runtime, bytes: &[u8], sha256: &str) -> anyhow::Result<Component> {
+fn compile(runtime: &Runtime, bytes: &[u8], sha256: &str) -> Result<Component, String> {
     match &runtime.cache {
         Some(cache) => match cache.load(&runtime.engine, sha256) {
             Some(c) => Ok(c),
-            None => cache.store(&runtime.engine, sha256, bytes),
+            None => cache
+                .store(&runtime.engine, sha256, bytes)
+                .map_err(|e| match e {
+                    super::cache::CacheError::Compile { message } => message,
+                    other => other.to_string(),
+                }),
         },
-        None => Ok(Component::new(&runtime.engine, bytes)?),
+        None => Component::new(&runtime.engine, bytes).map_err(|e| format!("{e:#}")),
     }
 }
 

@@ -9,6 +9,7 @@ mod call;
 mod engine;
 mod error;
 mod fixtures;
+mod imports;
 mod limits;
 mod loader;
 mod registry;
@@ -17,6 +18,7 @@ mod watcher;
 mod world;
 
 pub use bench_support::ReusedInstance;
+pub use cache::CacheError;
 pub use call::{CallReport, CallStats};
 pub use engine::{Runtime, RuntimeOptions};
 pub use error::{CallError, LimitKind, LoadError};

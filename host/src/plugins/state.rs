@@ -1,8 +1,8 @@
 //! What a plugin's store holds during one call: a WASI context that grants
 //! nothing, the memory limiter, the plugin's configuration and the log
-//! context; and the host imports (`log`, `config-get`) implemented on it.
+//! context with its budget, used by the host imports in [`super::imports`].
 
-use super::world::{Host, LogLevel, TypesHost};
+use super::imports::LogBudgetExceeded;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
@@ -13,9 +13,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 /// per route or target by the host configuration.
 pub type PluginConfig = Arc<BTreeMap<String, String>>;
 
-/// How many log records one call may emit, and how long each may be.
+/// How many log records one call may emit; later ones are dropped unread.
 const MAX_LOG_RECORDS: u32 = 64;
-const MAX_LOG_BYTES: usize = 2048;
 /// Bytes of guest stderr kept (panic messages).
 const STDERR_CAPACITY: usize = 4096;
 
@@ -28,6 +27,10 @@ pub(crate) struct CallState {
     plugin: Arc<str>,
     correlation_id: String,
     logs_left: u32,
+    log_budget: usize,
+    log_bytes_passed: usize,
+    /// Set when the call ran over its log budget (the call then traps).
+    log_hit: Option<LogBudgetExceeded>,
     pub(crate) stderr: MemoryOutputPipe,
 }
 
@@ -45,17 +48,80 @@ impl CallState {
             plugin,
             correlation_id: String::new(),
             logs_left: MAX_LOG_RECORDS,
+            log_budget: 0,
+            log_bytes_passed: 0,
+            log_hit: None,
             stderr,
         }
     }
 
-    fn reset(&mut self, config: PluginConfig, memory_cap: usize, correlation_id: &str) {
+    fn reset(
+        &mut self,
+        config: PluginConfig,
+        limits: &super::limits::Limits,
+        correlation_id: &str,
+    ) {
         self.table = ResourceTable::new();
-        self.limiter = MemoryLimiter::new(memory_cap);
+        self.limiter = MemoryLimiter::new(limits.memory_bytes);
         self.config = config;
         self.correlation_id.clear();
         self.correlation_id.push_str(correlation_id);
         self.logs_left = MAX_LOG_RECORDS;
+        self.log_budget = limits.log_bytes;
+        self.log_bytes_passed = 0;
+        self.log_hit = None;
+    }
+
+    /// `name@version` of the plugin this state serves.
+    pub(crate) fn plugin(&self) -> &str {
+        &self.plugin
+    }
+
+    /// The correlation id of the message being handled.
+    pub(crate) fn correlation_id(&self) -> &str {
+        &self.correlation_id
+    }
+
+    /// The plugin's configuration value for `key`.
+    pub(crate) fn config_value(&self, key: &str) -> Option<String> {
+        self.config.get(key).cloned()
+    }
+
+    /// Counts one log record; `false` once the call has used up its records.
+    pub(crate) fn take_log_record(&mut self) -> bool {
+        match self.logs_left.checked_sub(1) {
+            Some(left) => {
+                self.logs_left = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Bytes the call may pass to `log`, all records together.
+    pub(crate) fn log_budget(&self) -> usize {
+        self.log_budget
+    }
+
+    /// Bytes passed to `log` so far.
+    pub(crate) fn log_bytes_passed(&self) -> usize {
+        self.log_bytes_passed
+    }
+
+    /// Bytes passed to `log` so far, after a record is emitted.
+    pub(crate) fn set_log_bytes_passed(&mut self, total: usize) {
+        self.log_bytes_passed = total;
+    }
+
+    /// Whether (and how) the call ran over its log budget.
+    pub(crate) fn log_limit_hit(&self) -> Option<LogBudgetExceeded> {
+        self.log_hit
+    }
+
+    /// Remembers that the budget ran out and returns the error to trap with.
+    pub(crate) fn log_budget_hit(&mut self, hit: LogBudgetExceeded) -> LogBudgetExceeded {
+        self.log_hit = Some(hit);
+        hit
     }
 
     /// Whether this state may serve another call: nothing was written to
@@ -82,9 +148,12 @@ pub(crate) fn new_store(
     limits: &super::limits::Limits,
     correlation_id: &str,
 ) -> wasmtime::Store<CallState> {
-    state.reset(config, limits.memory_bytes, correlation_id);
+    state.reset(config, limits, correlation_id);
     let mut store = wasmtime::Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
+    // Bounds what the host allocates while lifting any one transfer out of
+    // the guest (a result, an import's arguments), aliased entries included.
+    store.set_hostcall_fuel(limits.transfer_fuel());
     store.set_epoch_deadline(super::engine::deadline_ticks(limits.cpu));
     store.epoch_deadline_trap();
     store
@@ -155,58 +224,6 @@ impl WasiView for CallState {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
-    }
-}
-
-impl TypesHost for CallState {}
-
-impl Host for CallState {
-    fn log(&mut self, level: LogLevel, message: String, fields: Vec<(String, String)>) {
-        if self.logs_left == 0 {
-            return;
-        }
-        self.logs_left -= 1;
-        let mut message = message;
-        truncate(&mut message, MAX_LOG_BYTES);
-        let mut rendered = String::new();
-        for (k, v) in fields.iter().take(16) {
-            rendered.push_str(&format!("{k}={v:?} "));
-        }
-        truncate(&mut rendered, MAX_LOG_BYTES);
-        let plugin = &*self.plugin;
-        let cid = &self.correlation_id;
-        match level {
-            LogLevel::Trace => {
-                tracing::trace!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}")
-            }
-            LogLevel::Debug => {
-                tracing::debug!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}")
-            }
-            LogLevel::Info => {
-                tracing::info!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}")
-            }
-            LogLevel::Warn => {
-                tracing::warn!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}")
-            }
-            LogLevel::Error => {
-                tracing::error!(target: "waybill.plugin", plugin, correlation_id = %cid, fields = %rendered, "{message}")
-            }
-        }
-    }
-
-    fn config_get(&mut self, key: String) -> Option<String> {
-        self.config.get(&key).cloned()
-    }
-}
-
-fn truncate(s: &mut String, max: usize) {
-    if s.len() > max {
-        let mut cut = max;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push('…');
     }
 }
 

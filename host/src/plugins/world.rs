@@ -16,9 +16,10 @@ mod generated {
 
 pub(crate) use generated::Plugin as Bindings;
 pub(crate) use generated::PluginPre;
-pub(crate) use generated::waybill::plugin::host::{Host, LogLevel};
+// The host imports are linked by hand (`super::imports`), lifting lazily;
+// only their argument types come from here.
+pub(crate) use generated::waybill::plugin::host::LogLevel;
 use generated::waybill::plugin::types as wit;
-pub(crate) use generated::waybill::plugin::types::Host as TypesHost;
 
 pub(crate) fn message_to_wit(msg: &sdk::Message) -> wit::Message {
     wit::Message {
