@@ -373,3 +373,25 @@ fn enum_values_decide_type_narrowing() {
         kind::TYPE_NARROWED,
     );
 }
+
+/// Found by the `schema_compat` fuzz target: enum or const values the older
+/// `type` already rejected were never valid, so neither the same schema nor
+/// one that drops them breaks anything.
+#[test]
+fn enum_values_the_older_type_rejected_do_not_count() {
+    let s = obj(json!({"n": {"type": "integer", "enum": ["a", 1]}}));
+    compatible(s.clone(), s);
+    compatible(
+        obj(json!({"n": {"type": "integer", "enum": ["a", 1]}})),
+        obj(json!({"n": {"type": "integer", "enum": [1]}})),
+    );
+    let nothing = obj(json!({"n": {"type": "string", "const": 1}}));
+    compatible(nothing.clone(), nothing);
+    // Values the older type allowed still count.
+    breaks(
+        obj(json!({"n": {"type": ["integer", "string"], "enum": ["a", 1]}})),
+        obj(json!({"n": {"type": "integer", "enum": ["a", 1]}})),
+        "/properties/n/type",
+        kind::TYPE_NARROWED,
+    );
+}
