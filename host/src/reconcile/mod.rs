@@ -35,6 +35,9 @@ pub use config::{ConfigProblem, EntityConfig, ReconcileConfig, SnapshotEndpoint,
 pub use error::ReconcileError;
 pub use finding::{CountingSink, Finding, FindingKind, FindingSink, SinkError, VecSink};
 pub use mapper::NDJSON;
+/// The NDJSON pager, public for the `ndjson_pager` fuzz target only.
+#[doc(hidden)]
+pub use pager::{Cut, Page, Pager};
 pub use record::{SNAPSHOT_SCHEMA_PREFIX, SnapshotRecord};
 pub use report::{RunReport, SystemCounts, peak_rss_bytes};
 pub use run::{run, run_as};

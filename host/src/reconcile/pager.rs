@@ -6,7 +6,7 @@
 /// Up to `page_lines` complete lines, each ending in `\n` (a `\r` before
 /// it is removed).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Page {
+pub struct Page {
     /// 1-based number in the answer of each line the page holds.
     pub numbers: Vec<u64>,
     pub bytes: Vec<u8>,
@@ -39,7 +39,7 @@ impl Page {
 
 /// What the pager hands out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Cut {
+pub enum Cut {
     Page(Page),
     /// Line `line` was `bytes` long, over the cap; it was skipped.
     Oversized {
@@ -48,7 +48,10 @@ pub(crate) enum Cut {
     },
 }
 
-pub(crate) struct Pager {
+/// Cuts chunks of an NDJSON body into [`Page`]s of at most `page_lines`
+/// lines; lines longer than `max_line` bytes become [`Cut::Oversized`].
+/// Public only so the `ndjson_pager` fuzz target (`fuzz/`) can drive it.
+pub struct Pager {
     page_lines: usize,
     max_line: usize,
     /// Complete lines of the current page, then the partial current line.

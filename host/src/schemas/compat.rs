@@ -13,6 +13,11 @@ use std::sync::LazyLock;
 
 pub(super) static EMPTY: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
 
+/// How deep [`Checker::compare`] recurses. Without `$ref`s a schema nests
+/// at most serde_json's 128 levels (two per subschema); two `$ref` cycles of
+/// different lengths are walked pair by pair and could overflow the stack.
+const MAX_DEPTH: usize = 128;
+
 /// The kinds of breaking change.
 pub mod kind {
     /// A property became required.
@@ -105,6 +110,8 @@ pub(super) struct Checker<'a> {
     old_root: &'a Value,
     new_root: &'a Value,
     seen: HashSet<(String, String)>,
+    /// Nesting of [`Checker::compare`] calls, bounded by [`MAX_DEPTH`].
+    depth: usize,
     pub(super) out: Vec<BreakingChange>,
 }
 
@@ -135,6 +142,7 @@ impl<'a> Checker<'a> {
             old_root,
             new_root,
             seen: HashSet::new(),
+            depth: 0,
             out: Vec::new(),
         }
     }
@@ -215,6 +223,21 @@ impl<'a> Checker<'a> {
 
     /// Compares one older node with one newer node.
     pub(super) fn compare(&mut self, old: Node<'a>, new: Node<'a>) {
+        if self.depth >= MAX_DEPTH {
+            return self.report(
+                new.ptr,
+                kind::UNVERIFIABLE,
+                format!(
+                    "schemas nested more than {MAX_DEPTH} levels (through $refs) are not followed"
+                ),
+            );
+        }
+        self.depth += 1;
+        self.compare_nodes(old, new);
+        self.depth -= 1;
+    }
+
+    fn compare_nodes(&mut self, old: Node<'a>, new: Node<'a>) {
         let mut old_ptr = old.ptr.clone();
         let mut new_ptr = new.ptr.clone();
         let old_v = match self.deref(Side::Old, &old, &mut old_ptr) {

@@ -94,14 +94,20 @@ impl<'a> Checker<'a> {
         self.compare_unhandled(o, n);
     }
 
-    /// The values an older enum or const allows, if it restricts to a list.
+    /// The values an older enum or const allows, if it restricts to a list;
+    /// values the older `type` rejects were never valid and are left out.
     fn old_values(o: Obj<'a, '_>) -> Option<Vec<&'a Value>> {
-        if let Some(c) = o.get("const") {
-            return Some(vec![c]);
-        }
-        o.get("enum")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().collect())
+        let listed = match o.get("const") {
+            Some(c) => vec![c],
+            None => o.get("enum").and_then(Value::as_array)?.iter().collect(),
+        };
+        let old_types = types(o.get("type"));
+        Some(
+            listed
+                .into_iter()
+                .filter(|v| old_types.as_ref().is_none_or(|t| accepts(t, json_type(v))))
+                .collect(),
+        )
     }
 
     fn compare_type(&mut self, o: Obj<'a, '_>, n: Obj<'a, '_>) {

@@ -373,3 +373,58 @@ fn enum_values_decide_type_narrowing() {
         kind::TYPE_NARROWED,
     );
 }
+
+/// Found by the `schema_compat` fuzz target: enum or const values the older
+/// `type` already rejected were never valid, so neither the same schema nor
+/// one that drops them breaks anything.
+#[test]
+fn enum_values_the_older_type_rejected_do_not_count() {
+    let s = obj(json!({"n": {"type": "integer", "enum": ["a", 1]}}));
+    compatible(s.clone(), s);
+    compatible(
+        obj(json!({"n": {"type": "integer", "enum": ["a", 1]}})),
+        obj(json!({"n": {"type": "integer", "enum": [1]}})),
+    );
+    let nothing = obj(json!({"n": {"type": "string", "const": 1}}));
+    compatible(nothing.clone(), nothing);
+    // Values the older type allowed still count.
+    breaks(
+        obj(json!({"n": {"type": ["integer", "string"], "enum": ["a", 1]}})),
+        obj(json!({"n": {"type": "integer", "enum": ["a", 1]}})),
+        "/properties/n/type",
+        kind::TYPE_NARROWED,
+    );
+}
+
+/// A chain of `$defs` that loops back to the root after `len` hops.
+fn ref_cycle(len: usize) -> Value {
+    let mut defs = serde_json::Map::new();
+    for i in 1..len {
+        let next = if i + 1 < len {
+            format!("#/$defs/n{}", i + 1)
+        } else {
+            "#".to_owned()
+        };
+        defs.insert(format!("n{i}"), obj(json!({"a": {"$ref": next}})));
+    }
+    let mut root = obj(json!({"a": {"$ref": "#/$defs/n1"}}));
+    root["$defs"] = Value::Object(defs);
+    root
+}
+
+/// Found by probing what the `schema_compat` fuzz target checks: two
+/// `$ref` cycles of coprime lengths are walked pair by pair, 97 x 101 levels
+/// deep, which overflowed the stack (SIGSEGV) before the depth bound.
+#[test]
+fn ref_cycles_of_different_lengths_stop_at_the_depth_bound() {
+    let found = check_compatible(&ref_cycle(97), &ref_cycle(101));
+    assert!(
+        found
+            .iter()
+            .any(|c| c.kind == kind::UNVERIFIABLE
+                && c.message.contains("nested more than 128 levels")),
+        "{found:#?}"
+    );
+    // One cycle against itself is walked once around and is compatible.
+    compatible(ref_cycle(97), ref_cycle(97));
+}

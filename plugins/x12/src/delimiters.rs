@@ -76,6 +76,25 @@ impl Delimiters {
             }
             c => c,
         };
+        // ISA16 found past the end of the ISA segment (an element missing):
+        // the delimiters were read from the next segment.
+        if let Some(at) = head[..isa16_at]
+            .iter()
+            .position(|&c| c == segment || c == '\n' || c == '\r')
+        {
+            let end = match head[at] {
+                '\n' | '\r' => "a line break".to_string(),
+                c => format!("segment terminator {c:?}"),
+            };
+            return Err(X12Error::new(
+                "/ISA",
+                "malformed-isa",
+                format!(
+                    "the ISA segment ends at character {} ({end}) before its {ISA_ELEMENTS} elements",
+                    at + 1
+                ),
+            ));
+        }
         if component.is_whitespace() || component == element || component == segment {
             return Err(X12Error::new(
                 "/ISA/16",

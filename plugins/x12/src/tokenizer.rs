@@ -320,6 +320,32 @@ IEA*1*000082265~
         assert_eq!(err.code, "invalid-delimiter");
     }
 
+    /// Found by the `x12_envelope` fuzz target: an ISA one element short
+    /// had its delimiters read from the next segment and was accepted.
+    #[test]
+    fn isa_that_ends_before_isa16_is_refused() {
+        let short = BASIC
+            .replacen("*02*SCAC", "*02SCAC", 1)
+            .replacen("GS*QM*", "GS*>~QM*", 1);
+        let err = tokenize(&short).expect_err("ISA with 15 elements");
+        assert_eq!(
+            (err.path.as_str(), err.code.as_str()),
+            ("/ISA", "malformed-isa")
+        );
+        assert!(
+            err.message.contains("ends at character 105") && err.message.contains("'~'"),
+            "{}",
+            err.message
+        );
+        let broken = BASIC.replacen("SCAC           *", "SCAC\n          *", 1);
+        let err = tokenize(&broken).expect_err("line break inside the ISA");
+        assert_eq!(
+            (err.path.as_str(), err.code.as_str()),
+            ("/ISA", "malformed-isa")
+        );
+        assert!(err.message.contains("line break"), "{}", err.message);
+    }
+
     #[test]
     fn repeated_tags_are_numbered() {
         let text = BASIC.replace(
