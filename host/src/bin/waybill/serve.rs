@@ -35,9 +35,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     rt.block_on(async move {
         let service = waybill::service::start(config, args.listen).await?;
-        // Tests and scripts read the bound addresses from these lines.
-        println!("listening on {}", service.addr);
-        println!("admin listening on {}", service.admin_addr);
+        // Tests and scripts read the bound addresses from these lines. A
+        // reader that closed the pipe after the first line must not kill
+        // the host (println! panics on EPIPE), so write errors are ignored.
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(
+                out,
+                "listening on {}\nadmin listening on {}",
+                service.addr, service.admin_addr
+            );
+            let _ = out.flush();
+        }
         wait_for_signal().await;
         tracing::info!("shutdown requested");
         service.shutdown().await;
