@@ -63,7 +63,7 @@ async fn wave(
     Ok(sent)
 }
 
-/// The TMS repeats one webhook, byte for byte: the host's derived key
+/// The TMS repeats one webhook, the same body freshly signed: the host's derived key
 /// recognises it after mapping and nothing is delivered twice.
 async fn repeat(
     stage: &Stage,
@@ -76,6 +76,16 @@ async fn repeat(
         anyhow::bail!("no IN_TRANSIT was sent for {order}");
     };
     let cid = format!("ms-{order}-IN_TRANSIT-again");
+    // Acme signs every delivery attempt with the second it sends it in; the
+    // host refuses a signature it has already seen (a captured request
+    // replayed), so the repeat goes out in a later second, freshly signed.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    tokio::time::sleep(std::time::Duration::from_nanos(
+        1_000_000_000 - u64::from(now.subsec_nanos()) + 10_000_000,
+    ))
+    .await;
     send(stage, order, "IN_TRANSIT", first.body.clone(), &cid).await?;
     let state = processed_state(stage, &cid).await?;
     tally.add("milestones.repeated", 1);
