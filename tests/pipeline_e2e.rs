@@ -4,7 +4,8 @@
 mod common;
 
 use common::host::{
-    ACME_SECRET, EDI_TOKEN, ERP_TOKEN, TestHost, acme_signature, config_head, sample,
+    ACME_SECRET, EDI_TOKEN, ERP_TOKEN, TestHost, acme_signature, acme_signature_aged, config_head,
+    sample,
 };
 use common::sink::{Behaviour, Sink};
 use std::time::Duration;
@@ -349,8 +350,8 @@ async fn idempotency_key_gives_the_first_answer_and_refuses_a_different_body() {
 
     // Without a key, the plugin-derived key catches a repeated webhook body.
     let webhook = sample("vendors/acme-tms.milestone-webhook.json");
-    for _ in 0..2 {
-        let sig = acme_signature(&webhook);
+    for attempt in 0..2 {
+        let sig = acme_signature_aged(&webhook, attempt);
         let a = host
             .post(
                 "acme-tms",

@@ -189,11 +189,15 @@ fn compiled_components_are_cached_on_disk_by_sha256() {
         None,
     )
     .expect("load");
+    // One artifact, with its checksum beside it.
     let files: Vec<_> = std::fs::read_dir(cache.path())
         .expect("cache")
         .map(|e| e.expect("e").file_name())
+        .filter(|n| !n.to_string_lossy().ends_with(".sha256"))
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
+    let checksum = format!("{}.sha256", files[0].to_string_lossy());
+    assert!(cache.path().join(&checksum).is_file(), "{checksum}");
     let name = files[0].to_string_lossy().to_string();
     assert!(
         name.starts_with(&v.id.sha256) && name.ends_with(".cwasm"),
@@ -212,7 +216,11 @@ fn compiled_components_are_cached_on_disk_by_sha256() {
     )
     .expect("load");
     assert_eq!(again.id, v.id);
-    assert_eq!(std::fs::read_dir(cache.path()).expect("cache").count(), 1);
+    assert_eq!(
+        std::fs::read_dir(cache.path()).expect("cache").count(),
+        2,
+        "the artifact and its checksum"
+    );
     assert_eq!(
         std::fs::metadata(cache.path().join(&name))
             .expect("meta")

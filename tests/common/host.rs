@@ -221,11 +221,18 @@ impl TestHost {
 
 /// An Acme-style signature header for `body` now.
 pub fn acme_signature(body: &[u8]) -> String {
+    acme_signature_aged(body, 0)
+}
+
+/// An Acme signature made `secs_ago` seconds ago: a partner re-sending the
+/// same body signs it again at another time (the same signature twice is a
+/// replay and refused).
+pub fn acme_signature_aged(body: &[u8], secs_ago: i64) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64;
-    waybill::server::auth::sign_hmac(ACME_SECRET, now, body)
+    waybill::server::auth::sign_hmac(ACME_SECRET, now - secs_ago, body)
 }
 
 /// A real sample from fixtures/samples.
