@@ -53,8 +53,8 @@ pub enum StartError {
     ListenerTls {
         /// `server.tls` or `server.admin_tls`.
         key: &'static str,
-        /// Why.
-        source: crate::server::TlsError,
+        /// Why (boxed: rustls errors are large).
+        source: Box<crate::server::TlsError>,
     },
     /// The listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
@@ -96,7 +96,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
     let tls = match &config.server.tls {
         Some(t) => Some(tls_acceptor(t).map_err(|source| StartError::ListenerTls {
             key: "server.tls",
-            source,
+            source: Box::new(source),
         })?),
         None => None,
     };
@@ -104,7 +104,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         Some(t) if !config.server.admin_shares_listen() => {
             Some(tls_acceptor(t).map_err(|source| StartError::ListenerTls {
                 key: "server.admin_tls",
-                source,
+                source: Box::new(source),
             })?)
         }
         _ => None,
