@@ -181,25 +181,27 @@ targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let s = state.lock().expect("state");
-    // Two failed calls while the endpoint was down, one token for all
-    // workers, one refresh after the revocation: no call per worker or per
-    // delivery.
-    assert_eq!(s.issued, 2, "one token, then one refresh");
-    assert_eq!(s.token_calls, TOKEN_OUTAGE + 2, "{:?}", s.grants);
-    assert!(
-        s.grants
-            .iter()
-            .all(|g| g.contains("grant_type=client_credentials") && g.contains("scope=deliveries")),
-        "{:?}",
-        s.grants
-    );
-    assert!(s.unauthorized >= 1, "the revoked token was refused");
-    let first: Vec<_> = s.accepted[..REVOKE_AFTER].iter().map(|(_, t)| t).collect();
-    assert!(first.iter().all(|t| *t == "Bearer tok-1"), "{first:?}");
-    let later: Vec<_> = s.accepted[REVOKE_AFTER..].iter().map(|(_, t)| t).collect();
-    assert!(later.iter().all(|t| *t == "Bearer tok-2"), "{later:?}");
-    drop(s);
+    {
+        let s = state.lock().expect("state");
+        // Two failed calls while the endpoint was down, one token for all
+        // workers, one refresh after the revocation: no call per worker or per
+        // delivery.
+        assert_eq!(s.issued, 2, "one token, then one refresh");
+        assert_eq!(s.token_calls, TOKEN_OUTAGE + 2, "{:?}", s.grants);
+        assert!(
+            s.grants
+                .iter()
+                .all(|g| g.contains("grant_type=client_credentials")
+                    && g.contains("scope=deliveries")),
+            "{:?}",
+            s.grants
+        );
+        assert!(s.unauthorized >= 1, "the revoked token was refused");
+        let first: Vec<_> = s.accepted[..REVOKE_AFTER].iter().map(|(_, t)| t).collect();
+        assert!(first.iter().all(|t| *t == "Bearer tok-1"), "{first:?}");
+        let later: Vec<_> = s.accepted[REVOKE_AFTER..].iter().map(|(_, t)| t).collect();
+        assert!(later.iter().all(|t| *t == "Bearer tok-2"), "{later:?}");
+    }
 
     // The token endpoint's outage and the 401s were retried, never dead
     // letters; the client secret and tokens are stored nowhere visible.
