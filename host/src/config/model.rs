@@ -371,8 +371,9 @@ fn values_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     }
 }
 
-/// `[targets.<name>]`: a system that receives deliveries.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// `[targets.<name>]`: a system that receives deliveries. `Debug` shows the
+/// URL without its userinfo (`user:<redacted>@host`).
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetConfig {
     pub url: String,
@@ -396,6 +397,22 @@ pub struct TargetConfig {
     /// token endpoint); absent: the public web roots, no client certificate.
     #[serde(default)]
     pub tls: Option<ClientTlsConfig>,
+}
+
+impl std::fmt::Debug for TargetConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetConfig")
+            .field("url", &super::redact_url(&self.url))
+            .field("timeout_ms", &self.timeout_ms)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("rate_limit", &self.rate_limit)
+            .field("retry", &self.retry)
+            .field("headers", &self.headers)
+            .field("auth", &self.auth)
+            .field("breaker", &self.breaker)
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 /// Exponential backoff with full jitter between `base_ms` and `cap_ms`.
