@@ -10,7 +10,7 @@
 use crate::pipeline::BUSINESS_KEY_HEADER;
 use crate::plugins::Message;
 use crate::server::App;
-use crate::store::{IngestOutcome, NewMessage, now_ms};
+use crate::store::{IngestOutcome, MessageContext, NewMessage, now_ms};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
@@ -171,7 +171,10 @@ pub async fn run_job(app: &Arc<App>, name: &str) -> Result<SyncReport, SyncError
                 received_at: now_ms(),
                 idempotency_expires_at: now_ms()
                     + app.config.store.idempotency_window_secs as i64 * 1000,
-                command_route: None,
+                context: MessageContext {
+                    business_key: Some(o.business_key.clone()),
+                    ..MessageContext::default()
+                },
             };
             match app.store.ingest(msg).await.map_err(store_err)? {
                 IngestOutcome::Accepted { .. } | IngestOutcome::Duplicate { .. } => {

@@ -11,7 +11,7 @@ use super::http::{Resp, header, json, read_body};
 use super::problem::Problem;
 use super::replay_guard::{ReplayError, ReplayKey, replay_key};
 use crate::config::{SourceAuth, SourceConfig, media_type};
-use crate::store::{IngestOutcome, NewMessage, now_ms};
+use crate::store::{IngestOutcome, MessageContext, NewMessage, now_ms};
 use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use sha2::{Digest, Sha256};
@@ -347,7 +347,10 @@ fn new_message(
         idempotency_key,
         received_at: now,
         idempotency_expires_at: now + base.window_ms,
-        command_route: base.command_route.clone(),
+        context: MessageContext {
+            command_route: base.command_route.clone(),
+            ..MessageContext::default()
+        },
     }
 }
 

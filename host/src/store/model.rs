@@ -39,8 +39,38 @@ pub struct NewMessage {
     pub received_at: Millis,
     /// Idempotency keys expire after this.
     pub idempotency_expires_at: Millis,
+    /// What the host itself knows about the message (never a partner header).
+    pub context: MessageContext,
+}
+
+/// Host-internal facts about a message, kept apart from the partner's
+/// headers so that nothing a partner sends can pose as one of them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct MessageContext {
     /// Set when the message is a synchronous command of this route.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_route: Option<String>,
+    /// The business key of a canonical document the host ingested itself
+    /// (a reference-data sync record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_key: Option<String>,
+    /// The quotes approval read for this message, so that processing it
+    /// again through the same versions sees the same figures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quotes: Vec<RecordedQuote>,
+}
+
+/// Figures approval copied from a system's confirmed state into a document.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct RecordedQuote {
+    /// The system that confirmed them (`acme-tms`).
+    pub system: String,
+    /// The business id they were confirmed for.
+    pub key: String,
+    /// The JSON pointer they were read from in the confirmed document.
+    pub from: String,
+    /// The figures.
+    pub figures: serde_json::Value,
 }
 
 /// What ingest answers.
@@ -129,6 +159,8 @@ pub struct StoredMessage {
     pub received_at: Millis,
     /// Processing state.
     pub state: MessageState,
+    /// What the host itself recorded about the message.
+    pub context: MessageContext,
 }
 
 /// Which plugin version produced a record.
@@ -231,6 +263,9 @@ pub struct ProcessingOutcome {
     pub replay_of: Vec<i64>,
     /// Exceptions raised instead of deliveries (approval, stale events).
     pub exceptions: Vec<super::flow_model::NewException>,
+    /// The message's context to store, when this run added to it (a quote
+    /// approval read for the first time).
+    pub context: Option<MessageContext>,
 }
 
 /// Delivery state.

@@ -5,7 +5,7 @@ use super::super::traits::StoreError;
 use super::db_err;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-const MESSAGE_COLUMNS: &str = "message_id, source, kind, content_type, headers, body, correlation_id, idempotency_key, received_at, state";
+const MESSAGE_COLUMNS: &str = "message_id, source, kind, content_type, headers, body, correlation_id, idempotency_key, received_at, state, context";
 
 fn message_row(r: &Row<'_>) -> rusqlite::Result<StoredMessage> {
     let headers: String = r.get(4)?;
@@ -21,6 +21,10 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<StoredMessage> {
         idempotency_key: r.get(7)?,
         received_at: r.get(8)?,
         state: MessageState::parse(&state).unwrap_or(MessageState::Received),
+        context: r
+            .get::<_, Option<String>>(10)?
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_default(),
     })
 }
 

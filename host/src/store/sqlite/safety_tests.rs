@@ -27,7 +27,7 @@ fn msg(id: &str, kind: &str, body: &[u8]) -> NewMessage {
         body_sha256: String::new(),
         received_at: 1_000,
         idempotency_expires_at: i64::MAX,
-        command_route: None,
+        context: Default::default(),
     }
 }
 

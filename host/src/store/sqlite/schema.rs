@@ -211,6 +211,18 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX commands_created ON commands(created_at);
     CREATE INDEX recon_runs_finished ON recon_runs(finished_at);
     "#,
+    // 5: host-internal message metadata (command route, business key of a
+    // sync record, the quotes approval read) in its own column instead of
+    // partner headers; the old header forms are carried over.
+    r#"
+    ALTER TABLE messages ADD COLUMN context TEXT;
+    UPDATE messages SET context = json_object('command_route', (SELECT route FROM commands WHERE commands.message_id = messages.message_id))
+     WHERE message_id IN (SELECT message_id FROM commands);
+    UPDATE messages SET context = json_set(COALESCE(context, '{}'), '$.business_key',
+        (SELECT json_extract(h.value, '$[1]') FROM json_each(messages.headers) h WHERE json_extract(h.value, '$[0]') = 'x-waybill-business-key'))
+     WHERE source LIKE 'sync.%'
+       AND EXISTS (SELECT 1 FROM json_each(messages.headers) h WHERE json_extract(h.value, '$[0]') = 'x-waybill-business-key');
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet.

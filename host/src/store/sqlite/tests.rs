@@ -28,7 +28,7 @@ fn msg(id: &str, key: Option<&str>, body: &[u8]) -> NewMessage {
         body_sha256: hex::encode(sha2::Sha256::digest(body)),
         received_at: 1_000,
         idempotency_expires_at: i64::MAX,
-        command_route: None,
+        context: Default::default(),
     }
 }
 
@@ -70,6 +70,7 @@ fn outcome(id: &str, deliveries: Vec<NewDelivery>) -> ProcessingOutcome {
         derived_key: None,
         replay_of: vec![],
         exceptions: vec![],
+        context: None,
     }
 }
 

@@ -41,17 +41,28 @@ pub(super) fn ingest(c: &Connection, m: &NewMessage) -> Result<IngestOutcome, St
     }
     let headers = serde_json::to_string(m.headers.as_slice())
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let context = context_json(&m.context)?;
     c.prepare_cached(
-        "INSERT INTO messages (message_id, source, kind, content_type, headers, body, correlation_id, idempotency_key, received_at, state)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'received')").and_then(|mut st| st.execute(params![m.message_id, m.source, m.kind, m.content_type, headers, m.body, m.correlation_id, m.idempotency_key, m.received_at],))
+        "INSERT INTO messages (message_id, source, kind, content_type, headers, body, correlation_id, idempotency_key, received_at, state, context)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'received', ?10)").and_then(|mut st| st.execute(params![m.message_id, m.source, m.kind, m.content_type, headers, m.body, m.correlation_id, m.idempotency_key, m.received_at, context],))
     .map_err(db_err)?;
-    if let Some(route) = &m.command_route {
+    if let Some(route) = &m.context.command_route {
         super::flows::create_command(c, m, route)?;
     }
     Ok(IngestOutcome::Accepted {
         message_id: m.message_id.clone(),
         correlation_id: m.correlation_id.clone(),
     })
+}
+
+/// The stored form of a message context: `NULL` when it holds nothing.
+fn context_json(context: &MessageContext) -> Result<Option<String>, StoreError> {
+    if *context == MessageContext::default() {
+        return Ok(None);
+    }
+    serde_json::to_string(context)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 pub(super) fn complete_processing(
@@ -93,6 +104,12 @@ pub(super) fn complete_processing(
         }
     }
     insert_records(c, o, now)?;
+    if let Some(context) = &o.context {
+        let context = context_json(context)?;
+        c.prepare_cached("UPDATE messages SET context = ?2 WHERE message_id = ?1")
+            .and_then(|mut st| st.execute(params![o.message_id, context]))
+            .map_err(db_err)?;
+    }
 
     if let Some((key_source, key)) = &o.derived_key {
         let holder: Option<String> = c
