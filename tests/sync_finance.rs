@@ -414,3 +414,65 @@ async fn an_erp_refusal_after_billing_issued_the_invoice_sends_a_credit_note() {
     );
     host.stop().await;
 }
+
+/// Processing is a pure function of the stored message: the quote approval
+/// read is recorded with it, so a replay after the TMS re-quoted the order
+/// maps (and delivers) what the first run did instead of reading the new
+/// quote, which these charges would fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_after_the_quote_changed_maps_as_the_first_run_did() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (host, s) = start(dir.path(), Behaviour::Ok).await;
+    book(&host).await;
+    s.billing.set_behaviour(Behaviour::Always(422));
+    post_charges(&host, charges("evt-final-replayed", false)).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let letter = loop {
+        let list = host.admin_get("dead-letters?target=billing").await;
+        if let Some(l) = list.json["dead_letters"].as_array().and_then(|a| a.first()) {
+            break l.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no dead letter: {}",
+            list.text
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let first = s.billing.received();
+    let first_body = json_of(&first[0]);
+    assert!(
+        first_body["line_items"].as_array().is_some_and(|l| !l.is_empty()),
+        "{first_body}"
+    );
+
+    // The TMS re-quotes the order at a dollar a line: against that quote
+    // these charges are far outside tolerance.
+    let mut requote: serde_json::Value =
+        serde_json::from_slice(&sample("vendors/acme-tms.shipment-booking.json")).expect("sample");
+    for line in requote["quotedCharges"].as_array_mut().expect("quoted charges") {
+        line["amount"] = "1.00".into();
+    }
+    s.tms.set_reply(serde_json::to_vec(&requote).expect("json"));
+    book(&host).await;
+    s.billing.set_behaviour(Behaviour::Ok);
+
+    let id = letter["id"].as_i64().expect("dead letter id");
+    let replayed = host
+        .admin_post("dead-letters/replay", serde_json::json!({"ids": [id]}))
+        .await;
+    assert_eq!(replayed.status, 200, "{}", replayed.text);
+    let billed = s
+        .billing
+        .wait_for_delivered_async(1, Duration::from_secs(20))
+        .await;
+    assert_eq!(json_of(&billed[0]), first_body, "the replay mapped as the first run");
+    let held = host.admin_get("exceptions?reason=approval-violation").await;
+    assert_eq!(
+        held.json["exceptions"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        held.text
+    );
+    host.stop().await;
+}

@@ -145,3 +145,84 @@ async fn only_changed_reference_records_are_pushed() {
     );
     host.stop().await;
 }
+
+/// The `x-waybill-*` header namespace is the host's own: a partner's
+/// headers in it are dropped at ingest, so a forged business key (or
+/// command route, or approver) changes nothing, and none is stored or
+/// handed on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_cannot_set_host_metadata_with_x_waybill_headers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tms = Sink::start(Behaviour::Ok);
+    let config = format!(
+        r#"{head}
+[sources.partner-carriers]
+kind = "carrier@1.0"
+auth = {{ type = "none" }}
+
+[targets.tms-reference]
+url = "{tms}"
+retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
+
+[[routes]]
+name = "partner-carriers"
+source = "partner-carriers"
+targets = [{{ target = "tms-reference", outbound = {{ plugin = "acme-tms-reference" }} }}]
+"#,
+        head = config_head(dir.path(), &common::plugins_dir()),
+        tms = tms.url("/v2/reference"),
+    );
+    let host = TestHost::start(dir.path(), &config).await;
+    let body = std::fs::read(
+        common::repo_root().join("plugins/acme-tms-reference/fixtures/carrier-odfl.input.json"),
+    )
+    .expect("carrier sample");
+    let ack = host
+        .post(
+            "partner-carriers",
+            &[
+                ("content-type", "application/json"),
+                ("x-correlation-id", "forged-metadata"),
+                ("x-waybill-business-key", "FORGED-KEY"),
+                ("x-waybill-command", "partner-carriers"),
+                ("x-waybill-approved-by", "policy:forged"),
+                ("x-partner-note", "kept"),
+            ],
+            body,
+        )
+        .await;
+    assert_eq!(ack.status, 202, "{}", ack.text);
+    let message_id = ack.json["message_id"].as_str().expect("message id").to_string();
+    let timeline = host
+        .wait_timeline("forged-metadata", "the delivery", |t| {
+            t["deliveries"].as_array().is_some_and(|d| !d.is_empty())
+        })
+        .await;
+    assert_eq!(
+        timeline["deliveries"][0]["business_key"], message_id,
+        "the host's own key, not the partner's: {timeline}"
+    );
+    let message = &timeline["messages"][0];
+    let names: Vec<&str> = message["headers"]
+        .as_array()
+        .expect("headers")
+        .iter()
+        .filter_map(|h| h[0].as_str())
+        .collect();
+    assert!(names.contains(&"x-partner-note"), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("x-waybill-")),
+        "stored as trusted: {names:?}"
+    );
+    assert!(message["context"]["business_key"].is_null(), "{message}");
+    assert!(message["context"]["command_route"].is_null(), "{message}");
+    let sent = tms
+        .wait_for_delivered_async(1, Duration::from_secs(20))
+        .await;
+    assert!(
+        !sent[0].headers.keys().any(|k| k.starts_with("x-waybill-") && k != "x-waybill-plugin"),
+        "{:?}",
+        sent[0].headers
+    );
+    host.stop().await;
+}

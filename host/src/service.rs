@@ -170,6 +170,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         shutdown_rx.clone(),
         workers,
         config.store.max_processing_failures.max(1),
+        crate::flows::FlowHooks::new(app.clone()),
     ));
     for (name, target) in &config.targets {
         // One pool per target: its TLS settings (CA, client certificate)

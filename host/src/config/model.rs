@@ -289,8 +289,9 @@ pub struct RouteConfig {
     #[serde(default)]
     pub kind: Option<String>,
     /// The inbound mapping; absent when the source already sends canonical
-    /// documents (the kind is the schema id, the business key comes in the
-    /// `x-waybill-business-key` header), as reference-data sync jobs do.
+    /// documents (the kind is the schema id; the business key is the one
+    /// the host recorded with the message, else its id), as reference-data
+    /// sync jobs do.
     #[serde(default)]
     pub inbound: Option<PluginRef>,
     pub targets: Vec<RouteTarget>,

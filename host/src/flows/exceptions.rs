@@ -315,14 +315,12 @@ async fn rerun(
         },
         None => Scope::All,
     };
-    let processor = app.processor.clone();
     let generation = format!("-x{}", e.id);
-    let p = pin.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        processor.process(&msg, &scope, p.as_ref(), &generation)
-    })
-    .await
-    .map_err(|e| ActionError::Plugin(e.to_string()))?;
+    let outcome = app
+        .processor
+        .run(msg, &scope, pin.as_ref(), &generation)
+        .await
+        .map_err(|e| ActionError::Plugin(e.to_string()))?;
     if !outcome.dead_letters.is_empty() {
         return Err(ActionError::Plugin(format!(
             "the re-run failed, nothing changed: {}",

@@ -3,11 +3,14 @@
 //! stored (waking the caller, keeping the confirmed state the approval
 //! policy reads quotes from); a delivery the target refused for good starts
 //! the route's compensating workflow and raises a `downstream-rejected`
-//! exception, so the systems are never left disagreeing silently.
+//! exception, so the systems are never left disagreeing silently. The
+//! processing loop's hooks answer a command that did not map (422, nothing
+//! sent) and hurry the delivery of one that did.
 
 use super::compensation;
 use crate::deliver::worker::DeliveryHooks;
-use crate::plugins::Message;
+use crate::pipeline::{CommandProcessed, ProcessingHooks};
+use crate::plugins::{Message, PluginFailure};
 use crate::server::App;
 use crate::store::{CommandCompletion, Delivery, EntityState, NewDeadLetter, now_ms};
 use std::sync::Arc;
@@ -67,13 +70,11 @@ impl FlowHooks {
         };
         let config = Arc::new(command.response.config.clone());
         let v = version.clone();
-        let mapped = tokio::task::spawn_blocking(move || v.map(&input, &config)).await;
+        let mapped = tokio::task::spawn_blocking(move || v.call_map(&input, &config).result).await;
         let outputs = match mapped {
-            Ok(Ok(report)) => match report.result {
-                Ok(outputs) => outputs,
-                Err(e) => return fail(serde_json::to_value(&e).unwrap_or_default()),
-            },
-            Ok(Err(e)) => return fail(serde_json::json!(e.to_string())),
+            Ok(Ok(outputs)) => outputs,
+            Ok(Err(refused @ PluginFailure::Refused(_))) => return fail(refused.detail()),
+            Ok(Err(fault)) => return fail(serde_json::json!(fault.to_string())),
             Err(e) => return fail(serde_json::json!(e.to_string())),
         };
         let mut docs = Vec::new();
@@ -115,6 +116,21 @@ impl FlowHooks {
             }),
             confirm,
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl ProcessingHooks for FlowHooks {
+    async fn command_processed(&self, command: CommandProcessed) {
+        if command.sent {
+            self.app.wake_deliveries.notify_waiters();
+            return;
+        }
+        let done = crate::server::commands::refused(&command);
+        if let Err(e) = self.app.store.complete_command(done).await {
+            tracing::error!(error = %e, message_id = %command.message_id, "cannot record the command's refusal");
+        }
+        self.app.commands.done(&command.message_id);
     }
 }
 

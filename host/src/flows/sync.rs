@@ -7,8 +7,7 @@
 //! stored after the records are durably ingested, so a crash repeats work
 //! (idempotent by `<key>@<hash>`) and never skips a change.
 
-use crate::pipeline::BUSINESS_KEY_HEADER;
-use crate::plugins::Message;
+use crate::plugins::{Message, PluginFailure};
 use crate::server::App;
 use crate::store::{IngestOutcome, MessageContext, NewMessage, now_ms};
 use bytes::Bytes;
@@ -121,21 +120,19 @@ pub async fn run_job(app: &Arc<App>, name: &str) -> Result<SyncReport, SyncError
             correlation_id: format!("sync-{name}-{}", now_ms()),
         };
         let (v, c) = (version.clone(), config.clone());
-        let mapped = tokio::task::spawn_blocking(move || v.map(&input, &c)).await;
+        let mapped = tokio::task::spawn_blocking(move || v.call_map(&input, &c).result).await;
         let outputs = match mapped {
-            Ok(Ok(r)) => match r.result {
-                Ok(o) => o,
-                Err(e) => {
-                    report
-                        .refused_pages
-                        .push(serde_json::json!({"page": page_no + 1, "error": e}));
-                    continue;
-                }
-            },
-            Ok(Err(e)) => {
+            Ok(Ok(o)) => o,
+            Ok(Err(PluginFailure::Refused(e))) => {
                 report
                     .refused_pages
-                    .push(serde_json::json!({"page": page_no + 1, "error": e.to_string()}));
+                    .push(serde_json::json!({"page": page_no + 1, "error": e}));
+                continue;
+            }
+            Ok(Err(fault)) => {
+                report
+                    .refused_pages
+                    .push(serde_json::json!({"page": page_no + 1, "error": fault.to_string()}));
                 continue;
             }
             Err(e) => {
@@ -163,7 +160,7 @@ pub async fn run_job(app: &Arc<App>, name: &str) -> Result<SyncReport, SyncError
                 source: format!("sync.{name}"),
                 kind: o.schema_id.clone(),
                 content_type: "application/json".into(),
-                headers: vec![(BUSINESS_KEY_HEADER.to_string(), o.business_key.clone())].into(),
+                headers: Vec::new().into(),
                 body_sha256: hex::encode(Sha256::digest(o.body.as_bytes())),
                 body: o.body.into_bytes(),
                 correlation_id: format!("sync-{name}-{}", uuid::Uuid::new_v4()),

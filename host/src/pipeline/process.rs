@@ -1,8 +1,9 @@
 //! Maps one stored message through its routes and builds the
 //! [`ProcessingOutcome`] the store commits.
 
+use super::quotes::QuoteBook;
 use crate::config::{Config, PluginRef, RouteConfig, RouteTarget};
-use crate::plugins::{Message, PluginVersion, Registry};
+use crate::plugins::{Message, PluginFailure, PluginVersion, Registry};
 use crate::schemas::{SchemaRegistry, is_canonical};
 use crate::store::Store;
 use crate::store::{
@@ -11,7 +12,7 @@ use crate::store::{
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use waybill_sdk::{Header, Output, PluginError};
+use waybill_sdk::{Header, Output};
 
 /// Which part of a message's routing to (re)run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -136,11 +137,15 @@ impl Processor {
     }
 
     /// Processes `msg`: every matching route (limited by `scope`), with
-    /// `pin` overriding one plugin's version. Never fails: every problem
-    /// becomes a dead letter in the outcome.
+    /// `pin` overriding one plugin's version and approval reading its quotes
+    /// from `quotes` only (no store, no clock: the same message, book and
+    /// versions give the same outcome). Never fails: every problem becomes a
+    /// dead letter in the outcome. [`Processor::run`] is the async entry
+    /// that fills the book first.
     pub fn process(
         &self,
         msg: &StoredMessage,
+        quotes: &QuoteBook,
         scope: &Scope,
         pin: Option<&VersionPin>,
         generation: &str,
@@ -154,14 +159,11 @@ impl Processor {
             derived_key: None,
             replay_of: Vec::new(),
             exceptions: Vec::new(),
+            context: None,
         };
         // A command goes through its own route only; ordinary messages
         // never through a command route.
-        let command = msg
-            .headers
-            .iter()
-            .find(|(k, _)| k == COMMAND_HEADER)
-            .map(|(_, v)| v.as_str());
+        let command = msg.context.command_route.as_deref();
         let routes: Vec<&RouteConfig> = self
             .config
             .routes_for(&msg.source, Some(&msg.kind))
@@ -201,7 +203,9 @@ impl Processor {
                     continue;
                 }
                 for (i, output) in outputs.iter().enumerate() {
-                    self.run_outbound(msg, route, target, output, i, pin, generation, &mut out);
+                    self.run_outbound(
+                        msg, quotes, route, target, output, i, pin, generation, &mut out,
+                    );
                 }
             }
         }
@@ -282,10 +286,10 @@ impl Processor {
         out: &mut ProcessingOutcome,
     ) -> Option<Vec<Output>> {
         let key = msg
-            .headers
-            .iter()
-            .find(|(k, _)| k == BUSINESS_KEY_HEADER)
-            .map_or_else(|| msg.message_id.clone(), |(_, v)| v.clone());
+            .context
+            .business_key
+            .clone()
+            .unwrap_or_else(|| msg.message_id.clone());
         let output = Output {
             schema_id: msg.kind.clone(),
             business_key: key,
@@ -313,6 +317,7 @@ impl Processor {
     fn run_outbound(
         &self,
         msg: &StoredMessage,
+        quotes: &QuoteBook,
         route: &RouteConfig,
         target: &RouteTarget,
         doc: &Output,
@@ -343,7 +348,7 @@ impl Processor {
             ));
             return;
         }
-        let Some(leg) = self.prepare_leg(msg, route, target, doc, pin, out) else {
+        let Some(leg) = self.prepare_leg(msg, quotes, route, target, doc, pin, out) else {
             return;
         };
         if let Some(held) = leg.held {
@@ -439,9 +444,6 @@ impl Processor {
     }
 }
 
-/// The header carrying the business key of a canonical message.
-pub const BUSINESS_KEY_HEADER: &str = "x-waybill-business-key";
-
 /// What every delivery of a route target carries, whether it is enqueued
 /// by processing or by an approval: its line fingerprints, the canonical
 /// document when something may need it later (a compensation, a
@@ -464,10 +466,12 @@ pub(crate) fn settle_leg(
     }
 }
 
-/// The stored header that marks a message as a command of a route.
-pub const COMMAND_HEADER: &str = "x-waybill-command";
+/// The namespace of the headers the host sets for plugins; a partner's
+/// header in it is dropped at ingest, never stored or trusted.
+pub const HOST_HEADER_PREFIX: &str = "x-waybill-";
 
-/// The header that tells an outbound plugin who approved a posting.
+/// The header that tells an outbound plugin who approved a posting (set by
+/// the host on the outbound call only; never read from a stored message).
 pub const APPROVED_BY_HEADER: &str = "x-waybill-approved-by";
 
 /// Calls a mapper and records the run; a failure becomes a dead letter.
@@ -481,54 +485,47 @@ pub(super) fn call(
     out: &mut ProcessingOutcome,
 ) -> Option<Vec<Output>> {
     let config: PluginConfigMap = Arc::new(plugin_ref.config.clone());
-    let record = |ok: bool, result: serde_json::Value, elapsed_us: u64| ProcessingRecord {
+    let called = version.call_map(input, &config);
+    let record = |ok: bool, result: serde_json::Value| ProcessingRecord {
         stage: stage.to_string(),
         route: route.name.clone(),
         plugin: stamp(version),
         result,
         ok,
-        elapsed_us,
+        elapsed_us: called.elapsed_us,
     };
-    match version.map(input, &config) {
-        Ok(report) => {
-            let elapsed = report.stats.elapsed.as_micros() as u64;
-            match report.result {
-                Ok(outputs) => {
-                    let shown: Vec<serde_json::Value> = outputs
-                        .iter()
-                        .map(|o| serde_json::json!({"schema_id": o.schema_id, "business_key": o.business_key}))
-                        .collect();
-                    out.records
-                        .push(record(true, serde_json::Value::Array(shown), elapsed));
-                    Some(outputs)
-                }
-                Err(e) => {
-                    let detail = plugin_error_json(&e);
-                    out.records.push(record(false, detail.clone(), elapsed));
-                    out.dead_letters.push(dead(
-                        Some(route),
-                        target,
-                        "plugin-error",
-                        detail,
-                        Some(stamp(version)),
-                    ));
-                    None
-                }
-            }
+    match &called.result {
+        Ok(outputs) => {
+            let shown: Vec<serde_json::Value> = outputs
+                .iter()
+                .map(|o| serde_json::json!({"schema_id": o.schema_id, "business_key": o.business_key}))
+                .collect();
+            out.records
+                .push(record(true, serde_json::Value::Array(shown)));
         }
-        Err(e) => {
-            let detail = serde_json::json!({"fault": e.kind(), "message": e.to_string()});
-            out.records.push(record(false, detail.clone(), 0));
-            out.dead_letters.push(dead(
-                Some(route),
-                target,
-                e.kind(),
-                detail,
-                Some(stamp(version)),
-            ));
-            None
+        Err(failure) => {
+            out.records.push(record(false, failure.detail()));
+            out.dead_letters
+                .push(failed(route, target, failure, version));
         }
     }
+    called.result.ok()
+}
+
+/// The dead letter of a plugin call that produced no answer.
+pub(super) fn failed(
+    route: &RouteConfig,
+    target: Option<&str>,
+    failure: &PluginFailure,
+    version: &PluginVersion,
+) -> NewDeadLetter {
+    dead(
+        Some(route),
+        target,
+        failure.reason(),
+        failure.detail(),
+        Some(stamp(version)),
+    )
 }
 
 /// Whether `schema_id` (`entity@M.m`) satisfies `pin` (`entity@M` or `entity@M.m`).
@@ -540,10 +537,6 @@ fn schema_satisfies(schema_id: &str, pin: &str) -> bool {
         (Ok(id), Ok(pin)) => id.satisfies(&pin),
         _ => false,
     }
-}
-
-pub(super) fn plugin_error_json(e: &PluginError) -> serde_json::Value {
-    serde_json::to_value(e).unwrap_or_else(|_| serde_json::json!({"error": e.to_string()}))
 }
 
 pub(super) fn dead(

@@ -93,14 +93,12 @@ pub async fn replay(
             },
             None => Scope::All,
         };
-        let processor = processor.clone();
-        let pin = pin.cloned();
         let id = letter.id;
         let earlier = store.message_deliveries(&letter.message_id).await?;
-        let mut outcome =
-            tokio::task::spawn_blocking(move || processor.process(&msg, &scope, pin.as_ref(), ""))
-                .await
-                .map_err(|e| StoreError::Database(format!("replay task failed: {e}")))?;
+        let mut outcome = processor
+            .run(msg, &scope, pin, "")
+            .await
+            .map_err(|e| StoreError::Database(format!("replay task failed: {e}")))?;
         for d in &mut outcome.deliveries {
             d.idempotency_key = replay_key(d, &earlier, id);
         }

@@ -3,8 +3,11 @@
 //! out-of-order guard, duplicate-line fingerprints and the approval policy
 //! of financial postings (a validator plugin against the quoted figures).
 //! A document that fails approval is held as an exception, not delivered.
+//! The quote approval compares against comes from the run's [`QuoteBook`],
+//! never from the store directly, so these stages stay pure.
 
-use super::process::{Processor, VersionPin, call, dead, missing_plugin, plugin_error_json, stamp};
+use super::process::{Processor, VersionPin, call, dead, failed, missing_plugin, stamp};
+use super::quotes::{Lookup, QuoteBook};
 use crate::config::{
     ApprovalConfig, DedupeConfig, QuoteRef, RouteConfig, RouteTarget, StalePolicy,
 };
@@ -30,9 +33,11 @@ pub(super) struct Leg {
 impl Processor {
     /// Runs enrichment, ordering, dedupe and approval for one target.
     /// `None` means a dead letter was recorded in `out`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn prepare_leg(
         &self,
         msg: &StoredMessage,
+        quotes: &QuoteBook,
         route: &RouteConfig,
         target: &RouteTarget,
         doc: &Output,
@@ -80,6 +85,7 @@ impl Processor {
         if let Some(approval) = &target.approval {
             let schema_id = leg.doc.schema_id.clone();
             let violations = self.approve(
+                quotes,
                 route,
                 target,
                 approval,
@@ -176,9 +182,12 @@ impl Processor {
     }
 
     /// Injects the quote and asks the validator; the violations as JSON.
+    /// `None` when a dead letter was recorded, or when the quote is not in
+    /// the book yet (the run is repeated once it was read).
     #[allow(clippy::too_many_arguments)]
     fn approve(
         &self,
+        quotes: &QuoteBook,
         route: &RouteConfig,
         target: &RouteTarget,
         approval: &ApprovalConfig,
@@ -188,8 +197,10 @@ impl Processor {
         out: &mut ProcessingOutcome,
         plugins: &mut Vec<PluginStamp>,
     ) -> Option<Vec<serde_json::Value>> {
-        if let Some(quote) = &approval.quote {
-            self.inject_quote(quote, value);
+        if let Some(quote) = &approval.quote
+            && !inject_quote(quotes, quote, value)
+        {
+            return None;
         }
         let Some(version) = self.plugin(&approval.validator.plugin, pin) else {
             out.dead_letters.push(missing_plugin(
@@ -206,74 +217,41 @@ impl Processor {
             body: value.to_string(),
         };
         let config = Arc::new(approval.validator.config.clone());
-        let failed = |detail: serde_json::Value, reason: &str, out: &mut ProcessingOutcome| {
-            out.dead_letters.push(dead(
-                Some(route),
-                Some(&target.target),
-                reason,
-                detail,
-                Some(stamp(&version)),
-            ));
-        };
-        match version.validate(&document, &config) {
-            Ok(report) => match report.result {
-                Ok(violations) => Some(
-                    violations
-                        .iter()
-                        .map(|v| serde_json::json!({"path": v.path, "code": v.code, "message": v.message}))
-                        .collect(),
-                ),
-                Err(e) => {
-                    failed(plugin_error_json(&e), "plugin-error", out);
-                    None
-                }
-            },
-            Err(e) => {
-                let detail = serde_json::json!({"fault": e.kind(), "message": e.to_string()});
-                failed(detail, e.kind(), out);
+        match version.call_validate(&document, &config).result {
+            Ok(violations) => Some(
+                violations
+                    .iter()
+                    .map(|v| serde_json::json!({"path": v.path, "code": v.code, "message": v.message}))
+                    .collect(),
+            ),
+            Err(failure) => {
+                out.dead_letters
+                    .push(failed(route, Some(&target.target), &failure, &version));
                 None
             }
         }
     }
+}
 
-    /// Copies the quoted figures from the confirmed state into the document,
-    /// unless it already carries them.
-    fn inject_quote(&self, quote: &QuoteRef, value: &mut serde_json::Value) {
-        if value.pointer(&quote.into).is_some() {
-            return;
-        }
-        let Some(key) = value
-            .pointer(&quote.key)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-        else {
-            return;
-        };
-        let Some(store) = self.store.clone() else {
-            return;
-        };
-        let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let system = quote.system.clone();
-        let states = match handle
-            .block_on(async move { store.entity_states(&system, None, Some(&key)).await })
-        {
-            Ok(states) => states,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the quote; approval sees none");
-                return;
-            }
-        };
-        let Some(figures) = states
-            .iter()
-            .find_map(|s| s.document.pointer(&quote.from))
-            .cloned()
-        else {
-            return;
-        };
-        set_pointer(value, &quote.into, figures);
+/// Copies the quoted figures from the book into the document, unless it
+/// already carries them; `false` when the book does not know them yet.
+fn inject_quote(quotes: &QuoteBook, quote: &QuoteRef, value: &mut serde_json::Value) -> bool {
+    if value.pointer(&quote.into).is_some() {
+        return true;
     }
+    let Some(key) = value
+        .pointer(&quote.key)
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+    else {
+        return true;
+    };
+    match quotes.lookup(quote, &key) {
+        Lookup::Found(figures) => set_pointer(value, &quote.into, figures),
+        Lookup::Absent => {}
+        Lookup::Wanted => return false,
+    }
+    true
 }
 
 /// Sets `value` at a JSON pointer whose parent exists (one level deep is

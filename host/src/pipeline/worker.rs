@@ -5,10 +5,12 @@
 //! committed, the mapping task dies) is counted, and set aside as a `poison`
 //! dead letter after `max_failures`, so it cannot hold up the queue; a
 //! failure of the store as a whole (a group that could not commit) is not
-//! the message's fault and is not counted.
+//! the message's fault and is not counted. Commands are processed here like
+//! every message; the [`ProcessingHooks`] hear when one is mapped, so the
+//! caller waiting on it is answered (a refused command at once).
 
 use super::process::{Processor, Scope};
-use crate::store::{ProcessingFailure, Store, StoreError};
+use crate::store::{NewDeadLetter, ProcessingFailure, Store, StoreError};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +18,26 @@ use tokio::sync::{Notify, watch};
 
 /// Messages fetched per round.
 const BATCH: usize = 256;
+
+/// A command whose processing was committed.
+#[derive(Debug, Clone)]
+pub struct CommandProcessed {
+    /// The command's handle (its message id).
+    pub message_id: String,
+    /// Its command route.
+    pub route: String,
+    /// Whether its delivery is in the outbox (else it was refused).
+    pub sent: bool,
+    /// Why it was refused: the dead letters its processing recorded.
+    pub dead_letters: Vec<NewDeadLetter>,
+}
+
+/// What the processing loop tells the sync patterns.
+#[async_trait::async_trait]
+pub trait ProcessingHooks: Send + Sync {
+    /// A command's processing was committed.
+    async fn command_processed(&self, command: CommandProcessed);
+}
 
 /// Runs until `shutdown` turns true; finishes the round in progress first.
 pub async fn run_processing(
@@ -26,6 +48,7 @@ pub async fn run_processing(
     mut shutdown: watch::Receiver<bool>,
     concurrency: usize,
     max_failures: u32,
+    hooks: Arc<dyn ProcessingHooks>,
 ) {
     loop {
         if *shutdown.borrow() {
@@ -56,12 +79,13 @@ pub async fn run_processing(
             .map(|msg| {
                 let processor = processor.clone();
                 let id = msg.message_id.clone();
+                let command = msg.context.command_route.clone();
                 async move {
-                    tokio::task::spawn_blocking(move || {
-                        processor.process(&msg, &Scope::All, None, "")
-                    })
-                    .await
-                    .map_err(|e| (id, Fault::Task(e.to_string())))
+                    processor
+                        .run(msg, &Scope::All, None, "")
+                        .await
+                        .map(|outcome| (command, outcome))
+                        .map_err(|e| (id, Fault::Task(e.to_string())))
                 }
             })
             .buffered(concurrency.max(1));
@@ -73,15 +97,25 @@ pub async fn run_processing(
                 biased;
                 Some(done) = commits.next(), if !commits.is_empty() => results.push(done),
                 next = mapped.next(), if !mapping_done => match next {
-                    Some(Ok(outcome)) => {
+                    Some(Ok((command, outcome))) => {
                         let store = store.clone();
+                        let hooks = hooks.clone();
                         commits.push(async move {
                             let id = outcome.message_id.clone();
+                            let command = command.map(|route| CommandProcessed {
+                                message_id: id.clone(),
+                                route,
+                                sent: !outcome.deliveries.is_empty(),
+                                dead_letters: outcome.dead_letters.clone(),
+                            });
                             store
                                 .complete_processing(outcome)
                                 .await
-                                .map(|_| ())
-                                .map_err(|e| (id, Fault::Store(e)))
+                                .map_err(|e| (id, Fault::Store(e)))?;
+                            if let Some(command) = command {
+                                hooks.command_processed(command).await;
+                            }
+                            Ok(())
                         });
                     }
                     Some(Err(e)) => results.push(Err(e)),

@@ -112,10 +112,9 @@ impl AmountCheck for PluginAmountCheck {
             plugin: self.version.label().to_owned(),
             message,
         };
-        let report = self
-            .version
-            .validate(&doc, &self.config)
-            .map_err(|e| fail(e.to_string()))?;
-        report.result.map_err(|e| fail(e.to_string()))
+        self.version
+            .call_validate(&doc, &self.config)
+            .result
+            .map_err(|e| fail(e.to_string()))
     }
 }

@@ -15,7 +15,7 @@ use super::error::ReconcileError;
 use super::finding::{Finding, FindingKind};
 use super::pager::Page;
 use super::record::{SNAPSHOT_SCHEMA_PREFIX, SnapshotRecord};
-use crate::plugins::{CallError, LimitKind, PluginConfig, PluginVersion, Registry};
+use crate::plugins::{CallError, LimitKind, PluginConfig, PluginFailure, PluginVersion, Registry};
 
 /// Media type of a snapshot page.
 pub const NDJSON: &str = "application/x-ndjson";
@@ -135,8 +135,8 @@ impl SnapshotMapper {
     }
 
     pub(super) fn call(&self, msg: &Message) -> Result<Vec<Output>, Failure> {
-        match self.version.map(msg, &self.config) {
-            Ok(report) => report.result.map_err(|e| {
+        self.version.call_map(msg, &self.config).result.map_err(|f| match f {
+            PluginFailure::Refused(e) => {
                 let by_line = matches!(e, PluginError::InvalidInput { .. });
                 let violations = match &e {
                     PluginError::InvalidInput { violations } => violations.clone(),
@@ -147,8 +147,8 @@ impl SnapshotMapper {
                     violations,
                     by_line,
                 }
-            }),
-            Err(e) => Failure {
+            }
+            PluginFailure::Fault(e) => Failure {
                 by_line: matches!(
                     e,
                     CallError::Limit {
@@ -158,9 +158,8 @@ impl SnapshotMapper {
                 ),
                 message: e.to_string(),
                 violations: Vec::new(),
-            }
-            .into_err(),
-        }
+            },
+        })
     }
 
     pub(super) fn collect(&self, outputs: Vec<Output>, out: &mut PageOutcome) {
@@ -238,11 +237,5 @@ impl SnapshotMapper {
             self.kind, self.system
         );
         finding
-    }
-}
-
-impl Failure {
-    fn into_err<T>(self) -> Result<T, Failure> {
-        Err(self)
     }
 }

@@ -85,7 +85,7 @@ pub fn check_plugin_contract(
                 .into_iter()
                 .collect::<BTreeMap<_, _>>(),
         );
-        let Ok(Ok(outputs)) = version.map(&msg, &config).map(|r| r.result) else {
+        let Ok(outputs) = version.call_map(&msg, &config).result else {
             continue;
         };
         for (i, output) in outputs.iter().enumerate() {

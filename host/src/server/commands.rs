@@ -1,10 +1,12 @@
 //! `POST /v1/commands/{route}`: the synchronous pattern. The command is
 //! authenticated and stored like any message (so it is never lost and is
-//! idempotent by key), mapped and validated at once — a bad command gets 422
-//! with its violations and nothing is sent — and its single delivery is
-//! handed to the target's worker, the only sender (so it is never sent
-//! twice). The caller waits for the worker to map the target's answer back;
-//! past the route's deadline it gets 202 and a handle to poll
+//! idempotent by key), then goes the normal processing path: the processing
+//! worker maps and validates it — a bad command is answered 422 with its
+//! violations and nothing is sent — and its single delivery is handed to
+//! the target's worker, the only sender (so it is never sent twice). The
+//! caller waits (woken through [`crate::flows::CommandWaiters`]) for the
+//! processing worker's refusal or the delivery worker's mapped answer; past
+//! the route's deadline it gets 202 and a handle to poll
 //! (`GET /v1/commands/{route}/{handle}`) while the command completes.
 
 use super::app::App;
@@ -13,14 +15,12 @@ use super::http::{Resp, header, json};
 use super::ingest::{Mode, accept};
 use super::problem::Problem;
 use crate::config::SourceAuth;
-use crate::pipeline::Scope;
+use crate::pipeline::CommandProcessed;
 use crate::store::{CommandCompletion, CommandRecord, IngestOutcome, now_ms};
 use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use std::sync::Arc;
 use std::time::Duration;
-
-pub use crate::pipeline::COMMAND_HEADER;
 
 /// Handles `POST /v1/commands/{route}`.
 pub async fn post(app: Arc<App>, req: Request<Incoming>, route: &str) -> Resp {
@@ -76,7 +76,8 @@ pub async fn get(app: Arc<App>, req: Request<Incoming>, route: &str, handle: &st
     }
 }
 
-/// After the command is stored: process it now, then wait for its answer.
+/// After the command is stored: wake the processing worker, then wait
+/// for the command's answer.
 pub(super) async fn answer(
     app: &Arc<App>,
     route: &str,
@@ -84,12 +85,7 @@ pub(super) async fn answer(
     key: Option<&str>,
 ) -> Result<Resp, Problem> {
     let message_id = match outcome {
-        IngestOutcome::Accepted { message_id, .. } => {
-            if let Some(refusal) = process_now(app, route, &message_id).await? {
-                return Ok(refusal);
-            }
-            message_id
-        }
+        IngestOutcome::Accepted { message_id, .. } => message_id,
         IngestOutcome::Duplicate { message_id, .. } => {
             if let Some(cmd) = app.store.command(&message_id).await.map_err(internal)?
                 && cmd.state != "pending"
@@ -108,6 +104,7 @@ pub(super) async fn answer(
         .and_then(|r| r.command.as_ref())
         .map_or(5_000, |c| c.deadline_ms);
     let waiter = app.commands.wait(&message_id);
+    app.wake_processing.notify_one();
     let finished = tokio::time::timeout(Duration::from_millis(deadline), async {
         loop {
             if let Ok(Some(cmd)) = app.store.command(&message_id).await
@@ -142,58 +139,32 @@ pub(super) async fn answer(
     })
 }
 
-/// Maps and validates the command; `Some(422)` when it cannot be sent.
-async fn process_now(
-    app: &Arc<App>,
-    route: &str,
-    message_id: &str,
-) -> Result<Option<Resp>, Problem> {
-    let msg = app
-        .store
-        .message(message_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| Problem::internal(format!("command {message_id} vanished")))?;
-    let processor = app.processor.clone();
-    let outcome =
-        tokio::task::spawn_blocking(move || processor.process(&msg, &Scope::All, None, ""))
-            .await
-            .map_err(|e| Problem::internal(e.to_string()))?;
-    let refused = outcome.deliveries.is_empty();
-    let problems: Vec<serde_json::Value> = outcome
+/// The answer to a command its processing refused: 422 with the
+/// violations, nothing sent.
+pub(crate) fn refused(command: &CommandProcessed) -> CommandCompletion {
+    let problems: Vec<serde_json::Value> = command
         .dead_letters
         .iter()
         .map(|d| serde_json::json!({"stage": d.target.as_deref().map_or("inbound".to_string(), |t| format!("outbound:{t}")), "reason": d.reason, "detail": d.detail}))
         .collect();
-    app.store
-        .complete_processing(outcome)
-        .await
-        .map_err(internal)?;
-    if !refused {
-        app.wake_deliveries.notify_waiters();
-        return Ok(None);
-    }
     let problem = Problem::new(
         422,
         "command-invalid",
         "The command was refused before anything was sent",
     )
     .detail(format!(
-        "route {route}: the command did not map to a valid request"
+        "route {}: the command did not map to a valid request",
+        command.route
     ))
-    .with("violations", serde_json::Value::Array(problems.clone()))
-    .with("handle", message_id);
-    app.store
-        .complete_command(CommandCompletion {
-            message_id: message_id.to_string(),
-            state: "failed".into(),
-            status: Some(422),
-            response: problem.to_json(),
-            confirm: None,
-        })
-        .await
-        .map_err(internal)?;
-    Ok(Some(problem.into_response()))
+    .with("violations", serde_json::Value::Array(problems))
+    .with("handle", command.message_id.as_str());
+    CommandCompletion {
+        message_id: command.message_id.clone(),
+        state: "failed".into(),
+        status: Some(422),
+        response: problem.to_json(),
+        confirm: None,
+    }
 }
 
 /// A finished command as the caller sees it.

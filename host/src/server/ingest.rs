@@ -3,7 +3,10 @@
 //! request, so strangers cannot drain a partner's bucket) the rate limit at
 //! one token per message and the HMAC replay guard; stores the raw message
 //! and answers 202 only after the store committed it. Every refusal is a
-//! problem body naming what was wrong; nothing is stored for it.
+//! problem body naming what was wrong; nothing is stored for it. Headers in
+//! the host's own namespace (`x-waybill-*`) are dropped: what the host knows
+//! about a message travels in its [`MessageContext`], never as a header a
+//! partner could send.
 
 use super::app::App;
 use super::auth::{check_bearer, check_hmac};
@@ -11,6 +14,7 @@ use super::http::{Resp, header, json, read_body};
 use super::problem::Problem;
 use super::replay_guard::{ReplayError, ReplayKey, replay_key};
 use crate::config::{SourceAuth, SourceConfig, media_type};
+use crate::pipeline::HOST_HEADER_PREFIX;
 use crate::store::{IngestOutcome, MessageContext, NewMessage, now_ms};
 use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
@@ -129,13 +133,7 @@ pub(super) async fn accept(
         SourceAuth::Hmac { header: h, .. } => header(&req, h).map(String::from),
         _ => None,
     };
-    let mut headers = kept_headers(&req, source);
-    if let Mode::Command(route) = mode {
-        headers.push((
-            super::commands::COMMAND_HEADER.to_string(),
-            route.to_string(),
-        ));
-    }
+    let headers = kept_headers(&req, source);
     let body = read_body(
         req.into_body(),
         source.max_body_bytes,
@@ -514,7 +512,7 @@ fn kept_headers(req: &Request<Incoming>, source: &SourceConfig) -> Vec<(String, 
                 && n != signature
                 && n != "content-length"
                 && n != "host"
-                && n != super::commands::COMMAND_HEADER
+                && !n.starts_with(HOST_HEADER_PREFIX)
         })
         .filter_map(|(name, value)| {
             value

@@ -5,7 +5,7 @@ mod admin;
 mod admin_flows;
 mod app;
 pub mod auth;
-mod commands;
+pub(crate) mod commands;
 mod health;
 mod http;
 mod ingest;
