@@ -442,7 +442,9 @@ async fn a_replay_after_the_quote_changed_maps_as_the_first_run_did() {
     let first = s.billing.received();
     let first_body = json_of(&first[0]);
     assert!(
-        first_body["line_items"].as_array().is_some_and(|l| !l.is_empty()),
+        first_body["line_items"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty()),
         "{first_body}"
     );
 
@@ -450,11 +452,32 @@ async fn a_replay_after_the_quote_changed_maps_as_the_first_run_did() {
     // these charges are far outside tolerance.
     let mut requote: serde_json::Value =
         serde_json::from_slice(&sample("vendors/acme-tms.shipment-booking.json")).expect("sample");
-    for line in requote["quotedCharges"].as_array_mut().expect("quoted charges") {
+    for line in requote["quotedCharges"]
+        .as_array_mut()
+        .expect("quoted charges")
+    {
         line["amount"] = "1.00".into();
     }
     s.tms.set_reply(serde_json::to_vec(&requote).expect("json"));
-    book(&host).await;
+    let auth = format!("Bearer {ERP_TOKEN}");
+    let rebooked = host
+        .request(
+            "POST",
+            "/v1/commands/order-release",
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &auth),
+                ("idempotency-key", "requote"),
+            ],
+            sample("vendors/northwind-erp.sales-order-released.json"),
+        )
+        .await;
+    assert_eq!(rebooked.status, 200, "{}", rebooked.text);
+    assert_eq!(
+        rebooked.json["result"][0]["document"]["quoted_charges"][0]["amount_minor"], 100,
+        "the new quote is confirmed: {}",
+        rebooked.text
+    );
     s.billing.set_behaviour(Behaviour::Ok);
 
     let id = letter["id"].as_i64().expect("dead letter id");
@@ -466,7 +489,11 @@ async fn a_replay_after_the_quote_changed_maps_as_the_first_run_did() {
         .billing
         .wait_for_delivered_async(1, Duration::from_secs(20))
         .await;
-    assert_eq!(json_of(&billed[0]), first_body, "the replay mapped as the first run");
+    assert_eq!(
+        json_of(&billed[0]),
+        first_body,
+        "the replay mapped as the first run"
+    );
     let held = host.admin_get("exceptions?reason=approval-violation").await;
     assert_eq!(
         held.json["exceptions"].as_array().map(Vec::len),

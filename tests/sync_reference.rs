@@ -192,7 +192,10 @@ targets = [{{ target = "tms-reference", outbound = {{ plugin = "acme-tms-referen
         )
         .await;
     assert_eq!(ack.status, 202, "{}", ack.text);
-    let message_id = ack.json["message_id"].as_str().expect("message id").to_string();
+    let message_id = ack.json["message_id"]
+        .as_str()
+        .expect("message id")
+        .to_string();
     let timeline = host
         .wait_timeline("forged-metadata", "the delivery", |t| {
             t["deliveries"].as_array().is_some_and(|d| !d.is_empty())
@@ -220,7 +223,10 @@ targets = [{{ target = "tms-reference", outbound = {{ plugin = "acme-tms-referen
         .wait_for_delivered_async(1, Duration::from_secs(20))
         .await;
     assert!(
-        !sent[0].headers.keys().any(|k| k.starts_with("x-waybill-") && k != "x-waybill-plugin"),
+        !sent[0]
+            .headers
+            .keys()
+            .any(|k| k.starts_with("x-waybill-") && k != "x-waybill-plugin"),
         "{:?}",
         sent[0].headers
     );

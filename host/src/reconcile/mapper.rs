@@ -135,31 +135,34 @@ impl SnapshotMapper {
     }
 
     pub(super) fn call(&self, msg: &Message) -> Result<Vec<Output>, Failure> {
-        self.version.call_map(msg, &self.config).result.map_err(|f| match f {
-            PluginFailure::Refused(e) => {
-                let by_line = matches!(e, PluginError::InvalidInput { .. });
-                let violations = match &e {
-                    PluginError::InvalidInput { violations } => violations.clone(),
-                    _ => Vec::new(),
-                };
-                Failure {
-                    message: e.to_string(),
-                    violations,
-                    by_line,
-                }
-            }
-            PluginFailure::Fault(e) => Failure {
-                by_line: matches!(
-                    e,
-                    CallError::Limit {
-                        limit: LimitKind::InputSize,
-                        ..
+        self.version
+            .call_map(msg, &self.config)
+            .result
+            .map_err(|f| match f {
+                PluginFailure::Refused(e) => {
+                    let by_line = matches!(e, PluginError::InvalidInput { .. });
+                    let violations = match &e {
+                        PluginError::InvalidInput { violations } => violations.clone(),
+                        _ => Vec::new(),
+                    };
+                    Failure {
+                        message: e.to_string(),
+                        violations,
+                        by_line,
                     }
-                ),
-                message: e.to_string(),
-                violations: Vec::new(),
-            },
-        })
+                }
+                PluginFailure::Fault(e) => Failure {
+                    by_line: matches!(
+                        e,
+                        CallError::Limit {
+                            limit: LimitKind::InputSize,
+                            ..
+                        }
+                    ),
+                    message: e.to_string(),
+                    violations: Vec::new(),
+                },
+            })
     }
 
     pub(super) fn collect(&self, outputs: Vec<Output>, out: &mut PageOutcome) {
