@@ -226,3 +226,53 @@ async fn a_command_past_its_deadline_completes_asynchronously_exactly_once() {
     );
     host.stop().await;
 }
+
+/// A command goes the normal processing path, and the host's metadata
+/// about it (its command route) is the host's own: `x-waybill-*` headers
+/// the caller sends are dropped, not stored, and do not change its route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_drops_the_callers_x_waybill_headers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tms = tms_booking();
+    let host = TestHost::start(dir.path(), &config(dir.path(), &tms, 5_000)).await;
+    let auth = format!("Bearer {ERP_TOKEN}");
+    let answer = host
+        .request(
+            "POST",
+            "/v1/commands/order-release",
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &auth),
+                ("idempotency-key", "release-forged"),
+                ("x-correlation-id", "command-forged-headers"),
+                ("x-waybill-command", "another-route"),
+                ("x-waybill-business-key", "FORGED-KEY"),
+            ],
+            sample("vendors/northwind-erp.sales-order-released.json"),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.json["result"][0]["business_key"], "SO-2026-004512");
+    let timeline = host
+        .wait_timeline("command-forged-headers", "the command", |t| {
+            t["messages"].as_array().is_some_and(|m| !m.is_empty())
+        })
+        .await;
+    let message = &timeline["messages"][0];
+    assert_eq!(
+        message["context"]["command_route"], "order-release",
+        "{message}"
+    );
+    let names: Vec<&str> = message["headers"]
+        .as_array()
+        .expect("headers")
+        .iter()
+        .filter_map(|h| h[0].as_str())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.starts_with("x-waybill-")),
+        "stored as trusted: {names:?}"
+    );
+    assert_eq!(tms.received().len(), 1, "{}", tms.describe());
+    host.stop().await;
+}

@@ -40,6 +40,7 @@ pub trait ProcessingHooks: Send + Sync {
 }
 
 /// Runs until `shutdown` turns true; finishes the round in progress first.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_processing(
     processor: Arc<Processor>,
     store: Arc<dyn Store>,
