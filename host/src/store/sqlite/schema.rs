@@ -255,3 +255,61 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
 pub(crate) fn latest() -> usize {
     MIGRATIONS.len()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 5 carries the old header forms of host metadata over into
+    /// the context column: a command's route, a sync record's business key
+    /// (never a partner message's header).
+    #[test]
+    fn host_metadata_moves_from_headers_into_the_context() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+            .expect("version table");
+        for (i, sql) in MIGRATIONS[..4].iter().enumerate() {
+            conn.execute_batch(sql).expect("old migration");
+            conn.execute("INSERT INTO schema_version (version) VALUES (?1)", [i + 1])
+                .expect("version");
+        }
+        let insert = |id: &str, source: &str, headers: &str| {
+            conn.execute(
+                "INSERT INTO messages (message_id, source, kind, content_type, headers, body, correlation_id, received_at, state)
+                 VALUES (?1, ?2, 'k', 'application/json', ?3, x'7b7d', 'c', 0, 'processed')",
+                [id, source, headers],
+            )
+            .expect("legacy message");
+        };
+        insert("cmd", "erp", r#"[["x-waybill-command","order-release"]]"#);
+        insert(
+            "sync",
+            "sync.master-data",
+            r#"[["x-waybill-business-key","CUST-1"]]"#,
+        );
+        insert("partner", "erp", r#"[["x-waybill-business-key","FORGED"]]"#);
+        conn.execute(
+            "INSERT INTO commands (message_id, route, correlation_id, state, created_at) VALUES ('cmd', 'order-release', 'c', 'completed', 0)",
+            [],
+        )
+        .expect("legacy command");
+        assert_eq!(migrate(&mut conn).expect("migrate"), MIGRATIONS.len() - 4);
+        let context = |id: &str| -> Option<String> {
+            conn.query_row(
+                "SELECT context FROM messages WHERE message_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .expect("row")
+        };
+        assert_eq!(
+            context("cmd").as_deref(),
+            Some(r#"{"command_route":"order-release"}"#)
+        );
+        assert_eq!(
+            context("sync").as_deref(),
+            Some(r#"{"business_key":"CUST-1"}"#)
+        );
+        assert_eq!(context("partner"), None);
+    }
+}
