@@ -8,7 +8,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use std::path::Path;
-use waybill::service::Service;
+use waybill::runtime::Service;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 pub const ACME_SECRET: &str = "acme-test-secret";
@@ -79,7 +79,7 @@ impl TestHost {
         let path = dir.join("waybill.toml");
         std::fs::write(&path, config).expect("write config");
         let config = waybill::config::load(&path).unwrap_or_else(|e| panic!("test config: {e}"));
-        let service = waybill::service::start(config, None)
+        let service = waybill::runtime::start(config, None)
             .await
             .expect("host starts");
         let base = format!("http://{}", service.addr);
@@ -232,7 +232,7 @@ pub fn acme_signature_aged(body: &[u8], secs_ago: i64) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64;
-    waybill::server::auth::sign_hmac(ACME_SECRET, now - secs_ago, body)
+    waybill::http::auth::sign_hmac(ACME_SECRET, now - secs_ago, body)
 }
 
 /// A real sample from fixtures/samples.

@@ -5,10 +5,10 @@
 //! the route's compensating workflow and raises a `downstream-rejected`
 //! exception, so the systems are never left disagreeing silently.
 
-use super::compensation;
+use crate::context::App;
 use crate::deliver::worker::DeliveryHooks;
+use crate::exceptions::compensation;
 use crate::plugins::Message;
-use crate::server::App;
 use crate::store::{CommandCompletion, Delivery, EntityState, NewDeadLetter, now_ms};
 use std::sync::Arc;
 

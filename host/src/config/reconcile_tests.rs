@@ -1,6 +1,6 @@
 //! `[reconcile]` parses as documented and `check` names the offending key.
 
-use super::config::{ConfigProblem, ReconcileConfig};
+use super::reconcile::{ConfigProblem, ReconcileConfig};
 use crate::config::TargetAuth;
 
 const EXAMPLE: &str = r#"

@@ -4,8 +4,8 @@
 
 use super::replay_guard::ReplayGuard;
 use crate::config::{Config, SourceAuth};
-use crate::pipeline::Processor;
 use crate::plugins::Registry;
+use crate::process::Processor;
 use crate::ratelimit::TokenBucket;
 use crate::store::Store;
 use prometheus_client::metrics::counter::Counter;
@@ -49,7 +49,7 @@ pub struct App {
     /// Wakes the delivery workers when new deliveries are enqueued.
     pub wake_deliveries: Arc<Notify>,
     /// Callers waiting for synchronous commands.
-    pub commands: crate::flows::CommandWaiters,
+    pub commands: crate::context::CommandWaiters,
     /// One reconciliation run at a time.
     pub reconcile_lock: tokio::sync::Mutex<()>,
     /// Per-source rate limits.
@@ -118,7 +118,7 @@ impl App {
             processor,
             wake_processing: Arc::new(Notify::new()),
             wake_deliveries: Arc::new(Notify::new()),
-            commands: crate::flows::CommandWaiters::default(),
+            commands: crate::context::CommandWaiters::default(),
             reconcile_lock: tokio::sync::Mutex::new(()),
             source_limits,
             replay_guards,

@@ -7,8 +7,8 @@
 //! acted on — so an approval posts exactly once.
 
 use super::compensation::compensate;
-use crate::pipeline::{APPROVED_BY_HEADER, Scope, VersionPin, settle_leg};
-use crate::server::App;
+use crate::context::App;
+use crate::process::{APPROVED_BY_HEADER, Scope, VersionPin, settle_leg};
 use crate::store::{
     ExceptionAction, ExceptionRecord, ExceptionState, FlowResult, FlowWrite, NewDelivery,
     ProcessingOutcome, StoreError,

@@ -1,23 +1,18 @@
-//! The admin API of the sync patterns: the exception queue (list, show,
-//! approve, reject, retry, replay, resolve — each audited), the state each
-//! system confirmed, reconciliation runs and reference-data sync jobs.
+//! The admin API of the exception queue: list, show, and act (approve,
+//! reject, retry, replay, resolve — each audited):
+//! `/admin/v1/exceptions[/{id}[/{action}]]`.
 
-use super::admin::store_problem;
-use super::app::App;
-use super::http::{Resp, header, json, read_body};
-use super::problem::Problem;
-use crate::flows::{Action, ActionError, ActionRequest, act};
+use super::{Action, ActionError, ActionRequest, act};
+use crate::context::App;
+use crate::http::{Problem, Resp, admin_not_found, header, json, read_body, store_problem};
 use crate::store::{ExceptionFilter, ExceptionState};
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 use std::sync::Arc;
 
-/// Routes `/admin/v1/{exceptions,state,reconcile,sync}/...`.
-pub(super) async fn route(
-    app: Arc<App>,
-    req: Request<Incoming>,
-    rest: &[&str],
-) -> Result<Resp, Problem> {
+/// Routes `/admin/v1/exceptions/...`; the admin router has checked the
+/// bearer token.
+pub async fn route(app: Arc<App>, req: Request<Incoming>, rest: &[&str]) -> Result<Resp, Problem> {
     let method = req.method().clone();
     let query = req.uri().query().unwrap_or("").to_string();
     match (&method, rest) {
@@ -113,75 +108,7 @@ pub(super) async fn route(
                 Err(ActionError::Store(e)) => Err(store_problem(e)),
             }
         }
-        (&Method::GET, ["state", system]) => {
-            let (entity, id) = state_query(&query);
-            let states = app
-                .store
-                .entity_states(system, entity.as_deref(), id.as_deref())
-                .await
-                .map_err(store_problem)?;
-            Ok(json(
-                StatusCode::OK,
-                &serde_json::json!({"system": system, "states": states}),
-            ))
-        }
-        (&Method::POST, ["sync", job, "run"]) => match crate::flows::sync::run_job(&app, job).await
-        {
-            Ok(report) => Ok(json(
-                StatusCode::OK,
-                &serde_json::to_value(report).unwrap_or_default(),
-            )),
-            Err(e @ crate::flows::sync::SyncError::UnknownJob(_)) => {
-                Err(Problem::not_found(e.to_string()))
-            }
-            Err(e) => Err(
-                Problem::new(502, "sync-failed", "The sync job could not run")
-                    .detail(e.to_string()),
-            ),
-        },
-        (&Method::POST, ["reconcile", "run"]) => {
-            let since = match query.split('&').find_map(|p| p.strip_prefix("since=")) {
-                Some(text) => Some(
-                    time::OffsetDateTime::parse(
-                        text,
-                        &time::format_description::well_known::Rfc3339,
-                    )
-                    .map_err(|e| {
-                        Problem::malformed(
-                            "since",
-                            format!("`{text}` is not an RFC 3339 time: {e}"),
-                        )
-                    })?,
-                ),
-                None => None,
-            };
-            use crate::flows::reconcile::{ReconcileRunError, run_now};
-            match run_now(&app, since).await {
-                Ok(run) => Ok(json(
-                    StatusCode::OK,
-                    &serde_json::to_value(run).unwrap_or_default(),
-                )),
-                Err(e @ ReconcileRunError::NotConfigured) => Err(Problem::not_found(e.to_string())),
-                Err(e @ ReconcileRunError::Busy) => {
-                    Err(Problem::new(409, "reconcile-busy", "A run is in progress")
-                        .detail(e.to_string()))
-                }
-                Err(e) => {
-                    Err(
-                        Problem::new(502, "reconcile-failed", "The reconciliation run failed")
-                            .detail(e.to_string()),
-                    )
-                }
-            }
-        }
-        (&Method::GET, ["reconcile", "runs"]) => {
-            let runs = app.store.recon_runs(20).await.map_err(store_problem)?;
-            Ok(json(StatusCode::OK, &serde_json::json!({"runs": runs})))
-        }
-        _ => Err(Problem::not_found(format!(
-            "admin endpoint {method} /admin/v1/{}",
-            rest.join("/")
-        ))),
+        _ => Err(admin_not_found(&method, rest)),
     }
 }
 
@@ -219,17 +146,4 @@ fn exception_filter(query: &str) -> Result<ExceptionFilter, Problem> {
         }
     }
     Ok(f)
-}
-
-fn state_query(query: &str) -> (Option<String>, Option<String>) {
-    let mut entity = None;
-    let mut id = None;
-    for pair in query.split('&') {
-        match pair.split_once('=') {
-            Some(("entity", v)) => entity = Some(v.to_string()),
-            Some(("id", v)) => id = Some(v.to_string()),
-            _ => {}
-        }
-    }
-    (entity, id)
 }

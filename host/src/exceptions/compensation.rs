@@ -5,7 +5,7 @@
 //! billing) and enqueues it with the usual delivery guarantees.
 
 use crate::config::{CompensationConfig, RouteConfig};
-use crate::server::App;
+use crate::context::App;
 use crate::store::{
     Delivery, FlowWrite, NewDeadLetter, NewDelivery, NewException, PluginStamp, ProcessingOutcome,
 };

@@ -266,6 +266,19 @@ impl From<AuthError> for Problem {
     }
 }
 
+/// A store that could not answer: 503, so a client may retry.
+pub fn store_problem(e: crate::store::StoreError) -> Problem {
+    Problem::new(503, "store-unavailable", "The store could not answer").detail(e.to_string())
+}
+
+/// A path under `/admin/v1/` that no admin route serves.
+pub fn admin_not_found(method: &hyper::Method, rest: &[&str]) -> Problem {
+    Problem::not_found(format!(
+        "admin endpoint {method} /admin/v1/{}",
+        rest.join("/")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,20 +7,20 @@
 //! past the route's deadline it gets 202 and a handle to poll
 //! (`GET /v1/commands/{route}/{handle}`) while the command completes.
 
-use super::app::App;
-use super::auth::{check_bearer, check_hmac};
-use super::http::{Resp, header, json};
-use super::ingest::{Mode, accept};
-use super::problem::Problem;
+use super::messages::{Mode, accept};
 use crate::config::SourceAuth;
-use crate::pipeline::Scope;
+use crate::context::App;
+use crate::http::Problem;
+use crate::http::auth::{check_bearer, check_hmac};
+use crate::http::{Resp, header, json};
+use crate::process::Scope;
 use crate::store::{CommandCompletion, CommandRecord, IngestOutcome, now_ms};
 use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::pipeline::COMMAND_HEADER;
+pub use crate::process::COMMAND_HEADER;
 
 /// Handles `POST /v1/commands/{route}`.
 pub async fn post(app: Arc<App>, req: Request<Incoming>, route: &str) -> Resp {

@@ -5,12 +5,12 @@
 //! and answers 202 only after the store committed it. Every refusal is a
 //! problem body naming what was wrong; nothing is stored for it.
 
-use super::app::App;
-use super::auth::{check_bearer, check_hmac};
-use super::http::{Resp, header, json, read_body};
-use super::problem::Problem;
-use super::replay_guard::{ReplayError, ReplayKey, replay_key};
 use crate::config::{SourceAuth, SourceConfig, media_type};
+use crate::context::App;
+use crate::context::replay_guard::{ReplayError, ReplayKey, replay_key};
+use crate::http::Problem;
+use crate::http::auth::{check_bearer, check_hmac};
+use crate::http::{Resp, header, json, read_body};
 use crate::store::{IngestOutcome, NewMessage, now_ms};
 use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
@@ -200,7 +200,7 @@ pub(super) async fn accept(
         },
     };
     // A request that was not stored may be sent again with its signature.
-    let unstored = |replay: Option<(ReplayKey, &super::replay_guard::ReplayGuard)>| {
+    let unstored = |replay: Option<(ReplayKey, &crate::context::replay_guard::ReplayGuard)>| {
         if let Some((key, guard)) = replay {
             guard.forget(&key);
         }

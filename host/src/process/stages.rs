@@ -4,7 +4,9 @@
 //! of financial postings (a validator plugin against the quoted figures).
 //! A document that fails approval is held as an exception, not delivered.
 
-use super::process::{Processor, VersionPin, call, dead, missing_plugin, plugin_error_json, stamp};
+use super::processor::{
+    Processor, VersionPin, call, dead, missing_plugin, plugin_error_json, stamp,
+};
 use crate::config::{
     ApprovalConfig, DedupeConfig, QuoteRef, RouteConfig, RouteTarget, StalePolicy,
 };

@@ -7,7 +7,7 @@
 //! failure of the store as a whole (a group that could not commit) is not
 //! the message's fault and is not counted.
 
-use super::process::{Processor, Scope};
+use super::processor::{Processor, Scope};
 use crate::store::{ProcessingFailure, Store, StoreError};
 use futures::StreamExt;
 use std::sync::Arc;

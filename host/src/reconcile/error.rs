@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use super::config::ConfigProblem;
 use super::finding::SinkError;
+use crate::config::ConfigProblem;
 
 /// A run that could not complete.
 #[derive(Debug, thiserror::Error)]

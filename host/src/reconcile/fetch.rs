@@ -19,8 +19,8 @@ use hyper_util::rt::TokioExecutor;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::config::SnapshotEndpoint;
 use super::error::ReconcileError;
+use crate::config::SnapshotEndpoint;
 use crate::config::{ClientTlsConfig, TargetAuth, redact_url};
 use crate::deliver::client::chain;
 use crate::deliver::tls::{Connector, connector};

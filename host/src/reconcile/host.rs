@@ -5,8 +5,8 @@
 //! run report is stored. Runs on demand (admin API, `waybill reconcile run`)
 //! and on the `[reconcile] schedule_secs` schedule; one at a time.
 
+use crate::context::App;
 use crate::reconcile::{Finding, FindingSink, RunReport, SinkError};
-use crate::server::App;
 use crate::store::{FlowWrite, NewException};
 use std::sync::Arc;
 use time::OffsetDateTime;

@@ -10,11 +10,11 @@ use futures::stream::FuturesUnordered;
 use time::OffsetDateTime;
 use tokio::sync::{Semaphore, mpsc};
 
-use super::config::SnapshotEndpoint;
 use super::error::ReconcileError;
 use super::fetch::SnapshotClient;
 use super::mapper::{PageOutcome, SnapshotMapper};
 use super::pager::{Cut, Pager};
+use crate::config::SnapshotEndpoint;
 
 /// One endpoint to read, with everything the task needs.
 pub(crate) struct EndpointJob {

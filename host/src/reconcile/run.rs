@@ -14,7 +14,6 @@ use tracing::Instrument;
 
 use super::amount::{AmountCheck, PluginAmountCheck};
 use super::compare::Comparer;
-use super::config::{ReconcileConfig, SnapshotEndpoint};
 use super::error::ReconcileError;
 use super::fetch::SnapshotClient;
 use super::finding::{Finding, FindingSink};
@@ -24,6 +23,7 @@ use super::record::SnapshotRecord;
 use super::report::RunReport;
 use super::rules::EntityRules;
 use super::spill::Spill;
+use crate::config::{ReconcileConfig, SnapshotEndpoint};
 use crate::plugins::Registry;
 
 /// Findings buffered between the comparing thread and the sink.

@@ -7,9 +7,9 @@
 //! stored after the records are durably ingested, so a crash repeats work
 //! (idempotent by `<key>@<hash>`) and never skips a change.
 
-use crate::pipeline::BUSINESS_KEY_HEADER;
+use crate::context::App;
 use crate::plugins::Message;
-use crate::server::App;
+use crate::process::BUSINESS_KEY_HEADER;
 use crate::store::{IngestOutcome, NewMessage, now_ms};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};

@@ -15,7 +15,7 @@
 //! Otherwise it is a different document and gets a new key, the slot's
 //! key with `-r<dead letter id>`.
 
-use super::process::{Processor, Scope, VersionPin};
+use crate::process::{Processor, Scope, VersionPin};
 use crate::ratelimit::TokenBucket;
 use crate::store::{DeadLetterFilter, Delivery, MessageState, NewDelivery, Store, StoreError};
 use serde::Serialize;

@@ -2,8 +2,8 @@
 //! answers) and `/metrics` (Prometheus text: ingest, processing, delivery,
 //! retries, dead letters, backlog per target, plugin calls).
 
-use super::app::App;
-use super::http::{Resp, json, text};
+use crate::context::App;
+use crate::http::{Resp, json, text};
 use hyper::StatusCode;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;

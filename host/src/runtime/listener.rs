@@ -6,8 +6,8 @@
 //! between kept-alive requests, a pause after accept errors so EMFILE does not
 //! spin a core, and a graceful drain on shutdown.
 
-use super::app::App;
 use super::handle;
+use crate::context::App;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};

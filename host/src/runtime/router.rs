@@ -1,28 +1,14 @@
-//! The HTTP surface: partner ingest, commands, the admin API, health and
-//! metrics, served by hyper with graceful shutdown.
+//! The router: sends each request arriving on a listener to the feature
+//! that owns its path (ingest, commands, the admin dispatch, health), and
+//! hides the endpoints a listener's surface does not serve.
 
-mod admin;
-mod admin_flows;
-mod app;
-pub mod auth;
-mod commands;
-mod health;
-mod http;
-mod ingest;
-mod listener;
-pub mod problem;
-mod replay_guard;
-mod tls;
-
-pub use admin::ReplayRequest;
-pub use app::{App, IngestMetrics};
-pub use listener::{AcceptBackoff, Listener, Surface, serve};
-pub use tls::{TlsError, acceptor as tls_acceptor};
-
-use http::Resp;
+use super::listener::Surface;
+use super::{admin, health};
+use crate::context::App;
+use crate::http::{Problem, Resp};
+use crate::ingest::{commands, messages as ingest};
 use hyper::body::Incoming;
 use hyper::{Method, Request};
-use problem::Problem;
 use std::sync::Arc;
 
 /// Routes one request arriving on a listener serving `surface`: partner

@@ -4,13 +4,15 @@
 //! own unless configured otherwise, the admin API); shuts them down
 //! gracefully in order.
 
+use super::{Listener, Surface, serve};
 use crate::config::Config;
+use crate::context::App;
 use crate::deliver::HttpSender;
 use crate::deliver::worker::TargetWorker;
-use crate::pipeline::{Processor, run_processing};
+use crate::http::tls_acceptor;
 use crate::plugins::{Limits, Registry, Runtime, RuntimeOptions, WatchHandle, watch_directory};
+use crate::process::{Processor, run_processing};
 use crate::schemas::{SchemaRegistry, is_canonical};
-use crate::server::{App, Listener, Surface, serve, tls_acceptor};
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::{Store, now_ms};
 use std::net::SocketAddr;
@@ -54,7 +56,7 @@ pub enum StartError {
         /// `server.tls` or `server.admin_tls`.
         key: &'static str,
         /// Why (boxed: rustls errors are large).
-        source: Box<crate::server::TlsError>,
+        source: Box<crate::http::TlsError>,
     },
     /// The listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
@@ -181,7 +183,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
             })?;
         let worker = Arc::new(
             TargetWorker::new(name, target, store.clone(), sender)
-                .with_hooks(crate::flows::FlowHooks::new(app.clone()))
+                .with_hooks(crate::commands::FlowHooks::new(app.clone()))
                 .with_lease_margin(Duration::from_secs(config.store.lease_margin_secs)),
         );
         tasks.spawn(worker.run(deliveries_ready.clone(), shutdown_rx.clone(), grace));
@@ -357,7 +359,7 @@ async fn scheduled_sync(
             _ = tick.tick() => {}
             _ = shutdown.changed() => break,
         }
-        if let Err(e) = crate::flows::sync::run_job(&app, &name).await {
+        if let Err(e) = crate::refsync::run_job(&app, &name).await {
             tracing::error!(job = %name, error = %e, "scheduled sync failed");
         }
     }
@@ -372,7 +374,7 @@ async fn scheduled_reconcile(app: Arc<App>, every: u64, mut shutdown: watch::Rec
             _ = tick.tick() => {}
             _ = shutdown.changed() => break,
         }
-        match crate::flows::reconcile::run_now(&app, None).await {
+        match crate::reconcile::run_now(&app, None).await {
             Ok(run) => tracing::info!(
                 run = run.id,
                 exceptions = run.exceptions,
