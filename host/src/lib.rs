@@ -10,23 +10,25 @@
 //! Layers, bottom to top; a module uses only modules of lower layers (or of
 //! its own layer where the arrow says so), never one above it:
 //!
-//! 1. [`store`], [`plugins`]: durable records; the Wasm runtime. No other
-//!    module of the crate.
-//! 2. [`schemas`] (uses `plugins`) -> [`config`] (uses `schemas`; owns the
-//!    `[reconcile]` types too).
-//! 3. [`http`] (problem bodies, body reading, credential checks, listener
+//! 1. [`store`], [`plugins`]: durable records; the Wasm runtime. Neither
+//!    uses another module of the crate.
+//! 2. [`schemas`]: canonical JSON Schemas and plugin contracts.
+//! 3. [`config`]: `waybill.toml`, parsed and validated (the `[reconcile]`
+//!    types too).
+//! 4. [`http`] (problem bodies, body reading, credential checks, listener
 //!    TLS) and [`ratelimit`] (token buckets): edge primitives, no state.
-//! 4. [`process`], [`deliver`]: the two workers of the message path; neither
+//! 5. [`process`], [`deliver`]: the two workers of the message path; neither
 //!    knows the HTTP surface nor the other.
-//! 5. [`context`]: [`context::App`], the state a running host shares between
+//! 6. [`context`]: [`context::App`], the state a running host shares between
 //!    handlers, workers and flows.
-//! 6. The features, each with its own admin routes: [`ingest`], [`replay`],
-//!    [`exceptions`], [`refsync`], [`reconcile`], and [`commands`] (-> its
-//!    delivery hooks start `exceptions`' compensations).
-//! 7. [`runtime`]: start-up wiring ([`runtime::start`]), the router and admin
+//! 7. The features, each with its own admin routes: [`ingest`], [`replay`],
+//!    [`exceptions`], [`refsync`], [`reconcile`], and [`commands`] (the one
+//!    sideways use: its delivery hooks start `exceptions`' compensations).
+//! 8. [`runtime`]: start-up wiring ([`runtime::start`]), the router and admin
 //!    dispatch, listeners, health and metrics.
 //!
 //! The `waybill` binary (`src/bin/waybill`) sits on top of all of it.
+//! `layers_tests.rs` fails when a `crate::` path breaks this order.
 
 pub mod commands;
 pub mod config;
@@ -44,3 +46,6 @@ pub mod replay;
 pub mod runtime;
 pub mod schemas;
 pub mod store;
+
+#[cfg(test)]
+mod layers_tests;

@@ -31,6 +31,7 @@ impl FlowHooks {
     }
 
     /// Maps the target's answer with the route's response plugin.
+    #[tracing::instrument(name = "waybill.command", skip_all, fields(correlation_id = %d.correlation_id, route = %d.route, handle = %d.message_id, status = status))]
     async fn map_answer(&self, d: &Delivery, status: u16, body: &[u8]) -> CommandCompletion {
         let fail = |why: serde_json::Value| CommandCompletion {
             message_id: d.message_id.clone(),

@@ -95,6 +95,7 @@ impl From<StoreError> for ActionError {
 }
 
 /// Takes `action` on exception `id` as `actor`.
+#[tracing::instrument(name = "waybill.exception", skip(app, note))]
 pub async fn act(
     app: &Arc<App>,
     id: i64,

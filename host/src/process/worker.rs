@@ -58,6 +58,7 @@ pub async fn run_processing(
                 let id = msg.message_id.clone();
                 async move {
                     tokio::task::spawn_blocking(move || {
+                        let _span = tracing::info_span!("waybill.process", correlation_id = %msg.correlation_id, message_id = %msg.message_id, source = %msg.source).entered();
                         processor.process(&msg, &Scope::All, None, "")
                     })
                     .await

@@ -72,6 +72,7 @@ pub enum SyncError {
 }
 
 /// Runs sync job `name` once.
+#[tracing::instrument(name = "waybill.refsync", skip(app))]
 pub async fn run_job(app: &Arc<App>, name: &str) -> Result<SyncReport, SyncError> {
     let started = std::time::Instant::now();
     let job = app

@@ -60,6 +60,7 @@ pub struct SkippedLetter {
 pub const ALREADY_REPLAYED: &str = "already replayed";
 
 /// Replays the dead letters `filter` selects (not yet replayed ones).
+#[tracing::instrument(name = "waybill.replay", skip_all, fields(pinned = ?pin, per_second = per_second))]
 pub async fn replay(
     processor: &Arc<Processor>,
     store: &Arc<dyn Store>,
