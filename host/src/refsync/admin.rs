@@ -7,7 +7,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 use std::sync::Arc;
 
-/// Routes its part of `/admin/v1/...`; the admin router has checked the
+/// Routes `/admin/v1/sync/...`; the admin router has checked the
 /// bearer token.
 pub async fn route(app: Arc<App>, req: Request<Incoming>, rest: &[&str]) -> Result<Resp, Problem> {
     let method = req.method().clone();
