@@ -179,7 +179,8 @@ targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every delivery finished: no retry or refresh is still on its way.
+    host.wait_idle().await;
 
     {
         let s = state.lock().expect("state");

@@ -142,7 +142,7 @@ async fn a_400_is_dead_lettered_at_once() {
         .await;
     assert_eq!(t["dead_letters"][0]["reason"], "delivery-rejected");
     assert_eq!(attempts(&t), vec![Some(400)], "not retried");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.wait_idle().await;
     assert_eq!(sink.received().len(), 1);
     host.stop().await;
 }
@@ -194,10 +194,25 @@ async fn retry_after_is_honoured() {
         .await;
     let received = sink.received();
     assert_eq!(received.len(), 2);
-    let gap = received[1].at.duration_since(received[0].at);
+    // The host scheduled the retry by the target's word, not by its own
+    // backoff (10-40 ms): the second attempt started no earlier than the
+    // Retry-After after the first, as the host recorded both.
+    let t = host
+        .wait_timeline("slow-down", "the delivered attempt", |t| {
+            t["attempts"].as_array().map(Vec::len) == Some(2)
+        })
+        .await;
+    let started: Vec<i64> = t["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|a| a["started_at"].as_i64().expect("started_at"))
+        .collect();
+    assert_eq!(attempts(&t), vec![Some(429), Some(200)], "{t}");
     assert!(
-        gap >= Duration::from_millis(950),
-        "the retry came {gap:?} after a Retry-After of 1 s"
+        started[1] - started[0] >= 1000,
+        "the retry was scheduled {} ms after a Retry-After of 1 s: {t}",
+        started[1] - started[0]
     );
     host.stop().await;
 }

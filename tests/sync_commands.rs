@@ -146,7 +146,7 @@ async fn an_invalid_command_is_refused_with_its_violations_and_nothing_is_sent()
         "{}",
         answer.text
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.wait_idle().await;
     assert!(
         tms.received().is_empty(),
         "nothing may reach the TMS: {}",
@@ -217,7 +217,7 @@ async fn a_command_past_its_deadline_completes_asynchronously_exactly_once() {
     )
     .await;
     assert_eq!(again.status, 200, "{}", again.text);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    host.wait_idle().await;
     assert_eq!(
         tms.received().len(),
         1,

@@ -212,7 +212,7 @@ async fn charges_outside_tolerance_wait_for_approval_and_post_once() {
         Some(3),
         "the quote was attached"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.wait_idle().await;
     assert!(
         s.billing.received().is_empty(),
         "not billed before approval: {}",
@@ -263,7 +263,7 @@ async fn charges_outside_tolerance_wait_for_approval_and_post_once() {
         .collect();
     assert_eq!(actions, [("system", "raised"), ("user:alice", "approve")]);
     assert_eq!(audit[1]["note"], "detention agreed");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.wait_idle().await;
     assert_eq!(
         s.billing.received().len(),
         1,
@@ -306,7 +306,7 @@ async fn charges_within_tolerance_post_automatically_and_a_repeat_is_a_duplicate
         "{}",
         dup[0]
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.wait_idle().await;
     assert_eq!(s.billing.received().len(), 1, "{}", s.billing.describe());
     host.stop().await;
 }
@@ -329,18 +329,18 @@ async fn an_invoice_is_coded_approved_and_posted_and_a_rejected_one_is_compensat
         "policy:auto-within-tolerance"
     );
     // The sink answered; the host records the acknowledgement right after.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let state = loop {
-        let state = host.admin_get("state/erp?id=SO-2026-004512").await;
-        if state.json["states"]
-            .as_array()
-            .is_some_and(|s| !s.is_empty())
-            || std::time::Instant::now() > deadline
-        {
-            break state;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let state = common::wait_until(
+        "the ERP acknowledgement",
+        Duration::from_secs(20),
+        || async {
+            let state = host.admin_get("state/erp?id=SO-2026-004512").await;
+            state.json["states"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+                .then_some(state)
+        },
+    )
+    .await;
     assert_eq!(
         state.json["states"][0]["document"]["invoice_id"], "LB-INV-778120",
         "{}",
