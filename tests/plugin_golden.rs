@@ -38,7 +38,7 @@ fn plugin_sources() -> Vec<(String, PathBuf)> {
 /// panics saying how to build them when there are none.
 fn built_components() -> Vec<PathBuf> {
     let dir = common::plugins_dir();
-    let mut found: Vec<PathBuf> = [dir.clone(), dir.join("test")]
+    let found: Vec<PathBuf> = [dir.clone(), dir.join("test")]
         .iter()
         .filter_map(|d| std::fs::read_dir(d).ok())
         .flatten()

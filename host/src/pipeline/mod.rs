@@ -14,5 +14,5 @@ pub(crate) use process::settle_leg;
 pub use process::{
     APPROVED_BY_HEADER, BUSINESS_KEY_HEADER, COMMAND_HEADER, Processor, Scope, VersionPin,
 };
-pub use replay::{ALREADY_REPLAYED, ReplayReport, replay, replay_key};
+pub use replay::{ALREADY_REPLAYED, ReplayError, ReplayReport, replay, replay_key};
 pub use worker::run_processing;

@@ -35,6 +35,14 @@ pub enum ReconcileError {
         url: String,
         message: String,
     },
+    /// A snapshot endpoint's TLS settings cannot be used.
+    #[error("reconcile: system {system}: snapshot {url}: TLS settings: {source}")]
+    Tls {
+        system: String,
+        url: String,
+        #[source]
+        source: crate::deliver::TlsError,
+    },
     /// A snapshot endpoint answered with a non-success status.
     #[error("reconcile: system {system}: snapshot {url} answered HTTP {status}: {body}")]
     Status {
@@ -70,11 +78,9 @@ pub enum ReconcileError {
     },
     /// A worker task panicked or was cancelled.
     #[error("reconcile: a worker task failed: {0}")]
-    Task(String),
-}
-
-impl From<tokio::task::JoinError> for ReconcileError {
-    fn from(e: tokio::task::JoinError) -> Self {
-        ReconcileError::Task(e.to_string())
-    }
+    Task(#[from] tokio::task::JoinError),
+    /// A stage of the run stopped before its work was done (its channel
+    /// closed or its scratch writer was lost after an earlier failure).
+    #[error("reconcile: a worker task failed: {0}")]
+    Stopped(&'static str),
 }

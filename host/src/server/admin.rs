@@ -6,7 +6,7 @@ use super::app::App;
 use super::auth::check_bearer;
 use super::http::{Resp, header, json, read_body};
 use super::problem::Problem;
-use crate::pipeline::{ALREADY_REPLAYED, VersionPin, replay};
+use crate::pipeline::{ALREADY_REPLAYED, ReplayError, VersionPin, replay};
 use crate::store::DeadLetterFilter;
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
@@ -237,7 +237,10 @@ async fn replay_request(
         r.rate.unwrap_or(50.0),
     )
     .await
-    .map_err(store_problem)?;
+    .map_err(|e| match e {
+        ReplayError::Store(e) => store_problem(e),
+        e @ ReplayError::Task(_) => Problem::internal(e.to_string()),
+    })?;
     let lost: Vec<i64> = report
         .skipped
         .iter()
