@@ -152,14 +152,10 @@ async fn a_hanging_target_times_out_and_is_retried() {
     let sink = Sink::start(Behaviour::Hang);
     let (_dir, host) = host_with(&sink).await;
     send(&host, "k", 1, "hang").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while sink.received().is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the first attempt never arrived"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::wait_until("the first attempt", Duration::from_secs(10), || async {
+        (!sink.received().is_empty()).then_some(())
+    })
+    .await;
     sink.set_behaviour(Behaviour::Ok);
     sink.wait_for_delivered_async(1, Duration::from_secs(20))
         .await;
@@ -287,19 +283,11 @@ async fn replay_after_swapping_a_broken_plugin_for_a_fixed_one() {
     let tmp = plugins.join(".swap-probe.wasm.new");
     std::fs::copy(common::test_plugin("swap-probe-v2"), &tmp).expect("copy v2");
     std::fs::rename(&tmp, plugins.join("swap-probe.wasm")).expect("rename v2");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    common::wait_until("v2 active", Duration::from_secs(30), || async {
         let p = host.admin_get("plugins").await;
-        if p.json["plugins"][0]["active"] == "2.0.0" {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "v2 never became active: {}",
-            p.text
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (p.json["plugins"][0]["active"] == "2.0.0").then_some(())
+    })
+    .await;
 
     let report = host
         .admin_post(

@@ -166,23 +166,16 @@ async fn post_invoice(host: &TestHost, body: Vec<u8>) {
 }
 
 async fn wait_exceptions(host: &TestHost, reason: &str, n: usize) -> Vec<serde_json::Value> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
+    let what = format!("{n} {reason} exception(s)");
+    common::wait_until(&what, Duration::from_secs(20), || async {
         let list = host.admin_get(&format!("exceptions?reason={reason}")).await;
         let found = list.json["exceptions"]
             .as_array()
             .cloned()
             .unwrap_or_default();
-        if found.len() >= n {
-            return found;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no {reason} exception: {}",
-            list.text
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (found.len() >= n).then_some(found)
+    })
+    .await
 }
 
 fn json_of(r: &common::sink::Received) -> serde_json::Value {
