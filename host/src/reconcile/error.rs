@@ -54,8 +54,12 @@ pub enum ReconcileError {
     },
     /// The amount validator failed on a document the engine built: a
     /// configuration or plugin problem, not a data problem.
-    #[error("reconcile: amount validator {plugin}: {message}")]
-    Validator { plugin: String, message: String },
+    #[error("reconcile: amount validator {plugin}: {source}")]
+    Validator {
+        plugin: String,
+        #[source]
+        source: ValidatorFault,
+    },
     /// The scratch directory could not be prepared.
     #[error("reconcile: scratch directory {path}: {source}")]
     Scratch {
@@ -83,4 +87,15 @@ pub enum ReconcileError {
     /// closed or its scratch writer was lost after an earlier failure).
     #[error("reconcile: a worker task failed: {0}")]
     Stopped(&'static str),
+}
+
+/// How the amount validator failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidatorFault {
+    /// The call trapped, hit a limit or could not run.
+    #[error(transparent)]
+    Call(#[from] crate::plugins::CallError),
+    /// The plugin refused the document.
+    #[error(transparent)]
+    Refused(#[from] crate::plugins::PluginError),
 }

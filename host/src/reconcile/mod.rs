@@ -32,7 +32,7 @@ mod config_tests;
 mod tests;
 
 pub use config::{ConfigProblem, EntityConfig, ReconcileConfig, SnapshotEndpoint, SystemConfig};
-pub use error::ReconcileError;
+pub use error::{ReconcileError, ValidatorFault};
 pub use finding::{CountingSink, Finding, FindingKind, FindingSink, SinkError, VecSink};
 pub use mapper::NDJSON;
 /// The NDJSON pager, public for the `ndjson_pager` fuzz target only.
