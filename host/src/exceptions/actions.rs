@@ -79,9 +79,25 @@ pub enum ActionError {
     /// A plugin failed while preparing what the action sends.
     #[error("{0}")]
     Plugin(String),
+    /// The task preparing what the action sends panicked or was cancelled.
+    #[error("the task preparing the action failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
+}
+
+impl From<super::compensation::CompensationError> for ActionError {
+    fn from(e: super::compensation::CompensationError) -> Self {
+        use super::compensation::CompensationError;
+        match e {
+            CompensationError::Task(e) => ActionError::Task(e),
+            CompensationError::Store(e) => e.into(),
+            e @ (CompensationError::Plugin(_) | CompensationError::NoCanonical(_)) => {
+                ActionError::Plugin(e.to_string())
+            }
+        }
+    }
 }
 
 impl From<StoreError> for ActionError {
@@ -256,8 +272,7 @@ async fn approve(
         settle_leg(&leg, &doc.body, &fingerprints, &mut deliveries);
         Ok(deliveries)
     })
-    .await
-    .map_err(|e| ActionError::Plugin(e.to_string()))?
+    .await?
 }
 
 async fn reject(
@@ -280,8 +295,7 @@ async fn reject(
         &format!("exc-{}-reject", e.id),
         reason,
     )
-    .await
-    .map_err(ActionError::Plugin)?;
+    .await?;
     Ok(deliveries)
 }
 
@@ -322,8 +336,7 @@ async fn rerun(
     let outcome = tokio::task::spawn_blocking(move || {
         processor.process(&msg, &scope, p.as_ref(), &generation)
     })
-    .await
-    .map_err(|e| ActionError::Plugin(e.to_string()))?;
+    .await?;
     if !outcome.dead_letters.is_empty() {
         return Err(ActionError::Plugin(format!(
             "the re-run failed, nothing changed: {}",

@@ -99,12 +99,12 @@ pub async fn route(app: Arc<App>, req: Request<Incoming>, rest: &[&str]) -> Resu
                     "The action does not fit the exception",
                 )
                 .detail(m)),
-                Err(ActionError::Plugin(m)) => Err(Problem::new(
+                Err(e @ (ActionError::Plugin(_) | ActionError::Task(_))) => Err(Problem::new(
                     422,
                     "exception-action-failed",
                     "A plugin failed while preparing the action; nothing changed",
                 )
-                .detail(m)),
+                .detail(e.to_string())),
                 Err(ActionError::Store(e)) => Err(store_problem(e)),
             }
         }

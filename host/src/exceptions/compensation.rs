@@ -8,12 +8,30 @@ use crate::config::{CompensationConfig, RouteConfig};
 use crate::context::App;
 use crate::store::{
     Delivery, FlowWrite, NewDeadLetter, NewDelivery, NewException, PluginStamp, ProcessingOutcome,
+    StoreError,
 };
 use std::sync::Arc;
 use waybill_sdk::{Header, Output};
 
 /// The header telling a compensation plugin why it runs.
 pub const COMPENSATION_REASON_HEADER: &str = "x-waybill-compensation-reason";
+
+/// Why a compensation could not be prepared or enqueued.
+#[derive(Debug, thiserror::Error)]
+pub enum CompensationError {
+    /// The compensation plugin failed: the dead letters' details.
+    #[error("{0}")]
+    Plugin(String),
+    /// The refused delivery kept no canonical document to compensate.
+    #[error("delivery {0} kept no canonical document")]
+    NoCanonical(i64),
+    /// The mapping task panicked or was cancelled.
+    #[error("the compensation task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// Maps `doc` through the compensation plugin; `Err` carries the dead
 /// letters' details when the plugin failed.
@@ -25,7 +43,7 @@ pub async fn compensate(
     correlation_id: &str,
     key_prefix: &str,
     reason: &str,
-) -> Result<(Vec<NewDelivery>, Vec<PluginStamp>), String> {
+) -> Result<(Vec<NewDelivery>, Vec<PluginStamp>), CompensationError> {
     let processor = app.processor.clone();
     let (route, comp) = (route.clone(), comp.clone());
     let (cid, prefix) = (correlation_id.to_string(), key_prefix.to_string());
@@ -52,11 +70,12 @@ pub async fn compensate(
                 let stamps = deliveries.iter().map(|d| d.plugin.clone()).collect();
                 Ok((deliveries, stamps))
             }
-            None => Err(serde_json::to_string(&out.dead_letters).unwrap_or_default()),
+            None => Err(CompensationError::Plugin(
+                serde_json::to_string(&out.dead_letters).unwrap_or_default(),
+            )),
         }
     })
-    .await
-    .map_err(|e| e.to_string())?
+    .await?
 }
 
 /// After a permanent refusal: raise `downstream-rejected` and, where the
@@ -65,7 +84,7 @@ pub async fn after_rejection(
     app: &Arc<App>,
     d: &Delivery,
     dead: &NewDeadLetter,
-) -> Result<(), String> {
+) -> Result<(), CompensationError> {
     let Some(route) = app.config.route(&d.route).cloned() else {
         return Ok(());
     };
@@ -78,7 +97,7 @@ pub async fn after_rejection(
         return Ok(());
     };
     let Some(canonical) = d.canonical.clone() else {
-        return Err(format!("delivery {} kept no canonical document", d.id));
+        return Err(CompensationError::NoCanonical(d.id));
     };
     let doc = Output {
         schema_id: d.schema_id.clone(),
@@ -130,8 +149,7 @@ pub async fn after_rejection(
             exceptions: vec![exception],
             action: None,
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     app.wake_deliveries.notify_waiters();
     tracing::warn!(delivery_id = d.id, target = %d.target, compensation = %comp.target, sent, "posting refused; compensation enqueued");
     Ok(())

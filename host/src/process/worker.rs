@@ -62,7 +62,7 @@ pub async fn run_processing(
                         processor.process(&msg, &Scope::All, None, "")
                     })
                     .await
-                    .map_err(|e| (id, Fault::Task(e.to_string())))
+                    .map_err(|e| (id, Fault::Task(e)))
                 }
             })
             .buffered(concurrency.max(1));
@@ -104,7 +104,7 @@ pub async fn run_processing(
 /// Why a message's processing did not end in a commit.
 enum Fault {
     /// The mapping task failed (panicked or was cancelled).
-    Task(String),
+    Task(tokio::task::JoinError),
     /// The store refused or failed the outcome.
     Store(StoreError),
 }

@@ -25,7 +25,7 @@ pub enum ReconcileRunError {
     Engine(#[from] crate::reconcile::ReconcileError),
     /// The store failed.
     #[error("store: {0}")]
-    Store(String),
+    Store(#[from] crate::store::StoreError),
 }
 
 /// A finished run: its stored id and report.
@@ -61,11 +61,7 @@ pub async fn run_now(
     };
     let report = crate::reconcile::run(&cfg, &app.registry, since, &mut sink).await?;
     let value = serde_json::to_value(&report).unwrap_or_default();
-    let id = app
-        .store
-        .save_recon_run(value)
-        .await
-        .map_err(|e| ReconcileRunError::Store(e.to_string()))?;
+    let id = app.store.save_recon_run(value).await?;
     tracing::info!(
         run = id,
         records = report.records,

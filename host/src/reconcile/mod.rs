@@ -39,7 +39,7 @@ pub mod admin;
 pub use crate::config::{
     ConfigProblem, EntityConfig, ReconcileConfig, SnapshotEndpoint, SystemConfig,
 };
-pub use error::ReconcileError;
+pub use error::{ReconcileError, ValidatorFault};
 pub use finding::{CountingSink, Finding, FindingKind, FindingSink, SinkError, VecSink};
 pub use host::{ReconcileRunError, StoredRun, run_now};
 pub use mapper::NDJSON;

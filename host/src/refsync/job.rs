@@ -58,6 +58,16 @@ pub enum SyncError {
         /// Why.
         message: String,
     },
+    /// The job's TLS settings cannot be used.
+    #[error("sync job {job}: cannot fetch {url}: TLS settings: {source}")]
+    Tls {
+        /// Job.
+        job: String,
+        /// URL.
+        url: String,
+        /// Why.
+        source: crate::deliver::TlsError,
+    },
     /// The plugin is not loaded.
     #[error("sync job {job}: plugin {plugin} is not loaded")]
     Plugin {
@@ -67,8 +77,13 @@ pub enum SyncError {
         plugin: String,
     },
     /// The store failed.
-    #[error("sync job {0}: store: {1}")]
-    Store(String, String),
+    #[error("sync job {job}: store: {source}")]
+    Store {
+        /// Job.
+        job: String,
+        /// Why.
+        source: crate::store::StoreError,
+    },
 }
 
 /// Runs sync job `name` once.
@@ -82,7 +97,14 @@ pub async fn run_job(app: &Arc<App>, name: &str) -> Result<SyncReport, SyncError
         .cloned()
         .ok_or_else(|| SyncError::UnknownJob(name.to_string()))?;
     let token = job.token.as_ref().map(|t| t.expose());
-    let body = fetch(&job.url, token, job.tls.as_ref())
+    let connector = crate::deliver::tls::connector(job.tls.as_ref(), Some(FETCH_TIMEOUT)).map_err(
+        |source| SyncError::Tls {
+            job: name.to_string(),
+            url: crate::config::redact_url(&job.url),
+            source,
+        },
+    )?;
+    let body = fetch(&job.url, token, connector)
         .await
         .map_err(|message| SyncError::Fetch {
             job: name.to_string(),
@@ -96,7 +118,10 @@ pub async fn run_job(app: &Arc<App>, name: &str) -> Result<SyncReport, SyncError
             job: name.to_string(),
             plugin: job.plugin.plugin.clone(),
         })?;
-    let store_err = |e: crate::store::StoreError| SyncError::Store(name.to_string(), e.to_string());
+    let store_err = |source| SyncError::Store {
+        job: name.to_string(),
+        source,
+    };
     let known: HashMap<String, String> = app
         .store
         .sync_hashes(name)
@@ -201,15 +226,13 @@ pub async fn run_job(app: &Arc<App>, name: &str) -> Result<SyncReport, SyncError
     Ok(report)
 }
 
-/// GETs `url` (over TLS with `tls` for `https://`); master data is small,
-/// so the body is read whole (capped).
+/// GETs `url` through `connector` (the job's TLS settings for
+/// `https://`); master data is small, so the body is read whole (capped).
 async fn fetch(
     url: &str,
     token: Option<&str>,
-    tls: Option<&crate::config::ClientTlsConfig>,
+    connector: crate::deliver::tls::Connector,
 ) -> Result<Bytes, String> {
-    let connector = crate::deliver::tls::connector(tls, Some(FETCH_TIMEOUT))
-        .map_err(|e| format!("TLS settings: {e}"))?;
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
     let mut req = hyper::Request::builder().method("GET").uri(url);
     if let Some(t) = token {

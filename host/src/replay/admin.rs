@@ -3,7 +3,7 @@
 //! `POST /admin/v1/dead-letters/replay` (by ids, or all that the filters
 //! select, optionally through a pinned plugin version).
 
-use super::{ALREADY_REPLAYED, ReplayReport, replay};
+use super::{ALREADY_REPLAYED, ReplayError, ReplayReport, replay};
 use crate::context::App;
 use crate::http::{Problem, Resp, json, read_body, store_problem};
 use crate::process::VersionPin;
@@ -153,7 +153,10 @@ async fn replay_request(app: &Arc<App>, r: ReplayRequest) -> Result<ReplayReport
         r.rate.unwrap_or(50.0),
     )
     .await
-    .map_err(store_problem)?;
+    .map_err(|e| match e {
+        ReplayError::Store(e) => store_problem(e),
+        e @ ReplayError::Task(_) => Problem::internal(e.to_string()),
+    })?;
     let lost: Vec<i64> = report
         .skipped
         .iter()

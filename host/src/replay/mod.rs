@@ -7,4 +7,4 @@ pub mod admin;
 mod run;
 
 pub use admin::ReplayRequest;
-pub use run::{ALREADY_REPLAYED, ReplayReport, replay, replay_key};
+pub use run::{ALREADY_REPLAYED, ReplayError, ReplayReport, replay, replay_key};

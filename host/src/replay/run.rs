@@ -59,6 +59,17 @@ pub struct SkippedLetter {
 /// The reason of a dead letter skipped because it was replayed already.
 pub const ALREADY_REPLAYED: &str = "already replayed";
 
+/// Why a replay stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The task mapping a replayed message panicked or was cancelled.
+    #[error("replay task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// Replays the dead letters `filter` selects (not yet replayed ones).
 #[tracing::instrument(name = "waybill.replay", skip_all, fields(pinned = ?pin, per_second = per_second))]
 pub async fn replay(
@@ -67,7 +78,7 @@ pub async fn replay(
     filter: &DeadLetterFilter,
     pin: Option<&VersionPin>,
     per_second: f64,
-) -> Result<ReplayReport, StoreError> {
+) -> Result<ReplayReport, ReplayError> {
     let letters = store.dead_letters(filter).await?;
     let bucket = TokenBucket::new(per_second.max(0.1), 1);
     let mut report = ReplayReport::default();
@@ -100,8 +111,7 @@ pub async fn replay(
         let earlier = store.message_deliveries(&letter.message_id).await?;
         let mut outcome =
             tokio::task::spawn_blocking(move || processor.process(&msg, &scope, pin.as_ref(), ""))
-                .await
-                .map_err(|e| StoreError::Database(format!("replay task failed: {e}")))?;
+                .await?;
         for d in &mut outcome.deliveries {
             d.idempotency_key = replay_key(d, &earlier, id);
         }
@@ -120,7 +130,7 @@ pub async fn replay(
                 });
                 continue;
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         };
         tracing::info!(dead_letter = id, message_id = %letter.message_id, correlation_id = %letter.correlation_id, deliveries, failed_again, "replayed");
         report.replayed.push(ReplayedLetter {

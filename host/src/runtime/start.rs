@@ -30,18 +30,26 @@ pub enum StartError {
     Store(#[from] crate::store::StoreError),
     /// The plugin runtime could not be built.
     #[error("plugin runtime: {0}")]
-    Runtime(String),
-    /// The plugins directory could not be read or watched.
-    #[error("plugins directory {dir}: {message}")]
+    Runtime(#[source] crate::plugins::RuntimeError),
+    /// The plugins directory could not be read.
+    #[error("plugins directory {}: {source}", dir.display())]
     Plugins {
         /// The directory.
-        dir: String,
+        dir: std::path::PathBuf,
         /// Why.
-        message: String,
+        source: std::io::Error,
+    },
+    /// The plugins directory could not be watched.
+    #[error("plugins directory {}: cannot watch it: {source}", dir.display())]
+    Watch {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// Why.
+        source: notify::Error,
     },
     /// The canonical schemas could not be loaded.
     #[error("schemas: {0}")]
-    Schemas(String),
+    Schemas(#[source] crate::schemas::SchemaError),
     /// A target's TLS settings could not be used.
     #[error("target {target}: {source}")]
     Tls {
@@ -126,7 +134,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
 
     let schemas = match &config.schemas {
         Some(s) => Some(Arc::new(
-            SchemaRegistry::load(&s.dir).map_err(|e| StartError::Schemas(e.to_string()))?,
+            SchemaRegistry::load(&s.dir).map_err(StartError::Schemas)?,
         )),
         None => None,
     };
@@ -137,9 +145,9 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
             &config.plugins.dir,
             Duration::from_millis(300),
         )
-        .map_err(|e| StartError::Plugins {
-            dir: config.plugins.dir.display().to_string(),
-            message: e.to_string(),
+        .map_err(|source| StartError::Watch {
+            dir: config.plugins.dir.clone(),
+            source,
         })?;
         Some(handle)
     } else {
@@ -281,7 +289,7 @@ fn load_plugins(
         quarantine_after: config.plugins.quarantine_after.max(1),
         ..Default::default()
     })
-    .map_err(|e| StartError::Runtime(format!("{e:#}")))?;
+    .map_err(StartError::Runtime)?;
     let registry = Registry::new(runtime);
     if let Some(schemas) = schemas {
         // A plugin may only go live producing schemas that exist and are
@@ -311,13 +319,12 @@ fn load_plugins(
             },
         );
     }
-    let refused =
-        registry
-            .load_directory(&config.plugins.dir)
-            .map_err(|e| StartError::Plugins {
-                dir: config.plugins.dir.display().to_string(),
-                message: e.to_string(),
-            })?;
+    let refused = registry
+        .load_directory(&config.plugins.dir)
+        .map_err(|source| StartError::Plugins {
+            dir: config.plugins.dir.clone(),
+            source,
+        })?;
     for (file, why) in refused {
         tracing::error!(file = %file.display(), error = %why, "plugin refused at start-up");
     }
