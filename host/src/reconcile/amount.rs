@@ -11,9 +11,9 @@ use serde_json::json;
 use waybill_sdk::canonical::CHARGE_PACKAGE;
 use waybill_sdk::{Document, Role, Violation};
 
-use super::error::ReconcileError;
+use super::error::{ReconcileError, ValidatorFault};
 use crate::config::PluginRef;
-use crate::plugins::{PluginConfig, PluginVersion, Registry};
+use crate::plugins::{PluginConfig, PluginFailure, PluginVersion, Registry};
 
 /// Judges a charge package; the production implementation is the plugin.
 pub(crate) trait AmountCheck: Send + Sync {
@@ -108,13 +108,18 @@ impl AmountCheck for PluginAmountCheck {
             schema_id: CHARGE_PACKAGE.into(),
             body: package.to_string(),
         };
-        let fail = |message: String| ReconcileError::Validator {
+        let fail = |source: ValidatorFault| ReconcileError::Validator {
             plugin: self.version.label().to_owned(),
-            message,
+            source,
         };
         self.version
             .call_validate(&doc, &self.config)
             .result
-            .map_err(|e| fail(e.to_string()))
+            .map_err(|f| {
+                fail(match f {
+                    PluginFailure::Refused(e) => e.into(),
+                    PluginFailure::Fault(e) => e.into(),
+                })
+            })
     }
 }
