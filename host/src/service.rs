@@ -113,14 +113,9 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         path: config.store.path.clone(),
         group_commit_max: config.store.group_commit_max.max(1),
     })?;
+    // Deliveries left in flight by a previous run (or another process) are
+    // claimed again once their lease is over: no start-up recovery.
     let store: Arc<dyn Store> = sqlite;
-    let recovered = store.recover_inflight().await?;
-    if recovered > 0 {
-        tracing::warn!(
-            recovered,
-            "deliveries left in flight by the last run are pending again"
-        );
-    }
 
     let schemas = match &config.schemas {
         Some(s) => Some(Arc::new(

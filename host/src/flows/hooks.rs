@@ -9,7 +9,7 @@ use super::compensation;
 use crate::deliver::worker::DeliveryHooks;
 use crate::plugins::Message;
 use crate::server::App;
-use crate::store::{CommandCompletion, Delivery, EntityState, NewDeadLetter, now_ms};
+use crate::store::{CommandCompletion, CommandState, Delivery, EntityState, NewDeadLetter, now_ms};
 use std::sync::Arc;
 
 /// Hooks over the host's shared state.
@@ -34,7 +34,7 @@ impl FlowHooks {
     async fn map_answer(&self, d: &Delivery, status: u16, body: &[u8]) -> CommandCompletion {
         let fail = |why: serde_json::Value| CommandCompletion {
             message_id: d.message_id.clone(),
-            state: "failed".into(),
+            state: CommandState::Failed,
             status: Some(status),
             response: serde_json::json!({
                 "type": "https://waybill.dev/problems/command-answer-unmapped",
@@ -102,7 +102,7 @@ impl FlowHooks {
         }
         CommandCompletion {
             message_id: d.message_id.clone(),
-            state: "completed".into(),
+            state: CommandState::Completed,
             status: Some(status),
             response: serde_json::json!({
                 "status": "completed",
@@ -131,11 +131,8 @@ impl DeliveryHooks for FlowHooks {
         if d.command {
             let done = CommandCompletion {
                 message_id: d.message_id.clone(),
-                state: "failed".into(),
-                status: dead
-                    .last_response
-                    .as_deref()
-                    .and_then(|r| r.split(' ').next()?.parse().ok()),
+                state: CommandState::Failed,
+                status: dead.last_status,
                 response: serde_json::json!({
                     "type": "https://waybill.dev/problems/command-failed",
                     "title": "The target did not accept the command",

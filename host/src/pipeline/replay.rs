@@ -100,7 +100,7 @@ pub async fn replay(
         let mut outcome =
             tokio::task::spawn_blocking(move || processor.process(&msg, &scope, pin.as_ref(), ""))
                 .await
-                .map_err(|e| StoreError::Database(format!("replay task failed: {e}")))?;
+                .map_err(|e| StoreError::database(format!("replay task failed: {e}")))?;
         for d in &mut outcome.deliveries {
             d.idempotency_key = replay_key(d, &earlier, id);
         }
@@ -183,6 +183,7 @@ mod tests {
             attempts: 1,
             next_attempt_at: 0,
             last_response: None,
+            last_status: None,
             plugin: "p@1".into(),
             plugin_sha256: String::new(),
             schema_id: schema_id.into(),

@@ -14,7 +14,7 @@ use super::ingest::{Mode, accept};
 use super::problem::Problem;
 use crate::config::SourceAuth;
 use crate::pipeline::Scope;
-use crate::store::{CommandCompletion, CommandRecord, IngestOutcome, now_ms};
+use crate::store::{CommandCompletion, CommandRecord, CommandState, IngestOutcome, now_ms};
 use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use std::sync::Arc;
@@ -92,7 +92,7 @@ pub(super) async fn answer(
         }
         IngestOutcome::Duplicate { message_id, .. } => {
             if let Some(cmd) = app.store.command(&message_id).await.map_err(internal)?
-                && cmd.state != "pending"
+                && cmd.state != CommandState::Pending
             {
                 return Ok(record_response(&cmd, true));
             }
@@ -111,7 +111,7 @@ pub(super) async fn answer(
     let finished = tokio::time::timeout(Duration::from_millis(deadline), async {
         loop {
             if let Ok(Some(cmd)) = app.store.command(&message_id).await
-                && cmd.state != "pending"
+                && cmd.state != CommandState::Pending
             {
                 return cmd;
             }
@@ -186,7 +186,7 @@ async fn process_now(
     app.store
         .complete_command(CommandCompletion {
             message_id: message_id.to_string(),
-            state: "failed".into(),
+            state: CommandState::Failed,
             status: Some(422),
             response: problem.to_json(),
             confirm: None,
@@ -198,9 +198,9 @@ async fn process_now(
 
 /// A finished command as the caller sees it.
 fn record_response(cmd: &CommandRecord, replayed: bool) -> Resp {
-    let status = match cmd.state.as_str() {
-        "completed" => StatusCode::OK,
-        "pending" => StatusCode::ACCEPTED,
+    let status = match cmd.state {
+        CommandState::Completed => StatusCode::OK,
+        CommandState::Pending => StatusCode::ACCEPTED,
         _ => match cmd
             .response
             .as_ref()

@@ -6,7 +6,8 @@
 //! exceptions, and the messages they reference — is kept.
 
 use super::model::{Millis, Purged, now_ms};
-use super::traits::{Store, StoreError};
+use super::error::StoreError;
+use super::traits::Store;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;

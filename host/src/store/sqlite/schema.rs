@@ -211,6 +211,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX commands_created ON commands(created_at);
     CREATE INDEX recon_runs_finished ON recon_runs(finished_at);
     "#,
+    // 5: the HTTP status of the last attempt as its own column (it was
+    // only inside `last_response`, as its first word); older rows get it
+    // from there.
+    r#"
+    ALTER TABLE outbox ADD COLUMN last_status INTEGER;
+    ALTER TABLE dead_letters ADD COLUMN last_status INTEGER;
+    UPDATE outbox SET last_status = CAST(substr(last_response, 1, 3) AS INTEGER)
+        WHERE last_response GLOB '[1-5][0-9][0-9] *' OR last_response GLOB '[1-5][0-9][0-9]';
+    UPDATE dead_letters SET last_status = CAST(substr(last_response, 1, 3) AS INTEGER)
+        WHERE last_response GLOB '[1-5][0-9][0-9] *' OR last_response GLOB '[1-5][0-9][0-9]';
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet.
