@@ -9,6 +9,7 @@
 //! A background task purges what is finished once it is old enough.
 
 mod clock;
+#[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod error;
 mod flow_model;

@@ -5,8 +5,8 @@
 //! What an operator may still act on — dead letters not replayed, open
 //! exceptions, and the messages they reference — is kept.
 
-use super::model::{Millis, Purged, now_ms};
 use super::error::StoreError;
+use super::model::{Millis, Purged, now_ms};
 use super::traits::Store;
 use std::sync::Arc;
 use std::time::Duration;

@@ -37,6 +37,9 @@ mod tests {
         let holders = vec![("fp-taken".to_string(), Some("m0".to_string()))];
         let v = duplicate_violations("erp", "m1", &holders).expect("a duplicate");
         assert_eq!(v[0]["code"], "duplicate-charge");
-        assert_eq!(v[0]["message"], "line fp-taken already reached erp (message m0)");
+        assert_eq!(
+            v[0]["message"],
+            "line fp-taken already reached erp (message m0)"
+        );
     }
 }

@@ -96,9 +96,6 @@ mod tests {
             raise: false,
             ..guard
         };
-        assert!(matches!(
-            check(&d, quiet, Some(2_000)),
-            GuardVerdict::Drop
-        ));
+        assert!(matches!(check(&d, quiet, Some(2_000)), GuardVerdict::Drop));
     }
 }

@@ -162,6 +162,8 @@ impl SqliteStore {
 }
 
 #[cfg(test)]
+mod conformance_tests;
+#[cfg(test)]
 mod safety_tests;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! The read queries, run on pooled read connections.
 
-use super::super::model::*;
 use super::super::error::StoreError;
+use super::super::model::*;
 use super::db_err;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 

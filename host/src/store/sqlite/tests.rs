@@ -250,14 +250,14 @@ async fn deliveries_for_one_key_go_in_order() {
 #[tokio::test]
 async fn inflight_deliveries_are_claimed_again_after_a_crash_once_their_lease_is_over() {
     let dir = tempfile::tempdir().unwrap();
-    let claimed_at = now_ms();
-    {
+    let claimed_at = {
         let store = open(&dir);
         store.ingest(msg("m1", None, b"1")).await.unwrap();
         store
             .complete_processing(outcome("m1", vec![delivery("erp", "S1", "a")]))
             .await
             .unwrap();
+        let claimed_at = now_ms();
         assert_eq!(
             store
                 .claim_deliveries("erp", claimed_at, 10, LEASE)
@@ -266,7 +266,8 @@ async fn inflight_deliveries_are_claimed_again_after_a_crash_once_their_lease_is
                 .len(),
             1
         );
-    }
+        claimed_at
+    };
     // Reopened (a restart, or another process): nothing to recover at
     // start-up; the claim is held until its lease is over.
     let store = open(&dir);

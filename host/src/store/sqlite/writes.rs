@@ -1,8 +1,8 @@
 //! The write statements, each run by the writer inside a savepoint of the
 //! current group transaction.
 
-use super::super::model::*;
 use super::super::error::StoreError;
+use super::super::model::*;
 use super::db_err;
 use rusqlite::{Connection, OptionalExtension, params};
 
