@@ -161,7 +161,8 @@ mod tests {
             check_action(&a, None),
             Err(StoreError::NotFound(_))
         ));
-        let refused = check_action(&a, Some(ExceptionState::Resolved)).unwrap_err();
+        let refused =
+            check_action(&a, Some(ExceptionState::Resolved)).expect_err("resolved is closed");
         assert_eq!(
             refused.to_string(),
             "exception 7 is resolved, not open: approve refused"
