@@ -130,8 +130,13 @@ async fn route(app: Arc<App>, req: Request<Incoming>, rest: &[&str]) -> Result<R
     }
 }
 
+/// 503 when the store may answer if asked again, 500 when it will not.
 pub(super) fn store_problem(e: crate::store::StoreError) -> Problem {
-    Problem::new(503, "store-unavailable", "The store could not answer").detail(e.to_string())
+    if e.is_retryable() {
+        Problem::new(503, "store-unavailable", "The store could not answer").detail(e.to_string())
+    } else {
+        Problem::new(500, "store-failed", "The store could not answer").detail(e.to_string())
+    }
 }
 
 fn filter_from_query(query: &str) -> Result<DeadLetterFilter, Problem> {

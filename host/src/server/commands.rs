@@ -231,5 +231,10 @@ fn record_response(cmd: &CommandRecord, replayed: bool) -> Resp {
 }
 
 fn internal(e: crate::store::StoreError) -> Problem {
-    Problem::new(503, "store-unavailable", "The command could not be stored").detail(e.to_string())
+    if e.is_retryable() {
+        Problem::new(503, "store-unavailable", "The command could not be stored")
+            .detail(e.to_string())
+    } else {
+        Problem::new(500, "store-failed", "The command could not be stored").detail(e.to_string())
+    }
 }
