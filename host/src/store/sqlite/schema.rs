@@ -254,3 +254,55 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
 pub(crate) fn latest() -> usize {
     MIGRATIONS.len()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_of_version_4_gets_the_last_status_column_from_its_responses() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+            .expect("version table");
+        for (i, sql) in MIGRATIONS[..4].iter().enumerate() {
+            conn.execute_batch(sql).expect("old migration");
+            conn.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [i as i64 + 1],
+            )
+            .expect("version");
+        }
+        for (id, response) in [
+            (1, Some("503 busy")),
+            (2, Some("connection refused")),
+            (3, None),
+        ] {
+            conn.execute(
+                "INSERT INTO outbox (id, message_id, correlation_id, route, target, business_key, idempotency_key,
+                                     body, content_type, plugin, plugin_sha256, schema_id, state, next_attempt_at,
+                                     last_response, created_at, updated_at)
+                 VALUES (?1, 'm', 'c', 'r', 't', 'k', 'i', x'', 'application/json', 'p', 's', 'x@1', 'pending', 0, ?2, 0, 0)",
+                rusqlite::params![id, response],
+            )
+            .expect("old row");
+        }
+        conn.execute(
+            "INSERT INTO dead_letters (message_id, correlation_id, source, reason, detail, attempts, last_response, created_at)
+             VALUES ('m', 'c', 's', 'delivery-rejected', '{}', 1, '422 unprocessable', 0)",
+            [],
+        )
+        .expect("old dead letter");
+
+        assert_eq!(migrate(&mut conn).expect("migrate"), latest() - 4);
+        let statuses: Vec<Option<u16>> = conn
+            .prepare("SELECT last_status FROM outbox ORDER BY id")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .expect("read");
+        assert_eq!(statuses, [Some(503), None, None]);
+        let dead: Option<u16> = conn
+            .query_row("SELECT last_status FROM dead_letters", [], |r| r.get(0))
+            .expect("read");
+        assert_eq!(dead, Some(422));
+        assert_eq!(migrate(&mut conn).expect("again"), 0, "nothing twice");
+    }
+}

@@ -377,3 +377,29 @@ async fn an_approval_that_would_post_a_line_twice_is_refused_whole() {
     let open = store.exceptions(&Default::default()).await.unwrap();
     assert_eq!(open.len(), 1, "no duplicate-charge exception left behind");
 }
+
+#[test]
+fn a_locked_database_is_a_retryable_error_and_a_constraint_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lock.db");
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder
+        .execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);",
+        )
+        .unwrap();
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.busy_timeout(std::time::Duration::ZERO).unwrap();
+    let busy = db_err(other.execute("INSERT INTO t VALUES (2)", []).unwrap_err());
+    assert!(matches!(busy, StoreError::Busy(_)), "{busy:?}");
+    assert!(busy.is_retryable());
+    holder.execute_batch("COMMIT").unwrap();
+    let constraint = db_err(other.execute("INSERT INTO t VALUES (1)", []).unwrap_err());
+    assert!(
+        matches!(constraint, StoreError::Database(_)),
+        "{constraint:?}"
+    );
+    assert!(!constraint.is_retryable());
+    let source = std::error::Error::source(&constraint).expect("the SQLite error is kept");
+    assert!(source.downcast_ref::<rusqlite::Error>().is_some());
+}
