@@ -373,7 +373,7 @@ async fn an_hmac_signature_works_once() {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64;
-    let resigned = waybill::server::auth::sign_hmac(ACME_SECRET, now - 5, body.as_bytes());
+    let resigned = waybill::http::auth::sign_hmac(ACME_SECRET, now - 5, body.as_bytes());
     let fresh = host
         .post("signed", &[JSON, ("x-acme-signature", &resigned)], body)
         .await;

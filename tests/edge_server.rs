@@ -9,7 +9,7 @@ mod common;
 
 use common::host::{ADMIN_TOKEN, TestHost, config_head};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -39,6 +39,9 @@ targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
 }
 
 const JSON: (&str, &str) = ("content-type", "application/json");
+
+/// Header lines the slowloris client would send, 100 ms apart, if never cut.
+const DRIBBLED_LINES: usize = 100;
 
 fn ingest_request(body: &str) -> String {
     format!(
@@ -82,9 +85,8 @@ async fn read_response(stream: &mut TcpStream, within: Duration) -> Option<(u16,
 }
 
 /// Waits until the server closes `stream` (EOF or reset), up to `within`;
-/// the time it took, or `None` if it stayed open.
-async fn closed_within(stream: &mut TcpStream, within: Duration) -> Option<Duration> {
-    let started = Instant::now();
+/// false if it stayed open that long.
+async fn closes_within(stream: &mut TcpStream, within: Duration) -> bool {
     let mut sink = [0u8; 1024];
     let wait = async {
         loop {
@@ -94,10 +96,7 @@ async fn closed_within(stream: &mut TcpStream, within: Duration) -> Option<Durat
             }
         }
     };
-    tokio::time::timeout(within, wait)
-        .await
-        .ok()
-        .map(|()| started.elapsed())
+    tokio::time::timeout(within, wait).await.is_ok()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,14 +114,15 @@ async fn slowloris_clients_are_cut_while_ingest_goes_on() {
     );
     let addr = host.service.addr;
 
-    // 1. Sends its head one header line every 100 ms, never finishing.
+    // 1. Sends its head one header line every 100 ms, never finishing: the
+    // number of lines it got to send before the host cut it.
     let dribbler = tokio::spawn(async move {
         let mut s = TcpStream::connect(addr).await.expect("connect");
         s.write_all(b"POST /v1/sources/test/messages HTTP/1.1\r\nhost: x\r\n")
             .await
             .expect("write");
-        let started = Instant::now();
-        for i in 0..100 {
+        let mut sent = 0;
+        for i in 0..DRIBBLED_LINES {
             tokio::time::sleep(Duration::from_millis(100)).await;
             if s.write_all(format!("x-slow-{i}: 1\r\n").as_bytes())
                 .await
@@ -130,6 +130,7 @@ async fn slowloris_clients_are_cut_while_ingest_goes_on() {
             {
                 break;
             }
+            sent += 1;
             let mut probe = [0u8; 64];
             if let Ok(Ok(0) | Err(_)) =
                 tokio::time::timeout(Duration::from_millis(1), s.read(&mut probe)).await
@@ -137,7 +138,7 @@ async fn slowloris_clients_are_cut_while_ingest_goes_on() {
                 break;
             }
         }
-        started.elapsed()
+        sent
     });
     // 2. Starts a head and goes silent.
     let mut silent = TcpStream::connect(addr).await.expect("connect");
@@ -164,10 +165,10 @@ async fn slowloris_clients_are_cut_while_ingest_goes_on() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let cut = closed_within(&mut silent, Duration::from_secs(10))
-        .await
-        .expect("a silent half head is cut");
-    assert!(cut < Duration::from_secs(5), "cut after {cut:?}");
+    assert!(
+        closes_within(&mut silent, Duration::from_secs(30)).await,
+        "a silent half head is cut"
+    );
 
     let (status, body) = read_response(&mut bodyless, Duration::from_secs(10))
         .await
@@ -181,19 +182,18 @@ async fn slowloris_clients_are_cut_while_ingest_goes_on() {
     assert_eq!(problem["field"], "body");
     assert_eq!(problem["limit_ms"], 600);
     assert!(
-        closed_within(&mut bodyless, Duration::from_secs(5))
-            .await
-            .is_some(),
+        closes_within(&mut bodyless, Duration::from_secs(30)).await,
         "the connection is closed after the 408"
     );
 
-    let dribbled = tokio::time::timeout(Duration::from_secs(15), dribbler)
+    let dribbled = tokio::time::timeout(Duration::from_secs(30), dribbler)
         .await
         .expect("the dribbler is cut")
         .expect("task");
     assert!(
-        dribbled < Duration::from_secs(5),
-        "a head dribbled line by line is cut by the header timeout, not served for {dribbled:?}"
+        dribbled < DRIBBLED_LINES,
+        "a head dribbled line by line is cut by the header timeout, not read to the end \
+         ({dribbled} of {DRIBBLED_LINES} lines sent)"
     );
 
     // Nothing of the three was stored; ingest still answers.
@@ -212,7 +212,7 @@ async fn a_kept_alive_connection_idle_too_long_is_closed() {
         dir.path(),
         &config(
             dir.path(),
-            "limits = { header_read_timeout_ms = 10000, idle_timeout_ms = 300 }",
+            "limits = { header_read_timeout_ms = 3600000, idle_timeout_ms = 300 }",
         ),
     )
     .await;
@@ -226,12 +226,12 @@ async fn a_kept_alive_connection_idle_too_long_is_closed() {
         .await
         .expect("answer");
     assert_eq!(status, 202);
-    // Idle after the response: closed by the idle timeout (300 ms), well
-    // before the 10 s header timeout.
-    let closed = closed_within(&mut s, Duration::from_secs(8))
-        .await
-        .expect("an idle keep-alive connection is closed");
-    assert!(closed < Duration::from_secs(5), "closed after {closed:?}");
+    // Idle after the response: closed, and only the idle timeout (300 ms)
+    // can close it within the wait (the header timeout is an hour).
+    assert!(
+        closes_within(&mut s, Duration::from_secs(30)).await,
+        "an idle keep-alive connection is closed"
+    );
     host.stop().await;
 }
 
@@ -265,11 +265,6 @@ async fn over_max_connections_the_admitted_ones_stay_served() {
     c.write_all(ingest_request(r#"{"key":"c"}"#).as_bytes())
         .await
         .expect("write");
-    assert_eq!(
-        read_response(&mut c, Duration::from_millis(700)).await,
-        None,
-        "over the cap a connection is not served"
-    );
     // The admitted ones keep being served...
     for _ in 0..3 {
         a.write_all(ingest_request(r#"{"key":"again"}"#).as_bytes())
@@ -283,6 +278,13 @@ async fn over_max_connections_the_admitted_ones_stay_served() {
     // ...and the admin listener has slots of its own.
     let health = host.admin_request("GET", "/healthz", &[], "").await;
     assert_eq!(health.status, 200);
+    // Three requests sent after c's were answered, c's was not: over the cap
+    // a connection is not served (nothing is even waiting to be read).
+    assert_eq!(
+        read_response(&mut c, Duration::ZERO).await,
+        None,
+        "over the cap a connection is not served"
+    );
     // When one admitted connection leaves, the waiting one is served.
     drop(b);
     let (status, body) = read_response(&mut c, Duration::from_secs(10))

@@ -18,7 +18,7 @@ use hyper_util::rt::TokioIo;
 use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 const MESSAGES: usize = 20;
@@ -160,26 +160,23 @@ targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
         assert_eq!(a.status, 202, "{}", a.text);
     }
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let distinct: BTreeSet<String> = state
-            .lock()
-            .expect("state")
-            .accepted
-            .iter()
-            .map(|(k, _)| k.clone())
-            .collect();
-        if distinct.len() == MESSAGES {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {} of {MESSAGES} delivered",
-            distinct.len()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    common::wait_until(
+        "every message delivered",
+        Duration::from_secs(30),
+        || async {
+            let distinct: BTreeSet<String> = state
+                .lock()
+                .expect("state")
+                .accepted
+                .iter()
+                .map(|(k, _)| k.clone())
+                .collect();
+            (distinct.len() == MESSAGES).then_some(())
+        },
+    )
+    .await;
+    // Every delivery finished: no retry or refresh is still on its way.
+    host.wait_idle().await;
 
     {
         let s = state.lock().expect("state");

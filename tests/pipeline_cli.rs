@@ -7,7 +7,6 @@ mod common;
 use common::host::{ADMIN_TOKEN, TestHost, config_head};
 use common::sink::{Behaviour, Sink};
 use std::process::Command;
-use std::time::Duration;
 
 fn waybill(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_waybill"))
@@ -131,7 +130,6 @@ targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
     .expect("task");
     assert_eq!(code, 2);
     assert!(stderr.contains("401"), "{stderr}");
-    tokio::time::sleep(Duration::from_millis(10)).await;
     host.stop().await;
 }
 

@@ -345,7 +345,7 @@ async fn idempotency_key_gives_the_first_answer_and_refuses_a_different_body() {
 
     tms.wait_for_delivered_async(1, Duration::from_secs(20))
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.wait_idle().await;
     assert_eq!(tms.received().len(), 1, "processed and delivered once");
 
     // Without a key, the plugin-derived key catches a repeated webhook body.
@@ -366,7 +366,8 @@ async fn idempotency_key_gives_the_first_answer_and_refuses_a_different_body() {
     }
     erp.wait_for_delivered_async(1, Duration::from_secs(20))
         .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Both webhooks processed and nothing left to deliver.
+    host.wait_idle().await;
     assert_eq!(
         erp.received().len(),
         1,

@@ -142,7 +142,7 @@ async fn a_400_is_dead_lettered_at_once() {
         .await;
     assert_eq!(t["dead_letters"][0]["reason"], "delivery-rejected");
     assert_eq!(attempts(&t), vec![Some(400)], "not retried");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.wait_idle().await;
     assert_eq!(sink.received().len(), 1);
     host.stop().await;
 }
@@ -152,14 +152,10 @@ async fn a_hanging_target_times_out_and_is_retried() {
     let sink = Sink::start(Behaviour::Hang);
     let (_dir, host) = host_with(&sink).await;
     send(&host, "k", 1, "hang").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while sink.received().is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the first attempt never arrived"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::wait_until("the first attempt", Duration::from_secs(10), || async {
+        (!sink.received().is_empty()).then_some(())
+    })
+    .await;
     sink.set_behaviour(Behaviour::Ok);
     sink.wait_for_delivered_async(1, Duration::from_secs(20))
         .await;
@@ -194,10 +190,25 @@ async fn retry_after_is_honoured() {
         .await;
     let received = sink.received();
     assert_eq!(received.len(), 2);
-    let gap = received[1].at.duration_since(received[0].at);
+    // The host scheduled the retry by the target's word, not by its own
+    // backoff (10-40 ms): the second attempt started no earlier than the
+    // Retry-After after the first, as the host recorded both.
+    let t = host
+        .wait_timeline("slow-down", "the delivered attempt", |t| {
+            t["attempts"].as_array().map(Vec::len) == Some(2)
+        })
+        .await;
+    let started: Vec<i64> = t["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|a| a["started_at"].as_i64().expect("started_at"))
+        .collect();
+    assert_eq!(attempts(&t), vec![Some(429), Some(200)], "{t}");
     assert!(
-        gap >= Duration::from_millis(950),
-        "the retry came {gap:?} after a Retry-After of 1 s"
+        started[1] - started[0] >= 1000,
+        "the retry was scheduled {} ms after a Retry-After of 1 s: {t}",
+        started[1] - started[0]
     );
     host.stop().await;
 }
@@ -272,19 +283,11 @@ async fn replay_after_swapping_a_broken_plugin_for_a_fixed_one() {
     let tmp = plugins.join(".swap-probe.wasm.new");
     std::fs::copy(common::test_plugin("swap-probe-v2"), &tmp).expect("copy v2");
     std::fs::rename(&tmp, plugins.join("swap-probe.wasm")).expect("rename v2");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    common::wait_until("v2 active", Duration::from_secs(30), || async {
         let p = host.admin_get("plugins").await;
-        if p.json["plugins"][0]["active"] == "2.0.0" {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "v2 never became active: {}",
-            p.text
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (p.json["plugins"][0]["active"] == "2.0.0").then_some(())
+    })
+    .await;
 
     let report = host
         .admin_post(

@@ -52,31 +52,47 @@ async fn a_source_past_its_rate_limit_gets_429_with_retry_after() {
         ),
     )
     .await;
-    let mut statuses = Vec::new();
+    let post = |n: usize| host.post("test", &[JSON], format!(r#"{{"key":"k","n":{n}}}"#));
+    let mut answers = Vec::new();
     for n in 0..3 {
-        let a = host
-            .post("test", &[JSON], format!(r#"{{"key":"k","n":{n}}}"#))
-            .await;
-        statuses.push(a.status);
-        if a.status == 429 {
-            assert!(
-                a.header("retry-after")
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .is_some_and(|s| s >= 1),
-                "{:?}",
-                a.headers
-            );
-            assert!(
-                a.json["type"]
-                    .as_str()
-                    .unwrap_or("")
-                    .ends_with("rate-limited"),
-                "{}",
-                a.text
-            );
-        }
+        answers.push(post(n).await);
     }
-    assert_eq!(statuses, vec![202, 202, 429]);
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses,
+        vec![202, 202, 429],
+        "the burst of 2, then the limit"
+    );
+    let limited = &answers[2];
+    assert_eq!(
+        limited.json["type"], "https://waybill.dev/problems/rate-limited",
+        "{}",
+        limited.text
+    );
+    // One token comes back every 2 s: the header says so, rounded up.
+    let retry_after = limited
+        .header("retry-after")
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "429 without a Retry-After in seconds: {:?}",
+                limited.headers
+            )
+        });
+    assert!((1..=2).contains(&retry_after), "Retry-After: {retry_after}");
+    // Refused requests take no token: the bucket is still empty.
+    assert_eq!(post(3).await.status, 429, "still limited");
+
+    // A partner that honours Retry-After gets in: the bucket refilled.
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    let refilled = post(4).await;
+    assert_eq!(refilled.status, 202, "after Retry-After: {}", refilled.text);
+    let stats = host.service.app.store.stats().await.expect("stats");
+    assert_eq!(
+        stats.messages.values().sum::<u64>(),
+        3,
+        "the three accepted messages are stored, the refused ones are not"
+    );
     host.stop().await;
 }
 
@@ -199,7 +215,8 @@ async fn metrics_health_and_readiness() {
     assert_eq!(a.status, 202);
     sink.wait_for_delivered_async(1, Duration::from_secs(20))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The sink answered; the host records the attempt right after.
+    host.wait_idle().await;
     assert_eq!(host.request("GET", "/healthz", &[], "").await.status, 200);
     let ready = host.request("GET", "/readyz", &[], "").await;
     assert_eq!(ready.status, 200, "{}", ready.text);

@@ -1,6 +1,8 @@
 //! One runner for every plugin's golden fixtures, through the real Wasm
 //! components (the plugins' own `cargo test` runs the same cases natively).
-//! `BLESS=1` rewrites the expectations in the plugin source trees.
+//! `BLESS=1` rewrites the expectations in the plugin source trees. Finding
+//! no plugin (no sources, or nothing built in `target/plugins`) is a failure,
+//! never a vacuous pass.
 
 mod common;
 
@@ -24,7 +26,46 @@ fn plugin_sources() -> Vec<(String, PathBuf)> {
         }
     }
     out.sort();
+    assert!(
+        !out.is_empty(),
+        "no plugin crate (a `cdylib` under {}) was found",
+        common::repo_root().join("plugins").display()
+    );
     out
+}
+
+/// The `.wasm` components in `target/plugins` and `target/plugins/test`;
+/// panics saying how to build them when there are none.
+fn built_components() -> Vec<PathBuf> {
+    let dir = common::plugins_dir();
+    let found: Vec<PathBuf> = [dir.clone(), dir.join("test")]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(d).ok())
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .collect();
+    assert!(
+        !found.is_empty(),
+        "no built plugin in {}: run `cargo xtask plugins` first",
+        dir.display()
+    );
+    found
+}
+
+/// The built component of plugin `name`, production or test-only.
+fn component(built: &[PathBuf], name: &str) -> PathBuf {
+    let file = format!("{name}.wasm");
+    built
+        .iter()
+        .find(|p| p.file_name().is_some_and(|f| f == file.as_str()))
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "plugin `{name}` is not built in {}: run `cargo xtask plugins` first",
+                common::plugins_dir().display()
+            )
+        })
 }
 
 #[test]
@@ -61,12 +102,9 @@ fn every_plugin_passes_its_golden_fixtures_in_wasm() {
     let bless = blessing();
     let mut failures = Vec::new();
     let mut total = 0;
+    let built = built_components();
     for (name, dir) in plugin_sources() {
-        let wasm = if common::plugin(&name).exists() {
-            common::plugin(&name)
-        } else {
-            common::test_plugin(&name)
-        };
+        let wasm = component(&built, &name);
         let version =
             PluginVersion::load_file(&rt, &wasm, None).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(

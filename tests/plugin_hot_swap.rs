@@ -65,9 +65,15 @@ fn swap_under_load_loses_no_call_and_refuses_bad_candidates() {
 
     let stop = Arc::new(AtomicBool::new(false));
     let failures = Arc::new(AtomicUsize::new(0));
+    let served = Arc::new(AtomicUsize::new(0));
     let mut workers = Vec::new();
     for w in 0..2 {
-        let (registry, stop, failures) = (registry.clone(), stop.clone(), failures.clone());
+        let (registry, stop, failures, served) = (
+            registry.clone(),
+            stop.clone(),
+            failures.clone(),
+            served.clone(),
+        );
         workers.push(std::thread::spawn(move || {
             let config = Arc::new(BTreeMap::new());
             let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -93,6 +99,7 @@ fn swap_under_load_loses_no_call_and_refuses_bad_candidates() {
                         );
                         assert_eq!(plugin.sha256.len(), 64);
                         *seen.entry(plugin.version).or_default() += 1;
+                        served.fetch_add(1, Ordering::Relaxed);
                     }
                     _ => {
                         failures.fetch_add(1, Ordering::Relaxed);
@@ -147,7 +154,11 @@ fn swap_under_load_loses_no_call_and_refuses_bad_candidates() {
     });
     assert_eq!(active_version(&registry).as_deref(), Some("1.0.0"));
 
-    std::thread::sleep(Duration::from_millis(200));
+    // Calls go on through v1 after the last refusal.
+    let mark = served.load(Ordering::Relaxed);
+    wait_for("calls served after the last refusal", || {
+        served.load(Ordering::Relaxed) >= mark + 20
+    });
     stop.store(true, Ordering::Relaxed);
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for w in workers {

@@ -180,7 +180,7 @@ async fn a_bad_schema_file_stops_start_up_naming_file_and_pointer() {
     let cfg_path = dir.path().join("waybill.toml");
     std::fs::write(&cfg_path, config(dir.path(), &schemas, &sink)).expect("config");
     let config = waybill::config::load(&cfg_path).expect("config parses");
-    let err = match waybill::service::start(config, None).await {
+    let err = match waybill::runtime::start(config, None).await {
         Ok(_) => panic!("start-up must fail"),
         Err(e) => e.to_string(),
     };

@@ -133,7 +133,7 @@ async fn two_replays_of_one_dead_letter_at_once_deliver_once() {
             "{cid}: the original and one replay, not two: {t}"
         );
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.wait_idle().await;
     assert_eq!(sink.delivered().len(), rounds, "{}", sink.describe());
     assert_eq!(sink.received().len(), 2 * rounds, "{}", sink.describe());
     host.stop().await;
@@ -284,19 +284,24 @@ async fn a_lost_attempt_record_is_sent_again_after_its_lease_and_keeps_key_order
     .expect("trigger");
     send(&host, "SHP-7", "lease-1").await;
     send(&host, "SHP-7", "lease-2").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while sink.received().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "nothing was sent");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        sink.received().len(),
-        1,
-        "the second event for SHP-7 waits behind the first: {}",
-        sink.describe()
-    );
-    db.execute_batch("DROP TRIGGER lost").expect("drop trigger");
+    common::wait_until("the first send", Duration::from_secs(20), || async {
+        (!sink.received().is_empty()).then_some(())
+    })
+    .await;
+    // From now on only the record of that first attempt is lost (it started
+    // before this instant); the attempt after the lease is recorded.
+    let cutoff = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis();
+    db.execute_batch(&format!(
+        "BEGIN;
+         DROP TRIGGER lost;
+         CREATE TRIGGER lost BEFORE INSERT ON attempts WHEN NEW.started_at <= {cutoff}
+         BEGIN SELECT RAISE(ABORT, 'disk full (injected)'); END;
+         COMMIT;"
+    ))
+    .expect("narrow the trigger to the first attempt");
 
     // Within the lease (300 ms timeout + 1 s) the first is claimed again.
     let delivered = sink
@@ -309,7 +314,7 @@ async fn a_lost_attempt_record_is_sent_again_after_its_lease_and_keeps_key_order
     assert_eq!(
         order,
         ["lease-1", "lease-1", "lease-2"],
-        "{}",
+        "the second event for SHP-7 waits behind the first until it is sent again: {}",
         sink.describe()
     );
     assert_eq!(

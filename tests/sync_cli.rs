@@ -86,20 +86,16 @@ targets = [{{ target = "erp", outbound = {{ plugin = "northwind-status-update" }
         ]);
         tokio::task::spawn_blocking(move || waybill(args))
     };
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let listed = loop {
+    let listed = common::wait_until("an exception listed", Duration::from_secs(20), || async {
         let (code, stdout, stderr) = cli(&["exceptions", "list", "--json"]).await.expect("task");
         assert_eq!(code, 0, "{stderr}");
         let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
-        if v["exceptions"].as_array().is_some_and(|e| !e.is_empty()) {
-            break v;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no exception: {stdout}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        v["exceptions"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+            .then_some(v)
+    })
+    .await;
     let id = listed["exceptions"][0]["id"]
         .as_i64()
         .expect("id")

@@ -146,7 +146,7 @@ async fn an_invalid_command_is_refused_with_its_violations_and_nothing_is_sent()
         "{}",
         answer.text
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.wait_idle().await;
     assert!(
         tms.received().is_empty(),
         "nothing may reach the TMS: {}",
@@ -189,22 +189,20 @@ async fn a_command_past_its_deadline_completes_asynchronously_exactly_once() {
         anonymous.text
     );
     let auth = format!("Bearer {ERP_TOKEN}");
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let done = loop {
-        let state = host
-            .request("GET", &poll, &[("authorization", &auth)], "")
-            .await;
-        if state.status == 200 {
-            break state;
-        }
-        assert_eq!(state.status, 202, "{}", state.text);
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never completed: {}",
-            state.text
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let done = common::wait_until(
+        "the command to complete",
+        Duration::from_secs(20),
+        || async {
+            let state = host
+                .request("GET", &poll, &[("authorization", &auth)], "")
+                .await;
+            if state.status != 200 {
+                assert_eq!(state.status, 202, "{}", state.text);
+            }
+            (state.status == 200).then_some(state)
+        },
+    )
+    .await;
     assert_eq!(
         done.json["result"][0]["document"]["tms_shipment_id"],
         "TMS-88123"
@@ -217,7 +215,7 @@ async fn a_command_past_its_deadline_completes_asynchronously_exactly_once() {
     )
     .await;
     assert_eq!(again.status, 200, "{}", again.text);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    host.wait_idle().await;
     assert_eq!(
         tms.received().len(),
         1,

@@ -167,20 +167,19 @@ async fn a_late_milestone_does_not_move_the_erp_backwards() {
         .wait_for_delivered_async(3, Duration::from_secs(20))
         .await;
 
-    let exceptions = loop {
-        let list = host.admin_get("exceptions?reason=stale-event").await;
-        assert_eq!(list.status, 200, "{}", list.text);
-        if list.json["exceptions"]
-            .as_array()
-            .is_some_and(|e| !e.is_empty())
-        {
-            break list.json["exceptions"]
+    let exceptions = common::wait_until(
+        "a stale-event exception",
+        Duration::from_secs(20),
+        || async {
+            let list = host.admin_get("exceptions?reason=stale-event").await;
+            assert_eq!(list.status, 200, "{}", list.text);
+            list.json["exceptions"]
                 .as_array()
+                .filter(|e| !e.is_empty())
                 .cloned()
-                .unwrap_or_default();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        },
+    )
+    .await;
     assert_eq!(exceptions.len(), 1);
     let e = &exceptions[0];
     assert_eq!(e["target"], "erp");

@@ -166,23 +166,16 @@ async fn post_invoice(host: &TestHost, body: Vec<u8>) {
 }
 
 async fn wait_exceptions(host: &TestHost, reason: &str, n: usize) -> Vec<serde_json::Value> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
+    let what = format!("{n} {reason} exception(s)");
+    common::wait_until(&what, Duration::from_secs(20), || async {
         let list = host.admin_get(&format!("exceptions?reason={reason}")).await;
         let found = list.json["exceptions"]
             .as_array()
             .cloned()
             .unwrap_or_default();
-        if found.len() >= n {
-            return found;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no {reason} exception: {}",
-            list.text
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (found.len() >= n).then_some(found)
+    })
+    .await
 }
 
 fn json_of(r: &common::sink::Received) -> serde_json::Value {
@@ -212,7 +205,7 @@ async fn charges_outside_tolerance_wait_for_approval_and_post_once() {
         Some(3),
         "the quote was attached"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.wait_idle().await;
     assert!(
         s.billing.received().is_empty(),
         "not billed before approval: {}",
@@ -263,7 +256,7 @@ async fn charges_outside_tolerance_wait_for_approval_and_post_once() {
         .collect();
     assert_eq!(actions, [("system", "raised"), ("user:alice", "approve")]);
     assert_eq!(audit[1]["note"], "detention agreed");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.wait_idle().await;
     assert_eq!(
         s.billing.received().len(),
         1,
@@ -306,7 +299,7 @@ async fn charges_within_tolerance_post_automatically_and_a_repeat_is_a_duplicate
         "{}",
         dup[0]
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.wait_idle().await;
     assert_eq!(s.billing.received().len(), 1, "{}", s.billing.describe());
     host.stop().await;
 }
@@ -329,18 +322,18 @@ async fn an_invoice_is_coded_approved_and_posted_and_a_rejected_one_is_compensat
         "policy:auto-within-tolerance"
     );
     // The sink answered; the host records the acknowledgement right after.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let state = loop {
-        let state = host.admin_get("state/erp?id=SO-2026-004512").await;
-        if state.json["states"]
-            .as_array()
-            .is_some_and(|s| !s.is_empty())
-            || std::time::Instant::now() > deadline
-        {
-            break state;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let state = common::wait_until(
+        "the ERP acknowledgement",
+        Duration::from_secs(20),
+        || async {
+            let state = host.admin_get("state/erp?id=SO-2026-004512").await;
+            state.json["states"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+                .then_some(state)
+        },
+    )
+    .await;
     assert_eq!(
         state.json["states"][0]["document"]["invoice_id"], "LB-INV-778120",
         "{}",

@@ -120,7 +120,7 @@ async fn only_changed_reference_records_are_pushed() {
     assert_eq!(third.json["changed"], 1, "{}", third.text);
     tms.wait_for_delivered_async(lines + 1, Duration::from_secs(20))
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    host.wait_idle().await;
     let pushed = bodies(&tms);
     assert_eq!(pushed.len(), lines + 1, "{}", tms.describe());
     assert_eq!(pushed[lines]["name"], "Kowalski Paper Converting Co");

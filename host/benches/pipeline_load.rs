@@ -572,7 +572,7 @@ async fn start_host(
     dir: &Path,
     sink: SocketAddr,
     group_commit_max: usize,
-) -> waybill::service::Service {
+) -> waybill::runtime::Service {
     let text = format!(
         r#"
 [server]
@@ -610,7 +610,7 @@ targets = [{{ target = "sink", outbound = {{ plugin = "northwind-status-update" 
     );
     let config = waybill::config::parse(&text, &dir.join("waybill.toml"))
         .unwrap_or_else(|e| panic!("bench config: {e}"));
-    waybill::service::start(config, None)
+    waybill::runtime::start(config, None)
         .await
         .unwrap_or_else(|e| panic!("host start: {e}"))
 }

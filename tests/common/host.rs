@@ -8,7 +8,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use std::path::Path;
-use waybill::service::Service;
+use waybill::runtime::Service;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 pub const ACME_SECRET: &str = "acme-test-secret";
@@ -79,7 +79,7 @@ impl TestHost {
         let path = dir.join("waybill.toml");
         std::fs::write(&path, config).expect("write config");
         let config = waybill::config::load(&path).unwrap_or_else(|e| panic!("test config: {e}"));
-        let service = waybill::service::start(config, None)
+        let service = waybill::runtime::start(config, None)
             .await
             .expect("host starts");
         let base = format!("http://{}", service.addr);
@@ -214,6 +214,38 @@ impl TestHost {
         }
     }
 
+    /// Waits until nothing is waiting in the host: every stored message
+    /// processed and no delivery pending or in flight (`/readyz` reports a
+    /// backlog of zero). After this only a new message, an operator action or
+    /// a scheduled job can make anything reach a target, so a test that
+    /// checks "nothing else was sent" waits here instead of sleeping.
+    pub async fn wait_idle(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let ready = self
+                .admin_request("GET", "/readyz", &[], Bytes::new())
+                .await;
+            let backlog = &ready.json["backlog"];
+            let waiting = backlog["unprocessed"]
+                .as_u64()
+                .unwrap_or(u64::MAX)
+                .saturating_add(
+                    backlog["deliveries"]
+                        .as_object()
+                        .map_or(u64::MAX, |d| d.values().filter_map(|n| n.as_u64()).sum()),
+                );
+            if ready.status == 200 && waiting == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for the host to be idle; /readyz: {}",
+                ready.text
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn stop(self) {
         self.service.shutdown().await;
     }
@@ -232,7 +264,7 @@ pub fn acme_signature_aged(body: &[u8], secs_ago: i64) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64;
-    waybill::server::auth::sign_hmac(ACME_SECRET, now - secs_ago, body)
+    waybill::http::auth::sign_hmac(ACME_SECRET, now - secs_ago, body)
 }
 
 /// A real sample from fixtures/samples.

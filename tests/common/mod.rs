@@ -1,13 +1,15 @@
 //! Shared helpers of the end-to-end tests: where the built plugins are, a
-//! runtime with test limits, scratch directories.
+//! runtime with test limits, scratch directories, and [`wait_until`], the one
+//! way a test waits (on a condition with a deadline, never a fixed sleep).
 #![allow(dead_code)]
 
 pub mod host;
 pub mod sink;
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use waybill::plugins::{Limits, Runtime, RuntimeOptions};
 
 /// `target/plugins`, as `cargo xtask plugins` lays it out.
@@ -57,4 +59,47 @@ pub fn runtime() -> Arc<Runtime> {
         ..Default::default()
     })
     .expect("runtime")
+}
+
+/// How often [`wait_until`] polls.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Polls `probe` until it returns `Some` and returns that value; panics
+/// naming `what` once `timeout` has passed. The timeout only bounds a broken
+/// run: a passing test never depends on how long anything takes.
+pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// [`wait_until`] for plain `#[test]`s: blocks the thread between polls.
+pub fn wait_until_blocking<T>(
+    what: &str,
+    timeout: Duration,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(POLL);
+    }
 }

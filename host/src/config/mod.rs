@@ -6,6 +6,9 @@ mod load;
 mod locate;
 mod model;
 mod outbound_tls;
+mod reconcile;
+#[cfg(test)]
+mod reconcile_tests;
 mod secret;
 mod server;
 mod validate;
@@ -21,5 +24,6 @@ pub use model::{
     ServerConfig, SourceAuth, SourceConfig, StoreConfig, TargetAuth, TargetConfig, media_type,
 };
 pub use outbound_tls::{ClientTlsConfig, certificates, private_key};
+pub use reconcile::{ConfigProblem, EntityConfig, ReconcileConfig, SnapshotEndpoint, SystemConfig};
 pub use secret::{REDACTED, Secret, redact_url};
 pub use server::{ListenerTls, ServerLimits};

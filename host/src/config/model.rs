@@ -31,7 +31,7 @@ pub struct Config {
     pub targets: BTreeMap<String, TargetConfig>,
     /// Scheduled and on-demand reconciliation.
     #[serde(default)]
-    pub reconcile: Option<crate::reconcile::ReconcileConfig>,
+    pub reconcile: Option<super::reconcile::ReconcileConfig>,
     /// Batch reference-data synchronisation jobs.
     #[serde(default)]
     pub sync: BTreeMap<String, super::flows::SyncJobConfig>,

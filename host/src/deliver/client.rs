@@ -325,7 +325,10 @@ mod tests {
             assert_eq!(resp.status, 200);
             assert_eq!(resp.body, Bytes::from_static(b"{\"hello\":1}"));
             assert_eq!(resp.header("X-Seen"), Some("abc"));
-            assert!(resp.elapsed < Duration::from_secs(10));
+            assert!(
+                !resp.elapsed.is_zero(),
+                "the time the answer took is measured"
+            );
         }
     }
 

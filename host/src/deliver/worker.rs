@@ -212,10 +212,11 @@ impl TargetWorker {
         }
     }
 
-    /// Sends one delivery and records the attempt.
+    /// Sends one delivery and records the attempt, in a `waybill.deliver`
+    /// span entered only while the future is polled (a guard held across
+    /// `.await` would leak the span into whatever else runs on the thread).
+    #[tracing::instrument(name = "waybill.deliver", skip_all, fields(correlation_id = %d.correlation_id, target = %self.name, delivery_id = d.id))]
     async fn deliver(&self, d: Delivery) {
-        let span = tracing::info_span!("waybill.deliver", correlation_id = %d.correlation_id, target = %self.name, delivery_id = d.id);
-        let _guard = span.enter();
         let started_at = now_ms();
         let mut headers = vec![
             ("content-type".to_string(), d.content_type.clone()),

@@ -3,6 +3,7 @@
 //! nothing) and the host imports, and the on-disk compiled-component cache.
 
 use super::cache::ComponentCache;
+use super::error::RuntimeError;
 use super::limits::Limits;
 use super::state::CallState;
 use std::path::PathBuf;
@@ -56,7 +57,7 @@ pub struct Runtime {
 
 impl Runtime {
     /// Builds the engine, the linker and starts the epoch ticker.
-    pub fn new(options: RuntimeOptions) -> anyhow::Result<Arc<Self>> {
+    pub fn new(options: RuntimeOptions) -> Result<Arc<Self>, RuntimeError> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(options.max_instances)
             .total_core_instances(options.max_instances * 4)
@@ -76,11 +77,18 @@ impl Runtime {
             .memory_reservation(options.max_memory_bytes as u64)
             .memory_guard_size(64 << 10)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&config)?;
+        let engine =
+            Engine::new(&config).map_err(|e| RuntimeError::Engine(e.into_boxed_dyn_error()))?;
 
         let mut linker: Linker<CallState> = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        super::imports::add_to_linker(&mut linker)?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| RuntimeError::Link {
+            what: "WASI",
+            source: e.into_boxed_dyn_error(),
+        })?;
+        super::imports::add_to_linker(&mut linker).map_err(|e| RuntimeError::Link {
+            what: "the host imports",
+            source: e.into_boxed_dyn_error(),
+        })?;
 
         let cache = match &options.cache_dir {
             Some(dir) => Some(ComponentCache::open(dir, &engine)?),
@@ -100,7 +108,8 @@ impl Runtime {
                         None => break,
                     }
                 }
-            })?;
+            })
+            .map_err(RuntimeError::Ticker)?;
 
         Ok(Arc::new(Self {
             engine,

@@ -100,6 +100,30 @@ impl CallError {
     }
 }
 
+/// The plugin runtime could not be built. wasmtime's errors are kept boxed
+/// as the source, so `source()` walks their chain.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The engine refused its configuration (pooling limits, memory sizes).
+    #[error("cannot configure the wasmtime engine: {0}")]
+    Engine(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// WASI or the host imports could not be added to the linker.
+    #[error("cannot link {what} into the plugin world: {source}")]
+    Link {
+        /// `WASI` or `the host imports`.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The compiled-component cache could not be opened.
+    #[error(transparent)]
+    Cache(#[from] super::cache::CacheError),
+    /// The epoch ticker thread could not be started.
+    #[error("cannot start the epoch ticker thread: {0}")]
+    Ticker(#[source] std::io::Error),
+}
+
 /// A plugin that could not be loaded or activated.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {

@@ -21,7 +21,7 @@ pub use bench_support::ReusedInstance;
 pub use cache::CacheError;
 pub use call::{CallReport, CallStats};
 pub use engine::{Runtime, RuntimeOptions};
-pub use error::{CallError, LimitKind, LoadError};
+pub use error::{CallError, LimitKind, LoadError, RuntimeError};
 pub use fixtures::{CaseReport, FixtureReport, run_fixtures};
 pub use limits::Limits;
 pub use loader::{PluginId, PluginVersion};

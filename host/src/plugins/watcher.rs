@@ -70,7 +70,7 @@ pub fn watch_directory(
                 }
             }
         })
-        .map_err(|e| notify::Error::generic(&e.to_string()))?;
+        .map_err(notify::Error::io)?;
     Ok(WatchHandle {
         watcher: Some(watcher),
         thread: Some(thread),

@@ -11,7 +11,7 @@ use serde_json::json;
 use waybill_sdk::canonical::CHARGE_PACKAGE;
 use waybill_sdk::{Document, Role, Violation};
 
-use super::error::ReconcileError;
+use super::error::{ReconcileError, ValidatorFault};
 use crate::config::PluginRef;
 use crate::plugins::{PluginConfig, PluginVersion, Registry};
 
@@ -108,14 +108,14 @@ impl AmountCheck for PluginAmountCheck {
             schema_id: CHARGE_PACKAGE.into(),
             body: package.to_string(),
         };
-        let fail = |message: String| ReconcileError::Validator {
+        let fail = |source: ValidatorFault| ReconcileError::Validator {
             plugin: self.version.label().to_owned(),
-            message,
+            source,
         };
         let report = self
             .version
             .validate(&doc, &self.config)
-            .map_err(|e| fail(e.to_string()))?;
-        report.result.map_err(|e| fail(e.to_string()))
+            .map_err(|e| fail(e.into()))?;
+        report.result.map_err(|e| fail(e.into()))
     }
 }

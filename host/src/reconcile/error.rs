@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use super::config::ConfigProblem;
 use super::finding::SinkError;
+use crate::config::ConfigProblem;
 
 /// A run that could not complete.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,14 @@ pub enum ReconcileError {
         url: String,
         message: String,
     },
+    /// A snapshot endpoint's TLS settings cannot be used.
+    #[error("reconcile: system {system}: snapshot {url}: TLS settings: {source}")]
+    Tls {
+        system: String,
+        url: String,
+        #[source]
+        source: crate::deliver::TlsError,
+    },
     /// A snapshot endpoint answered with a non-success status.
     #[error("reconcile: system {system}: snapshot {url} answered HTTP {status}: {body}")]
     Status {
@@ -46,8 +54,12 @@ pub enum ReconcileError {
     },
     /// The amount validator failed on a document the engine built: a
     /// configuration or plugin problem, not a data problem.
-    #[error("reconcile: amount validator {plugin}: {message}")]
-    Validator { plugin: String, message: String },
+    #[error("reconcile: amount validator {plugin}: {source}")]
+    Validator {
+        plugin: String,
+        #[source]
+        source: ValidatorFault,
+    },
     /// The scratch directory could not be prepared.
     #[error("reconcile: scratch directory {path}: {source}")]
     Scratch {
@@ -70,11 +82,20 @@ pub enum ReconcileError {
     },
     /// A worker task panicked or was cancelled.
     #[error("reconcile: a worker task failed: {0}")]
-    Task(String),
+    Task(#[from] tokio::task::JoinError),
+    /// A stage of the run stopped before its work was done (its channel
+    /// closed or its scratch writer was lost after an earlier failure).
+    #[error("reconcile: a worker task failed: {0}")]
+    Stopped(&'static str),
 }
 
-impl From<tokio::task::JoinError> for ReconcileError {
-    fn from(e: tokio::task::JoinError) -> Self {
-        ReconcileError::Task(e.to_string())
-    }
+/// How the amount validator failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidatorFault {
+    /// The call trapped, hit a limit or could not run.
+    #[error(transparent)]
+    Call(#[from] crate::plugins::CallError),
+    /// The plugin refused the document.
+    #[error(transparent)]
+    Refused(#[from] crate::plugins::PluginError),
 }

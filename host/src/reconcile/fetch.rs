@@ -19,11 +19,11 @@ use hyper_util::rt::TokioExecutor;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::config::SnapshotEndpoint;
 use super::error::ReconcileError;
+use crate::config::SnapshotEndpoint;
 use crate::config::{ClientTlsConfig, TargetAuth, redact_url};
 use crate::deliver::client::chain;
-use crate::deliver::tls::{Connector, connector};
+use crate::deliver::tls::{Connector, TlsError, connector};
 
 /// How much of a failing answer's body is quoted in the error.
 const ERROR_BODY_BYTES: usize = 512;
@@ -55,16 +55,14 @@ impl SnapshotClient {
         }
     }
 
-    /// The pooled client for `tls`, built on first use.
-    fn client(&self, tls: Option<&ClientTlsConfig>) -> Result<HttpClient, String> {
-        let mut clients = self
-            .clients
-            .lock()
-            .map_err(|_| "the client pool is poisoned".to_owned())?;
+    /// The pooled client for `tls`, built on first use; `None` when the pool
+    /// is poisoned.
+    fn client(&self, tls: Option<&ClientTlsConfig>) -> Result<HttpClient, Option<TlsError>> {
+        let mut clients = self.clients.lock().map_err(|_| None)?;
         if let Some(client) = clients.get(&tls.cloned()) {
             return Ok(client.clone());
         }
-        let connector = connector(tls, Some(self.timeout)).map_err(|e| e.to_string())?;
+        let connector = connector(tls, Some(self.timeout)).map_err(Some)?;
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
@@ -87,7 +85,14 @@ impl SnapshotClient {
             url: shown.clone(),
             message,
         };
-        let client = self.client(endpoint.tls.as_ref()).map_err(&fail)?;
+        let client = self.client(endpoint.tls.as_ref()).map_err(|e| match e {
+            Some(source) => ReconcileError::Tls {
+                system: system.to_owned(),
+                url: shown.clone(),
+                source,
+            },
+            None => fail("the client pool is poisoned".into()),
+        })?;
         let uri: Uri = url.parse().map_err(|e| fail(format!("not a URL: {e}")))?;
         let mut request = Request::builder()
             .method(Method::GET)

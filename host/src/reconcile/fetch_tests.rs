@@ -8,10 +8,10 @@ use time::macros::datetime;
 use tokio::net::TcpListener;
 
 use super::super::ReconcileError;
-use super::super::config::SnapshotEndpoint;
 use super::super::fetch::SnapshotClient;
 use super::super::pager::{Cut, Pager};
 use super::serve;
+use crate::config::SnapshotEndpoint;
 use crate::config::TargetAuth;
 
 fn endpoint(url: String) -> SnapshotEndpoint {

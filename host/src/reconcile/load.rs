@@ -10,11 +10,11 @@ use futures::stream::FuturesUnordered;
 use time::OffsetDateTime;
 use tokio::sync::{Semaphore, mpsc};
 
-use super::config::SnapshotEndpoint;
 use super::error::ReconcileError;
 use super::fetch::SnapshotClient;
 use super::mapper::{PageOutcome, SnapshotMapper};
 use super::pager::{Cut, Pager};
+use crate::config::SnapshotEndpoint;
 
 /// One endpoint to read, with everything the task needs.
 pub(crate) struct EndpointJob {
@@ -74,7 +74,7 @@ impl EndpointJob {
                     .clone()
                     .acquire_owned()
                     .await
-                    .map_err(|_| ReconcileError::Task("the worker pool closed".into()))?;
+                    .map_err(|_| ReconcileError::Stopped("the worker pool closed"))?;
                 let mapper = mapper.clone();
                 in_flight.push(tokio::task::spawn_blocking(move || {
                     let _permit = permit;
@@ -105,6 +105,6 @@ impl EndpointJob {
         self.tx
             .send(outcome)
             .await
-            .map_err(|_| ReconcileError::Task("the run stopped reading snapshots".into()))
+            .map_err(|_| ReconcileError::Stopped("the run stopped reading snapshots"))
     }
 }

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use waybill_sdk::{Message, Output, PluginError, Role, Violation};
 
-use super::config::SnapshotEndpoint;
 use super::error::ReconcileError;
 use super::finding::{Finding, FindingKind};
 use super::pager::Page;
 use super::record::{SNAPSHOT_SCHEMA_PREFIX, SnapshotRecord};
+use crate::config::SnapshotEndpoint;
 use crate::plugins::{CallError, LimitKind, PluginConfig, PluginVersion, Registry};
 
 /// Media type of a snapshot page.

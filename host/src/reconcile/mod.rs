@@ -8,14 +8,18 @@
 //! plus `snapshot-error` for data a plugin could not map. Memory stays
 //! bounded whatever the record count; findings stream to a [`FindingSink`].
 //!
-//! Entry points: [`run`], [`run_as`]. Configuration: [`ReconcileConfig`] (`[reconcile]`).
+//! Entry points: [`run`], [`run_as`] (the engine); [`run_now`] (a run as the
+//! host makes it, findings stored as exceptions, on demand or on the
+//! schedule). Admin routes: `POST /admin/v1/reconcile/run`,
+//! `GET /admin/v1/reconcile/runs`. Configuration: [`ReconcileConfig`]
+//! (`[reconcile]`, in [`crate::config`]).
 
 mod amount;
 mod compare;
-mod config;
 mod error;
 mod fetch;
 mod finding;
+mod host;
 mod load;
 mod mapper;
 mod pager;
@@ -27,13 +31,17 @@ mod salvage;
 mod spill;
 
 #[cfg(test)]
-mod config_tests;
-#[cfg(test)]
 mod tests;
 
-pub use config::{ConfigProblem, EntityConfig, ReconcileConfig, SnapshotEndpoint, SystemConfig};
-pub use error::ReconcileError;
+pub mod admin;
+
+/// The `[reconcile]` configuration, parsed and checked by [`crate::config`].
+pub use crate::config::{
+    ConfigProblem, EntityConfig, ReconcileConfig, SnapshotEndpoint, SystemConfig,
+};
+pub use error::{ReconcileError, ValidatorFault};
 pub use finding::{CountingSink, Finding, FindingKind, FindingSink, SinkError, VecSink};
+pub use host::{ReconcileRunError, StoredRun, run_now};
 pub use mapper::NDJSON;
 /// The NDJSON pager, public for the `ndjson_pager` fuzz target only.
 #[doc(hidden)]

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::config::EntityConfig;
+use crate::config::EntityConfig;
 
 /// One entity's rules, with statuses normalised for comparison.
 #[derive(Debug, Clone)]

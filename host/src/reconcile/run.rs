@@ -14,7 +14,6 @@ use tracing::Instrument;
 
 use super::amount::{AmountCheck, PluginAmountCheck};
 use super::compare::Comparer;
-use super::config::{ReconcileConfig, SnapshotEndpoint};
 use super::error::ReconcileError;
 use super::fetch::SnapshotClient;
 use super::finding::{Finding, FindingSink};
@@ -24,6 +23,7 @@ use super::record::SnapshotRecord;
 use super::report::RunReport;
 use super::rules::EntityRules;
 use super::spill::Spill;
+use crate::config::{ReconcileConfig, SnapshotEndpoint};
 use crate::plugins::Registry;
 
 /// Findings buffered between the comparing thread and the sink.
@@ -195,7 +195,7 @@ async fn load<S: FindingSink + ?Sized>(
                 report.records_ignored += mapped - kept.len() as u64;
                 report.records += kept.len() as u64;
                 if !kept.is_empty() {
-                    let mut writer = spill.take().ok_or_else(|| ReconcileError::Task("scratch writer lost".into()))?;
+                    let mut writer = spill.take().ok_or_else(|| ReconcileError::Stopped("scratch writer lost"))?;
                     spill = Some(tokio::task::spawn_blocking(move || writer.insert(&kept).map(|()| writer)).await??);
                 }
             }
@@ -208,7 +208,7 @@ async fn load<S: FindingSink + ?Sized>(
             else => break,
         }
     }
-    spill.ok_or_else(|| ReconcileError::Task("scratch writer lost".into()))
+    spill.ok_or_else(|| ReconcileError::Stopped("scratch writer lost"))
 }
 
 /// Whether the rules compare `record`; trims its attributes to the listed ones.

@@ -21,12 +21,12 @@ use waybill_sdk::Violation;
 
 use super::amount::{AmountCheck, PluginAmountCheck};
 use super::compare::Comparer;
-use super::config::EntityConfig;
 use super::error::ReconcileError;
 use super::finding::{Finding, FindingKind};
 use super::record::SnapshotRecord;
 use super::rules::EntityRules;
 use super::spill::Spill;
+use crate::config::EntityConfig;
 use crate::config::PluginRef;
 use crate::plugins::{Registry, Runtime, RuntimeOptions};
 

@@ -91,10 +91,10 @@ fn parse_bless(s: &str) -> Result<bool, String> {
 }
 
 pub fn runtime(cache_dir: &Path) -> anyhow::Result<Arc<Runtime>> {
-    Runtime::new(RuntimeOptions {
+    Ok(Runtime::new(RuntimeOptions {
         cache_dir: Some(cache_dir.to_path_buf()),
         ..Default::default()
-    })
+    })?)
 }
 
 pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {

@@ -34,7 +34,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let service = waybill::service::start(config, args.listen).await?;
+        let service = waybill::runtime::start(config, args.listen).await?;
         // Tests and scripts read the bound addresses from these lines. A
         // reader that closed the pipe after the first line must not kill
         // the host (println! panics on EPIPE), so write errors are ignored.

@@ -8,7 +8,7 @@ use super::host_config::{self, Paths, Urls};
 use super::sims::{BillingSim, ErpSim, PortalSim, TmsSim};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
-use waybill::service::Service;
+use waybill::runtime::Service;
 
 /// The demo builds of acme-tms-milestone, under `<plugins>/demo/`.
 pub const BROKEN_BUILD: &str = "acme-tms-milestone-1.1.0";
@@ -131,7 +131,7 @@ impl Stage {
         let config_path = workdir.join("waybill.toml");
         std::fs::write(&config_path, host_config::host_toml(&paths, &urls))?;
         let config = waybill::config::load(&config_path).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let service = waybill::service::start(config, None).await?;
+        let service = waybill::runtime::start(config, None).await?;
         let api = Api::new(service.base_url(), service.admin_url());
         println!(
             "\n== Waybill host on {} (admin API on {}), embedded store {}",

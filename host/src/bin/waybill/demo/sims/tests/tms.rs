@@ -273,6 +273,6 @@ fn signatures_verify_with_the_hosts_scheme() {
     assert!(ours.starts_with("t=1780000000,v1="));
     assert_eq!(
         ours,
-        waybill::server::auth::sign_hmac("demo-acme-secret", 1_780_000_000, body)
+        waybill::http::auth::sign_hmac("demo-acme-secret", 1_780_000_000, body)
     );
 }

@@ -1,0 +1,240 @@
+//! `POST /v1/commands/{route}`: the synchronous pattern. The command is
+//! authenticated and stored like any message (so it is never lost and is
+//! idempotent by key), mapped and validated at once — a bad command gets 422
+//! with its violations and nothing is sent — and its single delivery is
+//! handed to the target's worker, the only sender (so it is never sent
+//! twice). The caller waits for the worker to map the target's answer back;
+//! past the route's deadline it gets 202 and a handle to poll
+//! (`GET /v1/commands/{route}/{handle}`) while the command completes.
+
+use super::messages::{Mode, accept};
+use crate::config::SourceAuth;
+use crate::context::App;
+use crate::http::Problem;
+use crate::http::auth::{check_bearer, check_hmac};
+use crate::http::{Resp, header, json};
+use crate::process::Scope;
+use crate::store::{CommandCompletion, CommandRecord, CommandState, IngestOutcome, now_ms};
+use hyper::body::Incoming;
+use hyper::{Request, StatusCode};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use crate::process::COMMAND_HEADER;
+
+/// Handles `POST /v1/commands/{route}`.
+pub async fn post(app: Arc<App>, req: Request<Incoming>, route: &str) -> Resp {
+    let Some(source) = app
+        .config
+        .route(route)
+        .filter(|r| r.command.is_some())
+        .map(|r| r.source.clone())
+    else {
+        return Problem::not_found(format!("command route `{route}`")).into_response();
+    };
+    match accept(&app, req, &source, Mode::Command(route)).await {
+        Ok(resp) => resp,
+        Err(problem) => problem.into_response(),
+    }
+}
+
+/// Handles `GET /v1/commands/{route}/{handle}`: the caller proves who it
+/// is like when it sent the command (bearer token, or a signature over the
+/// empty body), since the answer holds business data.
+pub async fn get(app: Arc<App>, req: Request<Incoming>, route: &str, handle: &str) -> Resp {
+    let Some(source) = app
+        .config
+        .route(route)
+        .filter(|r| r.command.is_some())
+        .and_then(|r| app.config.sources.get(&r.source))
+    else {
+        return Problem::not_found(format!("command route `{route}`")).into_response();
+    };
+    let authorized = match &source.auth {
+        SourceAuth::None => Ok(()),
+        SourceAuth::Bearer { token } => check_bearer(header(&req, "authorization"), token),
+        SourceAuth::Hmac {
+            secret,
+            header: h,
+            tolerance_secs,
+        } => check_hmac(
+            header(&req, h),
+            h,
+            secret,
+            b"",
+            now_ms() / 1000,
+            *tolerance_secs,
+        ),
+    };
+    if let Err(e) = authorized {
+        return Problem::unauthorized(e).into_response();
+    }
+    match app.store.command(handle).await {
+        Ok(Some(cmd)) if cmd.route == route => record_response(&cmd, false),
+        Ok(_) => Problem::not_found(format!("command {handle} of route `{route}`")).into_response(),
+        Err(e) => Problem::internal(e.to_string()).into_response(),
+    }
+}
+
+/// After the command is stored: process it now, then wait for its answer.
+pub(super) async fn answer(
+    app: &Arc<App>,
+    route: &str,
+    outcome: IngestOutcome,
+    key: Option<&str>,
+) -> Result<Resp, Problem> {
+    let message_id = match outcome {
+        IngestOutcome::Accepted { message_id, .. } => {
+            if let Some(refusal) = process_now(app, route, &message_id).await? {
+                return Ok(refusal);
+            }
+            message_id
+        }
+        IngestOutcome::Duplicate { message_id, .. } => {
+            if let Some(cmd) = app.store.command(&message_id).await.map_err(internal)?
+                && cmd.state != CommandState::Pending
+            {
+                return Ok(record_response(&cmd, true));
+            }
+            message_id
+        }
+        IngestOutcome::Conflict { .. } => {
+            return Err(Problem::conflict_idempotency(key.unwrap_or("")));
+        }
+    };
+    let deadline = app
+        .config
+        .route(route)
+        .and_then(|r| r.command.as_ref())
+        .map_or(5_000, |c| c.deadline_ms);
+    let waiter = app.commands.wait(&message_id);
+    let finished = tokio::time::timeout(Duration::from_millis(deadline), async {
+        loop {
+            if let Ok(Some(cmd)) = app.store.command(&message_id).await
+                && cmd.state != CommandState::Pending
+            {
+                return cmd;
+            }
+            // Woken by the worker; the short sleep only covers a wake-up
+            // that raced the first read.
+            tokio::select! {
+                _ = waiter.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
+        }
+    })
+    .await;
+    app.commands.forget(&message_id);
+    Ok(match finished {
+        Ok(cmd) => record_response(&cmd, false),
+        Err(_) => {
+            tracing::info!(%message_id, route, "command past its deadline; completing asynchronously");
+            json(
+                StatusCode::ACCEPTED,
+                &serde_json::json!({
+                    "status": "pending",
+                    "route": route,
+                    "handle": message_id,
+                    "poll": format!("/v1/commands/{route}/{message_id}"),
+                }),
+            )
+        }
+    })
+}
+
+/// Maps and validates the command; `Some(422)` when it cannot be sent.
+async fn process_now(
+    app: &Arc<App>,
+    route: &str,
+    message_id: &str,
+) -> Result<Option<Resp>, Problem> {
+    let msg = app
+        .store
+        .message(message_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| Problem::internal(format!("command {message_id} vanished")))?;
+    let processor = app.processor.clone();
+    let outcome =
+        tokio::task::spawn_blocking(move || processor.process(&msg, &Scope::All, None, ""))
+            .await
+            .map_err(|e| Problem::internal(e.to_string()))?;
+    let refused = outcome.deliveries.is_empty();
+    let problems: Vec<serde_json::Value> = outcome
+        .dead_letters
+        .iter()
+        .map(|d| serde_json::json!({"stage": d.target.as_deref().map_or("inbound".to_string(), |t| format!("outbound:{t}")), "reason": d.reason, "detail": d.detail}))
+        .collect();
+    app.store
+        .complete_processing(outcome)
+        .await
+        .map_err(internal)?;
+    if !refused {
+        app.wake_deliveries.notify_waiters();
+        return Ok(None);
+    }
+    let problem = Problem::new(
+        422,
+        "command-invalid",
+        "The command was refused before anything was sent",
+    )
+    .detail(format!(
+        "route {route}: the command did not map to a valid request"
+    ))
+    .with("violations", serde_json::Value::Array(problems.clone()))
+    .with("handle", message_id);
+    app.store
+        .complete_command(CommandCompletion {
+            message_id: message_id.to_string(),
+            state: CommandState::Failed,
+            status: Some(422),
+            response: problem.to_json(),
+            confirm: None,
+        })
+        .await
+        .map_err(internal)?;
+    Ok(Some(problem.into_response()))
+}
+
+/// A finished command as the caller sees it.
+fn record_response(cmd: &CommandRecord, replayed: bool) -> Resp {
+    let status = match cmd.state {
+        CommandState::Completed => StatusCode::OK,
+        CommandState::Pending => StatusCode::ACCEPTED,
+        _ => match cmd
+            .response
+            .as_ref()
+            .and_then(|r| r.get("status"))
+            .and_then(|s| s.as_u64())
+        {
+            Some(422) => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::BAD_GATEWAY,
+        },
+    };
+    let body = cmd.response.clone().unwrap_or_else(
+        || serde_json::json!({"status": cmd.state, "route": cmd.route, "handle": cmd.message_id}),
+    );
+    let mut resp = json(status, &body);
+    if !status.is_success() {
+        resp.headers_mut().insert(
+            "content-type",
+            hyper::header::HeaderValue::from_static("application/problem+json"),
+        );
+    }
+    if replayed {
+        resp.headers_mut().insert(
+            "idempotent-replayed",
+            hyper::header::HeaderValue::from_static("true"),
+        );
+    }
+    resp
+}
+
+fn internal(e: crate::store::StoreError) -> Problem {
+    if e.is_retryable() {
+        Problem::new(503, "store-unavailable", "The command could not be stored")
+            .detail(e.to_string())
+    } else {
+        Problem::new(500, "store-failed", "The command could not be stored").detail(e.to_string())
+    }
+}
