@@ -13,7 +13,7 @@ use crate::exceptions::compensation;
 use crate::http::Problem;
 use crate::plugins::{Message, PluginFailure};
 use crate::process::{CommandProcessed, ProcessingHooks};
-use crate::store::{CommandCompletion, Delivery, EntityState, NewDeadLetter, now_ms};
+use crate::store::{CommandCompletion, CommandState, Delivery, EntityState, NewDeadLetter, now_ms};
 use std::sync::Arc;
 
 /// Hooks over the host's shared state.
@@ -39,7 +39,7 @@ impl FlowHooks {
     async fn map_answer(&self, d: &Delivery, status: u16, body: &[u8]) -> CommandCompletion {
         let fail = |why: serde_json::Value| CommandCompletion {
             message_id: d.message_id.clone(),
-            state: "failed".into(),
+            state: CommandState::Failed,
             status: Some(status),
             response: serde_json::json!({
                 "type": "https://waybill.dev/problems/command-answer-unmapped",
@@ -105,7 +105,7 @@ impl FlowHooks {
         }
         CommandCompletion {
             message_id: d.message_id.clone(),
-            state: "completed".into(),
+            state: CommandState::Completed,
             status: Some(status),
             response: serde_json::json!({
                 "status": "completed",
@@ -149,11 +149,8 @@ impl DeliveryHooks for FlowHooks {
         if d.command {
             let done = CommandCompletion {
                 message_id: d.message_id.clone(),
-                state: "failed".into(),
-                status: dead
-                    .last_response
-                    .as_deref()
-                    .and_then(|r| r.split(' ').next()?.parse().ok()),
+                state: CommandState::Failed,
+                status: dead.last_status,
                 response: serde_json::json!({
                     "type": "https://waybill.dev/problems/command-failed",
                     "title": "The target did not accept the command",
@@ -193,7 +190,7 @@ fn refused(command: &CommandProcessed) -> CommandCompletion {
     .with("handle", command.message_id.as_str());
     CommandCompletion {
         message_id: command.message_id.clone(),
-        state: "failed".into(),
+        state: CommandState::Failed,
         status: Some(422),
         response: problem.to_json(),
         confirm: None,

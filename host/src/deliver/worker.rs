@@ -283,12 +283,17 @@ impl TargetWorker {
                     "delivery-rejected"
                 };
                 let reason = self.naming_target(&scrub(&reason));
-                NextStep::Dead(self.dead_letter(&d, code, &reason, &response))
+                NextStep::Dead(self.dead_letter(&d, code, &reason, (status, &response)))
             }
             Disposition::Retry { after, reason } => {
                 if self.policy.exhausted(attempt) {
                     let reason = self.naming_target(&scrub(&reason));
-                    NextStep::Dead(self.dead_letter(&d, "delivery-exhausted", &reason, &response))
+                    NextStep::Dead(self.dead_letter(
+                        &d,
+                        "delivery-exhausted",
+                        &reason,
+                        (status, &response),
+                    ))
                 } else {
                     let backoff = self.policy.backoff(attempt, &mut rand::rng());
                     let wait = after.map_or(backoff, |a| a.max(backoff));
@@ -384,7 +389,13 @@ impl TargetWorker {
         }
     }
 
-    fn dead_letter(&self, d: &Delivery, reason: &str, why: &str, response: &str) -> NewDeadLetter {
+    fn dead_letter(
+        &self,
+        d: &Delivery,
+        reason: &str,
+        why: &str,
+        (status, response): (Option<u16>, &str),
+    ) -> NewDeadLetter {
         NewDeadLetter {
             route: Some(d.route.clone()),
             target: Some(self.name.clone()),
@@ -392,6 +403,7 @@ impl TargetWorker {
             detail: serde_json::json!({"message": why, "url": redact_url(&self.config.url)}),
             attempts: d.attempts + 1,
             last_response: Some(response.to_string()),
+            last_status: status,
             plugin: Some(crate::store::PluginStamp {
                 plugin: d.plugin.clone(),
                 sha256: d.plugin_sha256.clone(),

@@ -266,9 +266,14 @@ impl From<AuthError> for Problem {
     }
 }
 
-/// A store that could not answer: 503, so a client may retry.
+/// A store that could not answer: 503 when it may answer if asked again
+/// (so a client may retry), 500 when it will not.
 pub fn store_problem(e: crate::store::StoreError) -> Problem {
-    Problem::new(503, "store-unavailable", "The store could not answer").detail(e.to_string())
+    if e.is_retryable() {
+        Problem::new(503, "store-unavailable", "The store could not answer").detail(e.to_string())
+    } else {
+        Problem::new(500, "store-failed", "The store could not answer").detail(e.to_string())
+    }
 }
 
 /// A path under `/admin/v1/` that no admin route serves.

@@ -15,7 +15,7 @@ use crate::context::App;
 use crate::http::Problem;
 use crate::http::auth::{check_bearer, check_hmac};
 use crate::http::{Resp, header, json};
-use crate::store::{CommandRecord, IngestOutcome, now_ms};
+use crate::store::{CommandRecord, CommandState, IngestOutcome, now_ms};
 use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use std::sync::Arc;
@@ -87,7 +87,7 @@ pub(super) async fn answer(
         IngestOutcome::Accepted { message_id, .. } => message_id,
         IngestOutcome::Duplicate { message_id, .. } => {
             if let Some(cmd) = app.store.command(&message_id).await.map_err(internal)?
-                && cmd.state != "pending"
+                && cmd.state != CommandState::Pending
             {
                 return Ok(record_response(&cmd, true));
             }
@@ -107,7 +107,7 @@ pub(super) async fn answer(
     let finished = tokio::time::timeout(Duration::from_millis(deadline), async {
         loop {
             if let Ok(Some(cmd)) = app.store.command(&message_id).await
-                && cmd.state != "pending"
+                && cmd.state != CommandState::Pending
             {
                 return cmd;
             }
@@ -140,9 +140,9 @@ pub(super) async fn answer(
 
 /// A finished command as the caller sees it.
 fn record_response(cmd: &CommandRecord, replayed: bool) -> Resp {
-    let status = match cmd.state.as_str() {
-        "completed" => StatusCode::OK,
-        "pending" => StatusCode::ACCEPTED,
+    let status = match cmd.state {
+        CommandState::Completed => StatusCode::OK,
+        CommandState::Pending => StatusCode::ACCEPTED,
         _ => match cmd
             .response
             .as_ref()
@@ -173,5 +173,10 @@ fn record_response(cmd: &CommandRecord, replayed: bool) -> Resp {
 }
 
 fn internal(e: crate::store::StoreError) -> Problem {
-    Problem::new(503, "store-unavailable", "The command could not be stored").detail(e.to_string())
+    if e.is_retryable() {
+        Problem::new(503, "store-unavailable", "The command could not be stored")
+            .detail(e.to_string())
+    } else {
+        Problem::new(500, "store-failed", "The command could not be stored").detail(e.to_string())
+    }
 }

@@ -318,10 +318,15 @@ async fn store_one(
 ) -> Result<IngestOutcome, Problem> {
     let msg = new_message(base, body, idempotency_key, correlation_id, now_ms());
     app.store.ingest(msg).await.map_err(|e| {
-        tracing::error!(error = %e, "ingest could not be stored");
-        Problem::new(503, "store-unavailable", "The message could not be stored")
-            .detail(e.to_string())
-            .retry_after(1)
+        tracing::error!(error = %e, retryable = e.is_retryable(), "ingest could not be stored");
+        if e.is_retryable() {
+            Problem::new(503, "store-unavailable", "The message could not be stored")
+                .detail(e.to_string())
+                .retry_after(1)
+        } else {
+            Problem::new(500, "store-failed", "The message could not be stored")
+                .detail(e.to_string())
+        }
     })
 }
 

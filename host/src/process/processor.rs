@@ -553,6 +553,7 @@ pub(super) fn dead(
         detail,
         attempts: 0,
         last_response: None,
+        last_status: None,
         plugin,
     }
 }

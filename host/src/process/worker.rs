@@ -147,7 +147,7 @@ enum Fault {
 /// whole failed (then every message of the group failed alike).
 async fn count_failure(store: &dyn Store, id: &str, fault: Fault, max_failures: u32) {
     let error = match fault {
-        Fault::Store(e @ (StoreError::Unavailable(_) | StoreError::Closed)) => {
+        Fault::Store(e) if e.is_retryable() => {
             tracing::error!(message_id = %id, error = %e, "processing could not be committed; it will be retried");
             return;
         }

@@ -190,6 +190,7 @@ mod tests {
             attempts: 1,
             next_attempt_at: 0,
             last_response: None,
+            last_status: None,
             plugin: "p@1".into(),
             plugin_sha256: String::new(),
             schema_id: schema_id.into(),

@@ -119,18 +119,17 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         }
         _ => None,
     };
-    let sqlite = SqliteStore::open(&SqliteOptions {
-        path: config.store.path.clone(),
-        group_commit_max: config.store.group_commit_max.max(1),
-    })?;
+    let clock = crate::store::SystemClock::shared();
+    let sqlite = SqliteStore::open_with_clock(
+        &SqliteOptions {
+            path: config.store.path.clone(),
+            group_commit_max: config.store.group_commit_max.max(1),
+        },
+        clock.clone(),
+    )?;
+    // Deliveries left in flight by a previous run (or another process) are
+    // claimed again once their lease is over: no start-up recovery.
     let store: Arc<dyn Store> = sqlite;
-    let recovered = store.recover_inflight().await?;
-    if recovered > 0 {
-        tracing::warn!(
-            recovered,
-            "deliveries left in flight by the last run are pending again"
-        );
-    }
 
     let schemas = match &config.schemas {
         Some(s) => Some(Arc::new(
@@ -200,6 +199,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
     tasks.spawn(housekeeping(app.clone(), shutdown_rx.clone()));
     tasks.spawn(crate::store::retention::run_retention(
         store.clone(),
+        clock,
         config.store.retention_days,
         shutdown_rx.clone(),
     ));

@@ -184,6 +184,39 @@ pub struct FlowResult {
     pub exceptions: Vec<i64>,
 }
 
+/// Where a synchronous command stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommandState {
+    /// Stored; its answer is not known yet.
+    Pending,
+    /// The target answered and the answer was mapped.
+    Completed,
+    /// It will not complete: refused, unmapped or not delivered.
+    Failed,
+}
+
+impl CommandState {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandState::Pending => "pending",
+            CommandState::Completed => "completed",
+            CommandState::Failed => "failed",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => CommandState::Pending,
+            "completed" => CommandState::Completed,
+            "failed" => CommandState::Failed,
+            _ => return None,
+        })
+    }
+}
+
 /// A synchronous command's lifecycle.
 #[derive(Debug, Clone, Serialize)]
 pub struct CommandRecord {
@@ -193,8 +226,8 @@ pub struct CommandRecord {
     pub route: String,
     /// Correlation id.
     pub correlation_id: String,
-    /// `pending`, `completed` or `failed`.
-    pub state: String,
+    /// Where it stands.
+    pub state: CommandState,
     /// The target's HTTP status, once answered.
     pub status: Option<u16>,
     /// The mapped answer (or the failure) as returned to the caller.
@@ -210,8 +243,8 @@ pub struct CommandRecord {
 pub struct CommandCompletion {
     /// The command.
     pub message_id: String,
-    /// `completed` or `failed`.
-    pub state: String,
+    /// [`CommandState::Completed`] or [`CommandState::Failed`].
+    pub state: CommandState,
     /// The target's status.
     pub status: Option<u16>,
     /// The answer returned to the caller.

@@ -1,15 +1,26 @@
-//! Durable storage behind one trait: received messages, processing results,
-//! the outbox with delivery attempts, idempotency keys with their first
-//! answer, and dead letters. SQLite (WAL, group commit by one writer thread)
-//! is the embedded default; the trait is kept honest for PostgreSQL.
+//! Durable storage behind traits split by concern (messages, outbox,
+//! exceptions, sync state, housekeeping; [`Store`] is all of them):
+//! received messages, processing results, the outbox with delivery attempts
+//! and leases, idempotency keys with their first answer, and dead letters.
+//! Errors say whether to retry, the clock is injected, and the domain rules
+//! every backend applies live in [`rules`]; [`conformance`] is the suite
+//! every backend must pass. SQLite (WAL, group commit by one writer thread)
+//! is the embedded default; PostgreSQL comes behind the same traits.
 //! A background task purges what is finished once it is old enough.
 
+mod clock;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+mod error;
 mod flow_model;
 mod model;
 pub mod retention;
+pub mod rules;
 pub mod sqlite;
 mod traits;
 
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{BoxError, StoreError};
 pub use flow_model::*;
 pub use model::*;
-pub use traits::{Store, StoreError};
+pub use traits::{ExceptionStore, HousekeepingStore, MessageStore, OutboxStore, Store, SyncStore};

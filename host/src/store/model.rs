@@ -5,7 +5,8 @@ use serde::Serialize;
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
 
-/// The current time in [`Millis`].
+/// The current time in [`Millis`], from the system clock (a store reads
+/// its injected [`Clock`](super::Clock) instead).
 pub fn now_ms() -> Millis {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -239,6 +240,8 @@ pub struct NewDeadLetter {
     pub attempts: u32,
     /// Last response status and body snippet, for delivery failures.
     pub last_response: Option<String>,
+    /// The HTTP status of the last response, when one came.
+    pub last_status: Option<u16>,
     /// Plugin version involved, if any.
     pub plugin: Option<PluginStamp>,
 }
@@ -335,6 +338,8 @@ pub struct Delivery {
     pub next_attempt_at: Millis,
     /// Last response (status and snippet) or error.
     pub last_response: Option<String>,
+    /// The HTTP status of the last response, when one came.
+    pub last_status: Option<u16>,
     /// Outbound plugin.
     pub plugin: String,
     /// Its sha256.
@@ -408,6 +413,8 @@ pub struct DeadLetter {
     pub attempts: u32,
     /// Last response.
     pub last_response: Option<String>,
+    /// The HTTP status of the last response, when one came.
+    pub last_status: Option<u16>,
     /// Plugin `name@version`.
     pub plugin: Option<String>,
     /// Plugin sha256.

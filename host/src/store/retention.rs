@@ -3,10 +3,13 @@
 //! transaction each, with a pause between them so ingest and processing
 //! commits go in between), so the database stops growing under steady load.
 //! What an operator may still act on — dead letters not replayed, open
-//! exceptions, and the messages they reference — is kept.
+//! exceptions, and the messages they reference — is kept. It needs only
+//! the housekeeping concern of the store, and reads the same clock.
 
-use super::model::{Millis, Purged, now_ms};
-use super::traits::{Store, StoreError};
+use super::clock::Clock;
+use super::error::StoreError;
+use super::model::{Millis, Purged};
+use super::traits::HousekeepingStore;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -24,8 +27,8 @@ const DAY_MS: Millis = 24 * 3600 * 1000;
 
 /// Purges everything finished before `cutoff`, `batch` rows at a time,
 /// pausing between batches; returns the totals.
-pub async fn purge_before(
-    store: &Arc<dyn Store>,
+pub async fn purge_before<S: HousekeepingStore + ?Sized>(
+    store: &Arc<S>,
     cutoff: Millis,
     batch: usize,
 ) -> Result<Purged, StoreError> {
@@ -41,9 +44,11 @@ pub async fn purge_before(
     }
 }
 
-/// Runs until `shutdown`; `retention_days = 0` keeps everything.
+/// Runs until `shutdown`; `retention_days = 0` keeps everything. The
+/// cutoff is read from `clock` (the store's).
 pub async fn run_retention(
-    store: Arc<dyn Store>,
+    store: Arc<dyn HousekeepingStore>,
+    clock: Arc<dyn Clock>,
     retention_days: u32,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -57,7 +62,7 @@ pub async fn run_retention(
             _ = shutdown.changed() => return,
         }
         wait = EVERY;
-        let cutoff = now_ms() - i64::from(retention_days) * DAY_MS;
+        let cutoff = clock.now_ms() - i64::from(retention_days) * DAY_MS;
         let run = purge_before(&store, cutoff, PURGE_BATCH);
         tokio::select! {
             result = run => match result {

@@ -1,45 +1,19 @@
-//! The storage trait every backend implements.
+//! The storage traits every backend implements, one per concern: received
+//! messages, the outbox with its deliveries, exceptions, the sync patterns'
+//! state (commands, confirmed entity state, reference-data hashes,
+//! reconciliation runs) and housekeeping. [`Store`] is all of them: code
+//! that needs everything keeps an `Arc<dyn Store>`, code that needs one
+//! concern can take just that trait (an `Arc<dyn Store>` upcasts to it).
+//! Nothing here names a backend's types.
 
+use super::error::StoreError;
 use super::flow_model::*;
 use super::model::*;
 use async_trait::async_trait;
 
-/// A storage failure.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The database refused or failed this write or read.
-    #[error("store: {0}")]
-    Database(String),
-    /// The write was not stored through no fault of its own: its group
-    /// transaction failed as a whole (another job's statement rolled it
-    /// back, the commit failed, no transaction could begin). Retryable.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
-    /// The store is shutting down or its writer is gone.
-    #[error("store is closed")]
-    Closed,
-    /// A stored value could not be decoded.
-    #[error("store: corrupt record: {0}")]
-    Corrupt(String),
-    /// The record asked for does not exist.
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// The action does not fit the record's state.
-    #[error("{0}")]
-    Conflict(String),
-    /// Opening or migrating failed.
-    #[error("store {path}: {message}")]
-    Open {
-        /// The database path or URL.
-        path: String,
-        /// Why.
-        message: String,
-    },
-}
-
-/// Durable storage of the pipeline. Every write returns only once committed.
+/// Received messages and what processing made of them.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait MessageStore: Send + Sync + 'static {
     /// Stores a received message with its idempotency claim, atomically.
     async fn ingest(&self, msg: NewMessage) -> Result<IngestOutcome, StoreError>;
 
@@ -56,10 +30,29 @@ pub trait Store: Send + Sync + 'static {
         outcome: ProcessingOutcome,
     ) -> Result<MessageState, StoreError>;
 
+    /// Counts a host-side processing failure of a received message (its
+    /// outcome could not be committed, the processing task failed); at
+    /// `max_failures` the message becomes a `poison` dead letter.
+    async fn processing_failed(
+        &self,
+        message_id: &str,
+        error: &str,
+        max_failures: u32,
+    ) -> Result<ProcessingFailure, StoreError>;
+
+    /// Everything recorded under a correlation id.
+    async fn timeline(&self, correlation_id: &str) -> Result<Option<Timeline>, StoreError>;
+}
+
+/// The outbox: deliveries claimed with leases, their attempts, dead letters.
+#[async_trait]
+pub trait OutboxStore: Send + Sync + 'static {
     /// Claims up to `limit` deliveries of `target` that are due at `now`,
     /// skipping any whose business key has an earlier undelivered entry.
     /// A claim is a lease of `lease` ms: an entry still in flight that long
-    /// after its claim (its attempt was never recorded) is claimed again.
+    /// after its claim (its attempt was never recorded, its process died)
+    /// is claimed again. No start-up recovery is needed: several processes
+    /// may share the outbox.
     async fn claim_deliveries(
         &self,
         target: &str,
@@ -76,41 +69,16 @@ pub trait Store: Send + Sync + 'static {
     /// The outbox entries made for a message, oldest first.
     async fn message_deliveries(&self, message_id: &str) -> Result<Vec<Delivery>, StoreError>;
 
-    /// Counts a host-side processing failure of a received message (its
-    /// outcome could not be committed, the processing task failed); at
-    /// `max_failures` the message becomes a `poison` dead letter.
-    async fn processing_failed(
-        &self,
-        message_id: &str,
-        error: &str,
-        max_failures: u32,
-    ) -> Result<ProcessingFailure, StoreError>;
-
-    /// Purges one batch of at most `batch` finished messages older than
-    /// `cutoff` with everything recorded for them, and other finished
-    /// records older than `cutoff`; call again until it reports less than
-    /// a full batch. Dead letters not replayed, open exceptions and what
-    /// they reference are kept.
-    async fn purge_finished(&self, cutoff: Millis, batch: usize) -> Result<Purged, StoreError>;
-
-    /// Puts deliveries left in flight by a crash back to pending.
-    async fn recover_inflight(&self) -> Result<u64, StoreError>;
-
     /// Dead letters matching `filter`, newest first.
     async fn dead_letters(&self, filter: &DeadLetterFilter) -> Result<Vec<DeadLetter>, StoreError>;
 
-    /// Everything recorded under a correlation id.
-    async fn timeline(&self, correlation_id: &str) -> Result<Option<Timeline>, StoreError>;
-
     /// Work waiting.
     async fn backlog(&self) -> Result<Backlog, StoreError>;
+}
 
-    /// Counts for metrics.
-    async fn stats(&self) -> Result<StoreStats, StoreError>;
-
-    /// Forgets idempotency keys that expired before `now`.
-    async fn purge_idempotency(&self, now: Millis) -> Result<u64, StoreError>;
-
+/// Exceptions: raised, listed, acted on with an audit trail.
+#[async_trait]
+pub trait ExceptionStore: Send + Sync + 'static {
     /// Enqueues deliveries, raises exceptions and applies an exception
     /// action, atomically.
     async fn apply_flow(&self, write: FlowWrite) -> Result<FlowResult, StoreError>;
@@ -123,7 +91,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// One exception with its audit trail.
     async fn exception(&self, id: i64) -> Result<Option<ExceptionRecord>, StoreError>;
+}
 
+/// The sync patterns' state: commands, what each system confirmed,
+/// reference-data hashes and reconciliation runs.
+#[async_trait]
+pub trait SyncStore: Send + Sync + 'static {
     /// Records a command's answer (once: a completed command stays completed).
     async fn complete_command(&self, done: CommandCompletion) -> Result<(), StoreError>;
 
@@ -153,4 +126,34 @@ pub trait Store: Send + Sync + 'static {
 
     /// The latest reconciliation runs.
     async fn recon_runs(&self, limit: usize) -> Result<Vec<ReconRun>, StoreError>;
+}
+
+/// Retention and counts.
+#[async_trait]
+pub trait HousekeepingStore: Send + Sync + 'static {
+    /// Purges one batch of at most `batch` finished messages older than
+    /// `cutoff` with everything recorded for them, and other finished
+    /// records older than `cutoff`; call again until it reports less than
+    /// a full batch. Dead letters not replayed, open exceptions and what
+    /// they reference are kept.
+    async fn purge_finished(&self, cutoff: Millis, batch: usize) -> Result<Purged, StoreError>;
+
+    /// Forgets idempotency keys that expired before `now`.
+    async fn purge_idempotency(&self, now: Millis) -> Result<u64, StoreError>;
+
+    /// Counts for metrics.
+    async fn stats(&self) -> Result<StoreStats, StoreError>;
+}
+
+/// Durable storage of the pipeline: every concern at once. Every write
+/// returns only once committed. Implemented for every type that
+/// implements the concern traits.
+pub trait Store:
+    MessageStore + OutboxStore + ExceptionStore + SyncStore + HousekeepingStore
+{
+}
+
+impl<T> Store for T where
+    T: MessageStore + OutboxStore + ExceptionStore + SyncStore + HousekeepingStore
+{
 }

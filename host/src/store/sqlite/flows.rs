@@ -1,11 +1,16 @@
-//! The writes and reads of the sync patterns: guarded outbox inserts
-//! (out-of-order watermarks, duplicate-line fingerprints), exceptions with
-//! their audit trail, commands, confirmed entity state, reference-data
-//! hashes and reconciliation runs.
+//! The rows of the sync patterns: guarded outbox inserts (out-of-order
+//! watermarks, duplicate-line fingerprints), exceptions with their audit
+//! trail, commands, confirmed entity state, reference-data hashes and
+//! reconciliation runs. Only SQL: what to write is decided by
+//! [`super::super::rules`].
 
+use super::super::error::StoreError;
 use super::super::flow_model::*;
 use super::super::model::*;
-use super::super::traits::StoreError;
+use super::super::rules::charge_fingerprint::duplicate_violations;
+use super::super::rules::confirmation::confirmed_state;
+use super::super::rules::exception_rules::{self, AuditNote};
+use super::super::rules::order_guard::{self, GuardVerdict};
 use super::db_err;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -46,31 +51,24 @@ pub(super) fn insert_delivery(
             )
             .optional()
             .map_err(db_err)?;
-        if let Some(last) = last.filter(|last| guard.event_at < *last) {
-            if !guard.raise {
-                return Ok(Inserted::Dropped);
+        match order_guard::check(d, guard, last) {
+            GuardVerdict::Drop => return Ok(Inserted::Dropped),
+            GuardVerdict::Stale(e) => {
+                return insert_exception(c, Some((message_id, correlation_id)), &e, now)
+                    .map(Inserted::Exception);
             }
-            let e = held(
-                d,
-                "stale-event",
-                serde_json::json!([{
-                    "path": "", "code": "stale-event",
-                    "message": format!("event time {} is older than the last event sent to {} for {} ({})",
-                        fmt_ms(guard.event_at), d.target, d.business_key, fmt_ms(last)),
-                }]),
-            );
-            return insert_exception(c, Some((message_id, correlation_id)), &e, now)
-                .map(Inserted::Exception);
+            GuardVerdict::Fresh { event_at } => {
+                c.prepare_cached(
+                    "INSERT INTO watermarks (target, business_key, event_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (target, business_key) DO UPDATE SET event_at = MAX(event_at, excluded.event_at)",
+                )
+                .and_then(|mut st| st.execute(params![d.target, d.business_key, event_at]))
+                .map_err(db_err)?;
+            }
         }
-        c.prepare_cached(
-            "INSERT INTO watermarks (target, business_key, event_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (target, business_key) DO UPDATE SET event_at = MAX(event_at, excluded.event_at)",
-        )
-        .and_then(|mut st| st.execute(params![d.target, d.business_key, guard.event_at]))
-        .map_err(db_err)?;
     }
     if let Some(dup) = duplicate_of(c, &d.target, &d.fingerprints, message_id)? {
-        let e = held(d, "duplicate-charge", dup);
+        let e = exception_rules::held_delivery(d, "duplicate-charge", dup);
         return insert_exception(c, Some((message_id, correlation_id)), &e, now)
             .map(Inserted::Exception);
     }
@@ -79,46 +77,17 @@ pub(super) fn insert_delivery(
         "INSERT INTO outbox (message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
                              plugin, plugin_sha256, schema_id, state, attempts, next_attempt_at, created_at, updated_at,
                              canonical, confirm, command)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 0, ?12, ?12, ?12, ?13, ?14, ?15)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13, ?13, ?13, ?14, ?15, ?16)",
     )
     .and_then(|mut st| {
         st.execute(params![
             message_id, correlation_id, d.route, d.target, d.business_key, d.idempotency_key, d.body,
-            d.content_type, d.plugin.plugin, d.plugin.sha256, d.schema_id, now, d.canonical, d.confirm, d.command
+            d.content_type, d.plugin.plugin, d.plugin.sha256, d.schema_id, DeliveryState::Pending.as_str(),
+            now, d.canonical, d.confirm, d.command
         ])
     })
     .map_err(db_err)?;
     Ok(Inserted::Delivery(c.last_insert_rowid()))
-}
-
-fn fmt_ms(ms: Millis) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| ms.to_string())
-}
-
-/// An exception holding a delivery that was not enqueued.
-fn held(d: &NewDelivery, reason: &str, violations: serde_json::Value) -> NewException {
-    NewException {
-        reason: reason.to_string(),
-        route: Some(d.route.clone()),
-        target: Some(d.target.clone()),
-        business_key: d.business_key.clone(),
-        schema_id: Some(d.schema_id.clone()),
-        document: d
-            .canonical
-            .as_deref()
-            .and_then(|t| serde_json::from_str(t).ok()),
-        violations,
-        plugins: vec![d.plugin.clone()],
-        detail: serde_json::json!({"content_type": d.content_type}),
-        dedupe_key: None,
-        fingerprints: Vec::new(),
-    }
 }
 
 /// The violations describing fingerprints another message already holds.
@@ -128,25 +97,23 @@ fn duplicate_of(
     fingerprints: &[String],
     message_id: &str,
 ) -> Result<Option<serde_json::Value>, StoreError> {
-    let mut found = Vec::new();
+    if fingerprints.is_empty() {
+        return Ok(None);
+    }
     let mut st = c
         .prepare_cached(
             "SELECT message_id FROM fingerprints WHERE target = ?1 AND fingerprint = ?2",
         )
         .map_err(db_err)?;
+    let mut holders = Vec::with_capacity(fingerprints.len());
     for fp in fingerprints {
         let holder: Option<String> = st
             .query_row(params![target, fp], |r| r.get(0))
             .optional()
             .map_err(db_err)?;
-        if let Some(holder) = holder.filter(|h| h != message_id) {
-            found.push(serde_json::json!({
-                "path": "", "code": "duplicate-charge",
-                "message": format!("line {fp} already reached {target} (message {holder})"),
-            }));
-        }
+        holders.push((fp.clone(), holder));
     }
-    Ok((!found.is_empty()).then_some(serde_json::Value::Array(found)))
+    Ok(duplicate_violations(target, message_id, &holders))
 }
 
 fn hold_fingerprints(
@@ -167,7 +134,7 @@ fn hold_fingerprints(
 }
 
 /// Raises an exception (or counts one more occurrence of a known dedupe
-/// key) and audits it; a duplicate line turns it into `duplicate-charge`.
+/// key, reopening it when closed) and audits it.
 pub(super) fn insert_exception(
     c: &Connection,
     message: Option<(&str, &str)>,
@@ -175,104 +142,79 @@ pub(super) fn insert_exception(
     now: Millis,
 ) -> Result<i64, StoreError> {
     if let Some(key) = &e.dedupe_key {
-        let known: Option<i64> = c
+        let known: Option<(i64, String)> = c
             .query_row(
-                "SELECT id FROM exceptions WHERE dedupe_key = ?1",
+                "SELECT id, state FROM exceptions WHERE dedupe_key = ?1",
                 [key],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(db_err)?;
-        if let Some(id) = known {
-            let reopened = c
-                .execute(
-                    "UPDATE exceptions SET state = 'open' WHERE id = ?1 AND state != 'open'",
-                    params![id],
+        if let Some((id, state)) = known {
+            let state = ExceptionState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("exception {id} state {state}")))?;
+            let reopen = exception_rules::reopens(state);
+            if reopen {
+                c.execute(
+                    "UPDATE exceptions SET state = ?1 WHERE id = ?2",
+                    params![ExceptionState::Open.as_str(), id],
                 )
                 .map_err(db_err)?;
+            }
             c.execute(
                 "UPDATE exceptions SET occurrences = occurrences + 1, updated_at = ?1, detail = ?2 WHERE id = ?3",
                 params![now, json_text(&e.detail), id],
             )
             .map_err(db_err)?;
-            if reopened > 0 {
-                audit(
-                    c,
-                    id,
-                    "system",
-                    "reopened",
-                    None,
-                    &serde_json::json!({"reason": e.reason}),
-                    now,
-                )?;
+            if reopen {
+                audit(c, id, &AuditNote::reopened(&e.reason), now)?;
             }
             return Ok(id);
         }
     }
-    let mut e = e.clone();
-    // A held document does not hold its lines: only what is posted counts
-    // as posted. Its fingerprints go with it and are checked on approval.
-    if let Some(target) = &e.target
-        && let Some(dup) = duplicate_of(c, target, &e.fingerprints, message.map_or("", |m| m.0))?
-    {
-        e.reason = "duplicate-charge".into();
-        e.violations = dup;
-    }
-    if !e.fingerprints.is_empty() {
-        if !e.detail.is_object() {
-            e.detail = serde_json::json!({});
-        }
-        e.detail["fingerprints"] = serde_json::json!(e.fingerprints);
-    }
+    let duplicate = match &e.target {
+        Some(target) => duplicate_of(c, target, &e.fingerprints, message.map_or("", |m| m.0))?,
+        None => None,
+    };
+    let e = exception_rules::prepared(e, duplicate);
     let plugins =
         serde_json::to_string(&e.plugins).map_err(|x| StoreError::Corrupt(x.to_string()))?;
     c.prepare_cached(
         "INSERT INTO exceptions (dedupe_key, reason, state, message_id, correlation_id, route, target, business_key,
                                  schema_id, document, violations, plugins, detail, created_at, updated_at)
-         VALUES (?1, ?2, 'open', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
     )
     .and_then(|mut st| {
         st.execute(params![
-            e.dedupe_key, e.reason, message.map(|m| m.0), message.map(|m| m.1), e.route, e.target,
-            e.business_key, e.schema_id, e.document.as_ref().map(json_text), json_text(&e.violations),
-            plugins, json_text(&e.detail), now
+            e.dedupe_key, e.reason, ExceptionState::Open.as_str(), message.map(|m| m.0), message.map(|m| m.1),
+            e.route, e.target, e.business_key, e.schema_id, e.document.as_ref().map(json_text),
+            json_text(&e.violations), plugins, json_text(&e.detail), now
         ])
     })
     .map_err(db_err)?;
     let id = c.last_insert_rowid();
-    audit(
-        c,
-        id,
-        "system",
-        "raised",
-        None,
-        &serde_json::json!({"reason": e.reason}),
-        now,
-    )?;
+    audit(c, id, &AuditNote::raised(&e.reason), now)?;
     Ok(id)
 }
 
-fn audit(
-    c: &Connection,
-    id: i64,
-    actor: &str,
-    action: &str,
-    note: Option<&str>,
-    detail: &serde_json::Value,
-    now: Millis,
-) -> Result<(), StoreError> {
+fn audit(c: &Connection, id: i64, a: &AuditNote, now: Millis) -> Result<(), StoreError> {
     c.prepare_cached(
         "INSERT INTO exception_audit (exception_id, at, actor, action, note, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
-    .and_then(|mut st| st.execute(params![id, now, actor, action, note, json_text(detail)]))
+    .and_then(|mut st| {
+        st.execute(params![id, now, a.actor, a.action, a.note, json_text(&a.detail)])
+    })
     .map_err(db_err)?;
     Ok(())
 }
 
 /// Applies a [`FlowWrite`]: the action first (refused unless the
 /// exception is open), then deliveries and exceptions.
-pub(super) fn apply_flow(c: &Connection, w: &FlowWrite) -> Result<FlowResult, StoreError> {
-    let now = now_ms();
+pub(super) fn apply_flow(
+    c: &Connection,
+    w: &FlowWrite,
+    now: Millis,
+) -> Result<FlowResult, StoreError> {
     if let Some(a) = &w.action {
         let state: Option<String> = c
             .query_row(
@@ -282,44 +224,29 @@ pub(super) fn apply_flow(c: &Connection, w: &FlowWrite) -> Result<FlowResult, St
             )
             .optional()
             .map_err(db_err)?;
-        match state.as_deref() {
-            None => {
-                return Err(StoreError::NotFound(format!(
-                    "exception {}",
-                    a.exception_id
-                )));
-            }
-            Some("open") => {}
-            Some(other) => {
-                return Err(StoreError::Conflict(format!(
-                    "exception {} is {other}, not open: {} refused",
-                    a.exception_id, a.action
-                )));
-            }
-        }
-        // The state change decides: of two actions at once on one open
-        // exception, only the one that moves it from `open` goes on.
+        let state = match state {
+            None => None,
+            Some(s) => Some(ExceptionState::parse(&s).ok_or_else(|| {
+                StoreError::Corrupt(format!("exception {} state {s}", a.exception_id))
+            })?),
+        };
+        exception_rules::check_action(a, state)?;
+        // The state change decides a race of two actions.
         let moved = c
             .execute(
-                "UPDATE exceptions SET state = ?1, updated_at = ?2 WHERE id = ?3 AND state = 'open'",
-                params![a.new_state.as_str(), now, a.exception_id],
+                "UPDATE exceptions SET state = ?1, updated_at = ?2 WHERE id = ?3 AND state = ?4",
+                params![
+                    a.new_state.as_str(),
+                    now,
+                    a.exception_id,
+                    ExceptionState::Open.as_str()
+                ],
             )
             .map_err(db_err)?;
         if moved == 0 {
-            return Err(StoreError::Conflict(format!(
-                "exception {} is no longer open: {} refused",
-                a.exception_id, a.action
-            )));
+            return Err(exception_rules::lost_race(a));
         }
-        audit(
-            c,
-            a.exception_id,
-            &a.actor,
-            &a.action,
-            a.note.as_deref(),
-            &a.detail,
-            now,
-        )?;
+        audit(c, a.exception_id, &AuditNote::of_action(a), now)?;
     }
     let mut result = FlowResult::default();
     for d in &w.deliveries {
@@ -329,16 +256,8 @@ pub(super) fn apply_flow(c: &Connection, w: &FlowWrite) -> Result<FlowResult, St
             Inserted::Dropped => {}
         }
     }
-    // An approval posts what it approves or nothing: if a line was posted
-    // meanwhile, the whole action is refused (the savepoint rolls back).
-    if let Some(a) = w.action.as_ref().filter(|a| a.action == "approve")
-        && !result.exceptions.is_empty()
-    {
-        return Err(StoreError::Conflict(format!(
-            "exception {}: approving it would post lines the target already has; nothing was posted",
-            a.exception_id
-        )));
-    }
+    // Refused whole: the savepoint rolls back what was enqueued above.
+    exception_rules::check_approval(w.action.as_ref(), result.exceptions.len())?;
     for e in &w.exceptions {
         let message = (!w.message_id.is_empty())
             .then_some((w.message_id.as_str(), w.correlation_id.as_str()));
@@ -438,18 +357,30 @@ pub(super) fn create_command(
     route: &str,
 ) -> Result<(), StoreError> {
     c.prepare_cached(
-        "INSERT OR IGNORE INTO commands (message_id, route, correlation_id, state, created_at) VALUES (?1, ?2, ?3, 'pending', ?4)",
+        "INSERT OR IGNORE INTO commands (message_id, route, correlation_id, state, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )
-    .and_then(|mut st| st.execute(params![m.message_id, route, m.correlation_id, m.received_at]))
+    .and_then(|mut st| {
+        st.execute(params![m.message_id, route, m.correlation_id, CommandState::Pending.as_str(), m.received_at])
+    })
     .map_err(db_err)?;
     Ok(())
 }
 
-pub(super) fn complete_command(c: &Connection, done: &CommandCompletion) -> Result<(), StoreError> {
-    let now = now_ms();
+pub(super) fn complete_command(
+    c: &Connection,
+    done: &CommandCompletion,
+    now: Millis,
+) -> Result<(), StoreError> {
     c.execute(
-        "UPDATE commands SET state = ?1, status = ?2, response = ?3, completed_at = ?4 WHERE message_id = ?5 AND state = 'pending'",
-        params![done.state, done.status, json_text(&done.response), now, done.message_id],
+        "UPDATE commands SET state = ?1, status = ?2, response = ?3, completed_at = ?4 WHERE message_id = ?5 AND state = ?6",
+        params![
+            done.state.as_str(),
+            done.status,
+            json_text(&done.response),
+            now,
+            done.message_id,
+            CommandState::Pending.as_str()
+        ],
     )
     .map_err(db_err)?;
     if let Some(s) = &done.confirm {
@@ -463,11 +394,18 @@ pub(super) fn command(c: &Connection, id: &str) -> Result<Option<CommandRecord>,
         "SELECT message_id, route, correlation_id, state, status, response, created_at, completed_at FROM commands WHERE message_id = ?1",
         [id],
         |r| {
+            let state: String = r.get(3)?;
             Ok(CommandRecord {
                 message_id: r.get(0)?,
                 route: r.get(1)?,
                 correlation_id: r.get(2)?,
-                state: r.get(3)?,
+                state: CommandState::parse(&state).ok_or_else(|| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        3,
+                        rusqlite::types::Type::Text,
+                        format!("command state {state}").into(),
+                    )
+                })?,
                 status: r.get(4)?,
                 response: r.get::<_, Option<String>>(5)?.and_then(|t| serde_json::from_str(&t).ok()),
                 created_at: r.get(6)?,
@@ -493,7 +431,11 @@ pub(super) fn upsert_state(c: &Connection, s: &EntityState) -> Result<(), StoreE
 }
 
 /// On acknowledgement of a delivery that confirms state, records it.
-pub(super) fn confirm_delivery(c: &Connection, delivery_id: i64) -> Result<(), StoreError> {
+pub(super) fn confirm_delivery(
+    c: &Connection,
+    delivery_id: i64,
+    now: Millis,
+) -> Result<(), StoreError> {
     let row: Option<(Option<String>, Option<String>, String, String)> = c
         .query_row(
             "SELECT confirm, canonical, schema_id, business_key FROM outbox WHERE id = ?1",
@@ -503,18 +445,7 @@ pub(super) fn confirm_delivery(c: &Connection, delivery_id: i64) -> Result<(), S
         .optional()
         .map_err(db_err)?;
     if let Some((Some(system), Some(doc), schema_id, key)) = row {
-        let entity = schema_id.split('@').next().unwrap_or_default().to_string();
-        upsert_state(
-            c,
-            &EntityState {
-                system,
-                entity,
-                business_id: key,
-                schema_id,
-                document: serde_json::from_str(&doc).unwrap_or(serde_json::Value::Null),
-                confirmed_at: now_ms(),
-            },
-        )?;
+        upsert_state(c, &confirmed_state(&system, &doc, &schema_id, &key, now))?;
     }
     Ok(())
 }
@@ -560,8 +491,8 @@ pub(super) fn set_sync_hashes(
     c: &Connection,
     job: &str,
     hashes: &[(String, String)],
+    now: Millis,
 ) -> Result<(), StoreError> {
-    let now = now_ms();
     for (key, hash) in hashes {
         c.prepare_cached(
             "INSERT INTO sync_hashes (job, record_key, hash, updated_at) VALUES (?1, ?2, ?3, ?4)
@@ -576,10 +507,11 @@ pub(super) fn set_sync_hashes(
 pub(super) fn save_recon_run(
     c: &Connection,
     report: &serde_json::Value,
+    now: Millis,
 ) -> Result<i64, StoreError> {
     c.execute(
         "INSERT INTO recon_runs (finished_at, report) VALUES (?1, ?2)",
-        params![now_ms(), json_text(report)],
+        params![now, json_text(report)],
     )
     .map_err(db_err)?;
     Ok(c.last_insert_rowid())

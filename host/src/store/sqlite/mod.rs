@@ -1,19 +1,20 @@
 //! The embedded default store: one SQLite file in WAL mode. Writes go
 //! through one writer thread that commits in groups (`synchronous = FULL`:
 //! each group is fsync'd before any of its callers hears back); reads use a
-//! small pool of read connections.
+//! small pool of read connections. Only SQL lives here: the domain rules
+//! it applies while writing are in [`super::rules`], shared by every backend.
 
 mod flows;
 mod reads;
 mod retention;
 mod schema;
+mod store_traits;
 mod writer;
 mod writes;
 
-use super::flow_model::*;
-use super::model::*;
-use super::traits::{Store, StoreError};
-use async_trait::async_trait;
+use super::clock::{Clock, SystemClock};
+use super::error::StoreError;
+use super::model::Millis;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -33,10 +34,26 @@ pub struct SqliteStore {
     writer: Writer,
     readers: Arc<Mutex<Vec<Connection>>>,
     path: PathBuf,
+    clock: Arc<dyn Clock>,
 }
 
+/// A SQLite error as a [`StoreError`], kept as its source: busy and locked
+/// are [`StoreError::Busy`] (retryable), everything else
+/// [`StoreError::Database`].
 fn db_err(e: rusqlite::Error) -> StoreError {
-    StoreError::Database(e.to_string())
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StoreError::Busy(Box::new(e))
+        }
+        _ => StoreError::Database(Box::new(e)),
+    }
+}
+
+fn open_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_ {
+    move |e| StoreError::Open {
+        path: path.display().to_string(),
+        source: Box::new(e),
+    }
 }
 
 fn open_conn(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
@@ -47,33 +64,36 @@ fn open_conn(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
-    let open_err = |e: rusqlite::Error| StoreError::Open {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+    let conn = Connection::open_with_flags(path, flags).map_err(open_err(path))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(open_err)?;
+        .map_err(open_err(path))?;
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;")
-        .map_err(open_err)?;
+        .map_err(open_err(path))?;
     Ok(conn)
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) and migrates the database.
+    /// Opens (creating if needed) and migrates the database; it reads the
+    /// system clock.
     pub fn open(options: &SqliteOptions) -> Result<Arc<Self>, StoreError> {
+        Self::open_with_clock(options, SystemClock::shared())
+    }
+
+    /// Opens (creating if needed) and migrates the database; it reads
+    /// `clock` whenever it stamps a record.
+    pub fn open_with_clock(
+        options: &SqliteOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, StoreError> {
         let path = options.path.clone();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
                 path: path.display().to_string(),
-                message: e.to_string(),
+                source: Box::new(e),
             })?;
         }
         let mut conn = open_conn(&path, false)?;
-        let open_err = |e: rusqlite::Error| StoreError::Open {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        };
+        let open_err = open_err(&path);
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "FULL")
@@ -89,12 +109,13 @@ impl SqliteStore {
         let writer =
             Writer::start(conn, options.group_commit_max).map_err(|e| StoreError::Open {
                 path: path.display().to_string(),
-                message: e.to_string(),
+                source: Box::new(e),
             })?;
         Ok(Arc::new(Self {
             writer,
             readers: Arc::new(Mutex::new(Vec::new())),
             path,
+            clock,
         }))
     }
 
@@ -125,186 +146,23 @@ impl SqliteStore {
             result
         })
         .await
-        .map_err(|e| StoreError::Database(format!("read task failed: {e}")))?
+        .map_err(|e| StoreError::database(format!("read task failed: {e}")))?
+    }
+
+    /// Runs a write in the writer's next group, handing it the time the
+    /// injected clock shows when the job runs.
+    async fn write<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection, Millis) -> Result<R, StoreError> + Send + 'static,
+    {
+        let clock = self.clock.clone();
+        self.writer.run(move |c| f(c, clock.now_ms())).await
     }
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn ingest(&self, msg: NewMessage) -> Result<IngestOutcome, StoreError> {
-        self.writer.run(move |c| writes::ingest(c, &msg)).await
-    }
-
-    async fn unprocessed(&self, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
-        self.read(move |c| reads::unprocessed(c, limit)).await
-    }
-
-    async fn message(&self, message_id: &str) -> Result<Option<StoredMessage>, StoreError> {
-        let id = message_id.to_string();
-        self.read(move |c| reads::message(c, &id)).await
-    }
-
-    async fn complete_processing(
-        &self,
-        outcome: ProcessingOutcome,
-    ) -> Result<MessageState, StoreError> {
-        self.writer
-            .run(move |c| writes::complete_processing(c, &outcome))
-            .await
-    }
-
-    async fn claim_deliveries(
-        &self,
-        target: &str,
-        now: Millis,
-        limit: usize,
-        lease: Millis,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        let target = target.to_string();
-        self.writer
-            .run(move |c| writes::claim_deliveries(c, &target, now, limit, lease))
-            .await
-    }
-
-    async fn record_attempt(&self, outcome: AttemptOutcome) -> Result<(), StoreError> {
-        self.writer
-            .run(move |c| writes::record_attempt(c, &outcome))
-            .await
-    }
-
-    async fn recover_inflight(&self) -> Result<u64, StoreError> {
-        self.writer
-            .run(|c| {
-                c.execute(
-                    "UPDATE outbox SET state = 'pending', claimed_at = NULL WHERE state = 'inflight'",
-                    [],
-                )
-                .map(|n| n as u64)
-                .map_err(db_err)
-            })
-            .await
-    }
-
-    async fn message_deliveries(&self, message_id: &str) -> Result<Vec<Delivery>, StoreError> {
-        let id = message_id.to_string();
-        self.read(move |c| reads::message_deliveries(c, &id)).await
-    }
-
-    async fn processing_failed(
-        &self,
-        message_id: &str,
-        error: &str,
-        max_failures: u32,
-    ) -> Result<ProcessingFailure, StoreError> {
-        let (id, error) = (message_id.to_string(), error.to_string());
-        self.writer
-            .run(move |c| writes::processing_failed(c, &id, &error, max_failures))
-            .await
-    }
-
-    async fn purge_finished(&self, cutoff: Millis, batch: usize) -> Result<Purged, StoreError> {
-        self.writer
-            .run(move |c| retention::purge_batch(c, cutoff, batch))
-            .await
-    }
-
-    async fn dead_letters(&self, filter: &DeadLetterFilter) -> Result<Vec<DeadLetter>, StoreError> {
-        let filter = filter.clone();
-        self.read(move |c| reads::dead_letters(c, &filter)).await
-    }
-
-    async fn timeline(&self, correlation_id: &str) -> Result<Option<Timeline>, StoreError> {
-        let cid = correlation_id.to_string();
-        self.read(move |c| reads::timeline(c, &cid)).await
-    }
-
-    async fn backlog(&self) -> Result<Backlog, StoreError> {
-        self.read(reads::backlog).await
-    }
-
-    async fn stats(&self) -> Result<StoreStats, StoreError> {
-        self.read(reads::stats).await
-    }
-
-    async fn purge_idempotency(&self, now: Millis) -> Result<u64, StoreError> {
-        self.writer
-            .run(move |c| {
-                c.execute("DELETE FROM idempotency_keys WHERE expires_at < ?1", [now])
-                    .map(|n| n as u64)
-                    .map_err(db_err)
-            })
-            .await
-    }
-
-    async fn apply_flow(&self, write: FlowWrite) -> Result<FlowResult, StoreError> {
-        self.writer.run(move |c| flows::apply_flow(c, &write)).await
-    }
-
-    async fn exceptions(
-        &self,
-        filter: &ExceptionFilter,
-    ) -> Result<Vec<ExceptionRecord>, StoreError> {
-        let filter = filter.clone();
-        self.read(move |c| flows::exceptions(c, &filter)).await
-    }
-
-    async fn exception(&self, id: i64) -> Result<Option<ExceptionRecord>, StoreError> {
-        self.read(move |c| flows::exception(c, id)).await
-    }
-
-    async fn complete_command(&self, done: CommandCompletion) -> Result<(), StoreError> {
-        self.writer
-            .run(move |c| flows::complete_command(c, &done))
-            .await
-    }
-
-    async fn command(&self, message_id: &str) -> Result<Option<CommandRecord>, StoreError> {
-        let id = message_id.to_string();
-        self.read(move |c| flows::command(c, &id)).await
-    }
-
-    async fn entity_states(
-        &self,
-        system: &str,
-        entity: Option<&str>,
-        business_id: Option<&str>,
-    ) -> Result<Vec<EntityState>, StoreError> {
-        let (system, entity, id) = (
-            system.to_string(),
-            entity.map(str::to_string),
-            business_id.map(str::to_string),
-        );
-        self.read(move |c| flows::entity_states(c, &system, entity.as_deref(), id.as_deref()))
-            .await
-    }
-
-    async fn sync_hashes(&self, job: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let job = job.to_string();
-        self.read(move |c| flows::sync_hashes(c, &job)).await
-    }
-
-    async fn set_sync_hashes(
-        &self,
-        job: &str,
-        hashes: Vec<(String, String)>,
-    ) -> Result<(), StoreError> {
-        let job = job.to_string();
-        self.writer
-            .run(move |c| flows::set_sync_hashes(c, &job, &hashes))
-            .await
-    }
-
-    async fn save_recon_run(&self, report: serde_json::Value) -> Result<i64, StoreError> {
-        self.writer
-            .run(move |c| flows::save_recon_run(c, &report))
-            .await
-    }
-
-    async fn recon_runs(&self, limit: usize) -> Result<Vec<ReconRun>, StoreError> {
-        self.read(move |c| flows::recon_runs(c, limit)).await
-    }
-}
-
+#[cfg(test)]
+mod conformance_tests;
 #[cfg(test)]
 mod safety_tests;
 #[cfg(test)]

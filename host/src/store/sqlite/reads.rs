@@ -1,7 +1,7 @@
 //! The read queries, run on pooled read connections.
 
+use super::super::error::StoreError;
 use super::super::model::*;
-use super::super::traits::StoreError;
 use super::db_err;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -47,7 +47,8 @@ pub(super) fn message(c: &Connection, id: &str) -> Result<Option<StoredMessage>,
 }
 
 pub(super) const DELIVERY_COLUMNS: &str = "id, message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
-     state, attempts, next_attempt_at, last_response, plugin, schema_id, plugin_sha256, canonical, command, claimed_at";
+     state, attempts, next_attempt_at, last_response, plugin, schema_id, plugin_sha256, canonical, command, claimed_at,
+     last_status";
 
 pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     let state: String = r.get(9)?;
@@ -65,6 +66,7 @@ pub(super) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
         attempts: r.get(10)?,
         next_attempt_at: r.get(11)?,
         last_response: r.get(12)?,
+        last_status: r.get(19)?,
         plugin: r.get(13)?,
         schema_id: r.get(14)?,
         plugin_sha256: r.get(15)?,
@@ -83,7 +85,7 @@ pub(super) fn message_deliveries(c: &Connection, id: &str) -> Result<Vec<Deliver
 
 const DEAD_LETTER_COLUMNS: &str =
     "id, message_id, correlation_id, source, route, target, delivery_id, reason, detail, attempts,
-     last_response, plugin, plugin_sha256, created_at, replayed_at";
+     last_response, plugin, plugin_sha256, created_at, replayed_at, last_status";
 
 fn dead_letter_row(r: &Row<'_>) -> rusqlite::Result<DeadLetter> {
     let detail: String = r.get(8)?;
@@ -99,6 +101,7 @@ fn dead_letter_row(r: &Row<'_>) -> rusqlite::Result<DeadLetter> {
         detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
         attempts: r.get(9)?,
         last_response: r.get(10)?,
+        last_status: r.get(15)?,
         plugin: r.get(11)?,
         plugin_sha256: r.get(12)?,
         created_at: r.get(13)?,

@@ -7,8 +7,8 @@
 //! are reused by the next writes, so under steady load the file stops
 //! growing.
 
-use super::super::model::{Millis, Purged, now_ms};
-use super::super::traits::StoreError;
+use super::super::error::StoreError;
+use super::super::model::{Millis, Purged};
 use super::db_err;
 use rusqlite::{Connection, params};
 
@@ -47,6 +47,7 @@ pub(super) fn purge_batch(
     c: &Connection,
     cutoff: Millis,
     batch: usize,
+    now: Millis,
 ) -> Result<Purged, StoreError> {
     let limit = batch.max(1) as i64;
     c.execute_batch(
@@ -76,7 +77,7 @@ pub(super) fn purge_batch(
         (
             "DELETE FROM idempotency_keys WHERE rowid IN
                  (SELECT rowid FROM idempotency_keys WHERE expires_at < ?1 LIMIT ?2)",
-            now_ms(),
+            now,
         ),
         (
             "DELETE FROM exception_audit WHERE exception_id IN

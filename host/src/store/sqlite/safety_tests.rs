@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::store::*;
 use futures::future::join_all;
 
 fn open(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
@@ -61,6 +62,7 @@ fn dead(reason: &str) -> NewDeadLetter {
         detail: serde_json::json!({"message": "broken mapping"}),
         attempts: 0,
         last_response: None,
+        last_status: None,
         plugin: None,
     }
 }

@@ -211,7 +211,18 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX commands_created ON commands(created_at);
     CREATE INDEX recon_runs_finished ON recon_runs(finished_at);
     "#,
-    // 5: host-internal message metadata (command route, business key of a
+    // 5: the HTTP status of the last attempt as its own column (it was
+    // only inside `last_response`, as its first word); older rows get it
+    // from there.
+    r#"
+    ALTER TABLE outbox ADD COLUMN last_status INTEGER;
+    ALTER TABLE dead_letters ADD COLUMN last_status INTEGER;
+    UPDATE outbox SET last_status = CAST(substr(last_response, 1, 3) AS INTEGER)
+        WHERE last_response GLOB '[1-5][0-9][0-9] *' OR last_response GLOB '[1-5][0-9][0-9]';
+    UPDATE dead_letters SET last_status = CAST(substr(last_response, 1, 3) AS INTEGER)
+        WHERE last_response GLOB '[1-5][0-9][0-9] *' OR last_response GLOB '[1-5][0-9][0-9]';
+    "#,
+    // 6: host-internal message metadata (command route, business key of a
     // sync record, the quotes approval read) in its own column instead of
     // partner headers; the old header forms are carried over.
     r#"
@@ -260,7 +271,54 @@ pub(crate) fn latest() -> usize {
 mod tests {
     use super::*;
 
-    /// Migration 5 carries the old header forms of host metadata over into
+    #[test]
+    fn a_database_of_version_4_gets_the_last_status_column_from_its_responses() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+            .expect("version table");
+        for (i, sql) in MIGRATIONS[..4].iter().enumerate() {
+            conn.execute_batch(sql).expect("old migration");
+            conn.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [i as i64 + 1],
+            )
+            .expect("version");
+        }
+        for (id, response) in [
+            (1, Some("503 busy")),
+            (2, Some("connection refused")),
+            (3, None),
+        ] {
+            conn.execute(
+                "INSERT INTO outbox (id, message_id, correlation_id, route, target, business_key, idempotency_key,
+                                     body, content_type, plugin, plugin_sha256, schema_id, state, next_attempt_at,
+                                     last_response, created_at, updated_at)
+                 VALUES (?1, 'm', 'c', 'r', 't', 'k', 'i', x'', 'application/json', 'p', 's', 'x@1', 'pending', 0, ?2, 0, 0)",
+                rusqlite::params![id, response],
+            )
+            .expect("old row");
+        }
+        conn.execute(
+            "INSERT INTO dead_letters (message_id, correlation_id, source, reason, detail, attempts, last_response, created_at)
+             VALUES ('m', 'c', 's', 'delivery-rejected', '{}', 1, '422 unprocessable', 0)",
+            [],
+        )
+        .expect("old dead letter");
+
+        assert_eq!(migrate(&mut conn).expect("migrate"), latest() - 4);
+        let statuses: Vec<Option<u16>> = conn
+            .prepare("SELECT last_status FROM outbox ORDER BY id")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .expect("read");
+        assert_eq!(statuses, [Some(503), None, None]);
+        let dead: Option<u16> = conn
+            .query_row("SELECT last_status FROM dead_letters", [], |r| r.get(0))
+            .expect("read");
+        assert_eq!(dead, Some(422));
+        assert_eq!(migrate(&mut conn).expect("again"), 0, "nothing twice");
+    }
+
+    /// Migration 6 carries the old header forms of host metadata over into
     /// the context column: a command's route, a sync record's business key
     /// (never a partner message's header).
     #[test]
@@ -268,10 +326,13 @@ mod tests {
         let mut conn = Connection::open_in_memory().expect("db");
         conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
             .expect("version table");
-        for (i, sql) in MIGRATIONS[..4].iter().enumerate() {
+        for (i, sql) in MIGRATIONS[..5].iter().enumerate() {
             conn.execute_batch(sql).expect("old migration");
-            conn.execute("INSERT INTO schema_version (version) VALUES (?1)", [i + 1])
-                .expect("version");
+            conn.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [i as i64 + 1],
+            )
+            .expect("version");
         }
         let insert = |id: &str, source: &str, headers: &str| {
             conn.execute(
@@ -293,7 +354,7 @@ mod tests {
             [],
         )
         .expect("legacy command");
-        assert_eq!(migrate(&mut conn).expect("migrate"), MIGRATIONS.len() - 4);
+        assert_eq!(migrate(&mut conn).expect("migrate"), latest() - 5);
         let context = |id: &str| -> Option<String> {
             conn.query_row(
                 "SELECT context FROM messages WHERE message_id = ?1",

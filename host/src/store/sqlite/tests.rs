@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::store::*;
 
 /// A lease longer than any test.
 const LEASE: Millis = 3_600_000;
@@ -206,6 +207,7 @@ async fn deliveries_for_one_key_go_in_order() {
         detail: serde_json::json!({"status": 400}),
         attempts: 0,
         last_response: Some("400".into()),
+        last_status: Some(400),
         plugin: None,
     };
     store
@@ -247,36 +249,39 @@ async fn deliveries_for_one_key_go_in_order() {
 }
 
 #[tokio::test]
-async fn inflight_deliveries_return_to_pending_after_a_crash() {
+async fn inflight_deliveries_are_claimed_again_after_a_crash_once_their_lease_is_over() {
     let dir = tempfile::tempdir().unwrap();
-    {
+    let claimed_at = {
         let store = open(&dir);
         store.ingest(msg("m1", None, b"1")).await.unwrap();
         store
             .complete_processing(outcome("m1", vec![delivery("erp", "S1", "a")]))
             .await
             .unwrap();
+        let claimed_at = now_ms();
         assert_eq!(
             store
-                .claim_deliveries("erp", now_ms(), 10, LEASE)
+                .claim_deliveries("erp", claimed_at, 10, LEASE)
                 .await
                 .unwrap()
                 .len(),
             1
         );
-    }
+        claimed_at
+    };
+    // Reopened (a restart, or another process): nothing to recover at
+    // start-up; the claim is held until its lease is over.
     let store = open(&dir);
     assert!(
         store
-            .claim_deliveries("erp", now_ms(), 10, LEASE)
+            .claim_deliveries("erp", claimed_at + 1, 10, LEASE)
             .await
             .unwrap()
             .is_empty()
     );
-    assert_eq!(store.recover_inflight().await.unwrap(), 1);
     assert_eq!(
         store
-            .claim_deliveries("erp", now_ms(), 10, LEASE)
+            .claim_deliveries("erp", claimed_at + LEASE, 10, LEASE)
             .await
             .unwrap()
             .len(),
@@ -372,4 +377,30 @@ async fn an_approval_that_would_post_a_line_twice_is_refused_whole() {
     assert_eq!(e.audit.len(), 1, "only `raised`: {:?}", e.audit);
     let open = store.exceptions(&Default::default()).await.unwrap();
     assert_eq!(open.len(), 1, "no duplicate-charge exception left behind");
+}
+
+#[test]
+fn a_locked_database_is_a_retryable_error_and_a_constraint_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lock.db");
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder
+        .execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);",
+        )
+        .unwrap();
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.busy_timeout(std::time::Duration::ZERO).unwrap();
+    let busy = db_err(other.execute("INSERT INTO t VALUES (2)", []).unwrap_err());
+    assert!(matches!(busy, StoreError::Busy(_)), "{busy:?}");
+    assert!(busy.is_retryable());
+    holder.execute_batch("COMMIT").unwrap();
+    let constraint = db_err(other.execute("INSERT INTO t VALUES (1)", []).unwrap_err());
+    assert!(
+        matches!(constraint, StoreError::Database(_)),
+        "{constraint:?}"
+    );
+    assert!(!constraint.is_retryable());
+    let source = std::error::Error::source(&constraint).expect("the SQLite error is kept");
+    assert!(source.downcast_ref::<rusqlite::Error>().is_some());
 }

@@ -10,7 +10,7 @@
 //! refused without touching the database (a later job must not commit on its
 //! own in autocommit mode), and nobody is told "stored".
 
-use super::super::traits::StoreError;
+use super::super::error::StoreError;
 use rusqlite::{Connection, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
@@ -54,7 +54,7 @@ impl<R: Send + 'static> Answer for Ran<R> {
     fn culprit(self: Box<Self>, why: String) {
         let _ = self.tx.send(match self.result {
             Err(e) => Err(e),
-            Ok(_) => Err(StoreError::Database(why)),
+            Ok(_) => Err(StoreError::database(why)),
         });
     }
 }
@@ -68,10 +68,7 @@ where
         let Pending { f, tx } = *self;
         let result = match txn.savepoint() {
             Ok(mut sp) => match f(&sp) {
-                Ok(v) => sp
-                    .commit()
-                    .map(|()| v)
-                    .map_err(|e| StoreError::Database(e.to_string())),
+                Ok(v) => sp.commit().map(|()| v).map_err(super::db_err),
                 Err(e) => {
                     // Keep the job's own error: the rollback fails too when
                     // the database already rolled the whole group back.
@@ -79,7 +76,7 @@ where
                     Err(e)
                 }
             },
-            Err(e) => Err(StoreError::Database(e.to_string())),
+            Err(e) => Err(super::db_err(e)),
         };
         Box::new(Ran { result, tx })
     }

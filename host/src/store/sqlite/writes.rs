@@ -1,8 +1,8 @@
 //! The write statements, each run by the writer inside a savepoint of the
 //! current group transaction.
 
+use super::super::error::StoreError;
 use super::super::model::*;
-use super::super::traits::StoreError;
 use super::db_err;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -68,6 +68,7 @@ fn context_json(context: &MessageContext) -> Result<Option<String>, StoreError> 
 pub(super) fn complete_processing(
     c: &Connection,
     o: &ProcessingOutcome,
+    now: Millis,
 ) -> Result<MessageState, StoreError> {
     let row: Option<(String, String)> = c
         .query_row(
@@ -86,7 +87,6 @@ pub(super) fn complete_processing(
         // Processed already (a concurrent or repeated run): keep the first.
         return Ok(current);
     }
-    let now = now_ms();
     // A replay first claims its dead letters: of two replays of one dead
     // letter, only the first to commit enqueues anything; the other's
     // savepoint rolls back whole.
@@ -135,13 +135,8 @@ pub(super) fn complete_processing(
         }
     }
 
-    let mut enqueued = 0;
     for d in &o.deliveries {
-        if let super::flows::Inserted::Delivery(_) =
-            super::flows::insert_delivery(c, &o.message_id, &o.correlation_id, d, now)?
-        {
-            enqueued += 1;
-        }
+        super::flows::insert_delivery(c, &o.message_id, &o.correlation_id, d, now)?;
     }
     for e in &o.exceptions {
         super::flows::insert_exception(c, Some((&o.message_id, &o.correlation_id)), e, now)?;
@@ -149,7 +144,6 @@ pub(super) fn complete_processing(
     for dl in &o.dead_letters {
         insert_dead_letter(c, &o.message_id, &o.correlation_id, &source, None, dl, now)?;
     }
-    let _ = enqueued;
     let inbound_failed =
         o.deliveries.is_empty() && o.exceptions.is_empty() && !o.dead_letters.is_empty();
     let next = if inbound_failed {
@@ -192,10 +186,11 @@ fn insert_dead_letter(
 ) -> Result<(), StoreError> {
     c.prepare_cached(
         "INSERT INTO dead_letters (message_id, correlation_id, source, route, target, delivery_id, reason, detail, attempts,
-                                   last_response, plugin, plugin_sha256, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)").and_then(|mut st| st.execute(params![
+                                   last_response, plugin, plugin_sha256, created_at, last_status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)").and_then(|mut st| st.execute(params![
             message_id, correlation_id, source, dl.route, dl.target, delivery_id, dl.reason, dl.detail.to_string(),
-            dl.attempts, dl.last_response, dl.plugin.as_ref().map(|p| &p.plugin), dl.plugin.as_ref().map(|p| &p.sha256), now
+            dl.attempts, dl.last_response, dl.plugin.as_ref().map(|p| &p.plugin), dl.plugin.as_ref().map(|p| &p.sha256), now,
+            dl.last_status
         ],))
     .map_err(db_err)?;
     Ok(())
@@ -238,8 +233,11 @@ pub(super) fn claim_deliveries(
     Ok(out)
 }
 
-pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), StoreError> {
-    let now = now_ms();
+pub(super) fn record_attempt(
+    c: &Connection,
+    a: &AttemptOutcome,
+    now: Millis,
+) -> Result<(), StoreError> {
     let held: Option<(u32, String, Option<Millis>)> = c
         .query_row(
             "SELECT attempts + 1, state, claimed_at FROM outbox WHERE id = ?1",
@@ -251,7 +249,7 @@ pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), S
     let Some((attempt, state, claimed_at)) = held else {
         return Err(StoreError::NotFound(format!("delivery {}", a.delivery_id)));
     };
-    if state != DeliveryState::Inflight.as_str() || claimed_at != a.claimed_at {
+    if DeliveryState::parse(&state) != Some(DeliveryState::Inflight) || claimed_at != a.claimed_at {
         return Err(StoreError::Conflict(format!(
             "delivery {} is no longer held by this claim (its lease expired and it was claimed again)",
             a.delivery_id
@@ -273,7 +271,7 @@ pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), S
     };
     c.prepare_cached(
         "UPDATE outbox SET state = ?1, attempts = ?2, last_response = ?3, updated_at = ?4,
-                           next_attempt_at = COALESCE(?5, next_attempt_at), claimed_at = NULL
+                           next_attempt_at = COALESCE(?5, next_attempt_at), claimed_at = NULL, last_status = ?7
          WHERE id = ?6",
     )
     .and_then(|mut st| {
@@ -283,12 +281,13 @@ pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), S
             a.response,
             now,
             next_at,
-            a.delivery_id
+            a.delivery_id,
+            a.status
         ])
     })
     .map_err(db_err)?;
     if let NextStep::Delivered = &a.next {
-        super::flows::confirm_delivery(c, a.delivery_id)?;
+        super::flows::confirm_delivery(c, a.delivery_id, now)?;
     }
     if let NextStep::Dead(dl) = &a.next {
         let (message_id, correlation_id, source): (String, String, String) = c
@@ -300,6 +299,7 @@ pub(super) fn record_attempt(c: &Connection, a: &AttemptOutcome) -> Result<(), S
             .map_err(db_err)?;
         let mut dl = dl.clone();
         dl.attempts = attempt;
+        dl.last_status = dl.last_status.or(a.status);
         insert_dead_letter(
             c,
             &message_id,
@@ -320,6 +320,7 @@ pub(super) fn processing_failed(
     message_id: &str,
     error: &str,
     max: u32,
+    now: Millis,
 ) -> Result<ProcessingFailure, StoreError> {
     let row: Option<(String, String, String, u32)> = c
         .query_row(
@@ -332,7 +333,7 @@ pub(super) fn processing_failed(
     let Some((state, source, correlation_id, failures)) = row else {
         return Err(StoreError::NotFound(format!("message {message_id}")));
     };
-    if state != MessageState::Received.as_str() {
+    if MessageState::parse(&state) != Some(MessageState::Received) {
         return Ok(ProcessingFailure::Settled);
     }
     let failures = failures.saturating_add(1);
@@ -359,8 +360,9 @@ pub(super) fn processing_failed(
         }),
         attempts: failures,
         last_response: None,
+        last_status: None,
         plugin: None,
     };
-    insert_dead_letter(c, message_id, &correlation_id, &source, None, &dl, now_ms())?;
+    insert_dead_letter(c, message_id, &correlation_id, &source, None, &dl, now)?;
     Ok(ProcessingFailure::Poisoned { failures })
 }

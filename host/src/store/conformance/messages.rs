@@ -1,0 +1,213 @@
+//! Conformance of [`MessageStore`]: idempotent ingest, processing written
+//! once, derived keys, the timeline, poison messages.
+
+use super::super::*;
+use super::fixtures::*;
+use super::{StoreFactory, T0, fresh};
+
+/// Same key and body: the first answer; same key, another body: refused;
+/// only the first is stored and waits for processing.
+pub async fn ingest_is_idempotent_by_key(factory: &dyn StoreFactory) {
+    let (store, _) = fresh(factory).await;
+    let first = store
+        .ingest(message("m1", Some("k"), b"A", T0))
+        .await
+        .expect("ingest");
+    assert_eq!(
+        first,
+        IngestOutcome::Accepted {
+            message_id: "m1".into(),
+            correlation_id: "cid-m1".into()
+        }
+    );
+    let again = store
+        .ingest(message("m2", Some("k"), b"A", T0 + 1))
+        .await
+        .expect("ingest");
+    assert_eq!(
+        again,
+        IngestOutcome::Duplicate {
+            message_id: "m1".into(),
+            correlation_id: "cid-m1".into()
+        },
+        "the same key and body get the first answer"
+    );
+    let other = store
+        .ingest(message("m3", Some("k"), b"B", T0 + 2))
+        .await
+        .expect("ingest");
+    assert_eq!(
+        other,
+        IngestOutcome::Conflict {
+            message_id: "m1".into()
+        },
+        "the same key with another body is refused"
+    );
+    let keyless = store
+        .ingest(message("m4", None, b"A", T0 + 3))
+        .await
+        .expect("ingest");
+    assert!(matches!(keyless, IngestOutcome::Accepted { .. }));
+    let waiting = store.unprocessed(10).await.expect("unprocessed");
+    let ids: Vec<&str> = waiting.iter().map(|m| m.message_id.as_str()).collect();
+    assert_eq!(ids, ["m1", "m4"], "oldest first, refused ones not stored");
+    let m1 = store.message("m1").await.expect("read").expect("m1 stored");
+    assert_eq!(m1.body, b"A");
+    assert_eq!(m1.state, MessageState::Received);
+    assert_eq!(m1.headers, vec![("x-a".to_string(), "1".to_string())]);
+    assert_eq!(m1.idempotency_key.as_deref(), Some("k"));
+    assert!(store.message("m2").await.expect("read").is_none());
+}
+
+/// A key past its expiry no longer holds: the same key is a new message.
+pub async fn an_expired_key_is_a_new_message(factory: &dyn StoreFactory) {
+    let (store, _) = fresh(factory).await;
+    let mut first = message("m1", Some("k"), b"A", T0);
+    first.idempotency_expires_at = T0 + 10;
+    store.ingest(first).await.expect("ingest");
+    let later = store
+        .ingest(message("m2", Some("k"), b"B", T0 + 11))
+        .await
+        .expect("ingest");
+    assert!(
+        matches!(&later, IngestOutcome::Accepted { message_id, .. } if message_id == "m2"),
+        "{later:?}"
+    );
+}
+
+/// The outcome is written once: a second run keeps the first; the
+/// timeline shows the message, its plugin runs and its deliveries.
+pub async fn processing_is_written_once_and_shows_in_the_timeline(factory: &dyn StoreFactory) {
+    let (store, _) = fresh(factory).await;
+    enqueue(store.as_ref(), "m1", T0, vec![delivery("erp", "S1", "a")]).await;
+    let again = store
+        .complete_processing(outcome("m1", vec![delivery("erp", "S1", "again")]))
+        .await
+        .expect("second run");
+    assert_eq!(again, MessageState::Processed);
+    let deliveries = store.message_deliveries("m1").await.expect("deliveries");
+    assert_eq!(bodies(&deliveries), ["a"], "the first outcome is kept");
+    assert_eq!(deliveries[0].state, DeliveryState::Pending);
+    assert_eq!(deliveries[0].attempts, 0);
+    assert!(store.unprocessed(10).await.expect("unprocessed").is_empty());
+    let tl = store
+        .timeline("cid-m1")
+        .await
+        .expect("timeline")
+        .expect("known correlation id");
+    assert_eq!(tl.messages.len(), 1);
+    assert_eq!(tl.messages[0].state, MessageState::Processed);
+    assert_eq!(tl.processing.len(), 1);
+    assert_eq!(tl.processing[0]["plugin"], "p@1.0.0");
+    assert_eq!(tl.deliveries.len(), 1);
+    assert!(
+        store
+            .timeline("cid-none")
+            .await
+            .expect("timeline")
+            .is_none()
+    );
+
+    // An inbound failure: a dead letter and nothing to deliver.
+    store
+        .ingest(message("m2", None, b"x", T0))
+        .await
+        .expect("ingest");
+    let mut failed = outcome("m2", vec![]);
+    failed.dead_letters.push(NewDeadLetter {
+        route: Some("r".into()),
+        target: None,
+        reason: "plugin-error".into(),
+        detail: serde_json::json!({"message": "bad input"}),
+        attempts: 0,
+        last_response: None,
+        last_status: None,
+        plugin: Some(stamp()),
+    });
+    let state = store.complete_processing(failed).await.expect("complete");
+    assert_eq!(state, MessageState::Dead);
+    let tl = store
+        .timeline("cid-m2")
+        .await
+        .expect("timeline")
+        .expect("known");
+    assert_eq!(tl.dead_letters.len(), 1);
+    assert_eq!(tl.dead_letters[0].reason, "plugin-error");
+}
+
+/// A key derived from the canonical document makes a later message with
+/// the same key a duplicate: nothing of it is enqueued.
+pub async fn a_derived_key_makes_the_second_message_a_duplicate(factory: &dyn StoreFactory) {
+    let (store, _) = fresh(factory).await;
+    for id in ["m1", "m2"] {
+        store
+            .ingest(message(id, None, id.as_bytes(), T0))
+            .await
+            .expect("ingest");
+    }
+    let mut first = outcome("m1", vec![delivery("erp", "S1", "a")]);
+    first.derived_key = Some(("acme".into(), "evt-1".into()));
+    let mut second = outcome("m2", vec![delivery("erp", "S1", "b")]);
+    second.derived_key = Some(("acme".into(), "evt-1".into()));
+    assert_eq!(
+        store.complete_processing(first).await.expect("first"),
+        MessageState::Processed
+    );
+    assert_eq!(
+        store.complete_processing(second).await.expect("second"),
+        MessageState::Duplicate
+    );
+    assert!(
+        store
+            .message_deliveries("m2")
+            .await
+            .expect("read")
+            .is_empty()
+    );
+}
+
+/// Host-side failures are counted; at the limit the message becomes a
+/// `poison` dead letter; after that nothing is counted.
+pub async fn host_failures_poison_a_message_at_the_limit(factory: &dyn StoreFactory) {
+    let (store, _) = fresh(factory).await;
+    store
+        .ingest(message("m1", None, b"x", T0))
+        .await
+        .expect("ingest");
+    assert_eq!(
+        store
+            .processing_failed("m1", "boom", 2)
+            .await
+            .expect("count"),
+        ProcessingFailure::Retry { failures: 1 }
+    );
+    assert_eq!(
+        store
+            .processing_failed("m1", "boom", 2)
+            .await
+            .expect("count"),
+        ProcessingFailure::Poisoned { failures: 2 }
+    );
+    assert_eq!(
+        store
+            .processing_failed("m1", "boom", 2)
+            .await
+            .expect("count"),
+        ProcessingFailure::Settled
+    );
+    let dead = store
+        .dead_letters(&DeadLetterFilter {
+            reason: Some("poison".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("dead letters");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].message_id, "m1");
+    assert_eq!(dead[0].created_at, T0, "stamped by the injected clock");
+    let missing = store.processing_failed("nope", "boom", 2).await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound(_))),
+        "{missing:?}"
+    );
+}

@@ -1,0 +1,58 @@
+//! The backend-neutral conformance suite of the store traits: what every
+//! backend must do, written once against `dyn Store`. A backend runs it by
+//! implementing [`StoreFactory`] (a fresh, empty store reading the clock
+//! it is given) and calling [`run_all`] from a test; the SQLite store does
+//! in `store/sqlite/tests.rs`, the PostgreSQL store will run it unchanged.
+//! Each case takes its own fresh store and a [`ManualClock`], so it can
+//! move time (expire a lease, age records past retention) without waiting.
+//!
+//! The cases panic on the first broken expectation, as tests do.
+
+pub mod exceptions;
+mod fixtures;
+pub mod housekeeping;
+pub mod messages;
+pub mod outbox;
+pub mod sync;
+
+use super::{Clock, ManualClock, Store};
+use std::sync::Arc;
+
+/// Opens fresh, empty stores of one backend.
+#[async_trait::async_trait]
+pub trait StoreFactory: Send + Sync {
+    /// A new store with nothing in it, reading `clock` whenever it stamps
+    /// a record.
+    async fn open(&self, clock: Arc<dyn Clock>) -> Arc<dyn Store>;
+}
+
+/// Where every case's clock starts: 2026-01-01T00:00:00Z.
+pub const T0: i64 = 1_767_225_600_000;
+
+/// A fresh store and the manual clock it reads, set to [`T0`].
+pub async fn fresh(factory: &dyn StoreFactory) -> (Arc<dyn Store>, Arc<ManualClock>) {
+    let clock = ManualClock::new(T0);
+    let store = factory.open(clock.clone()).await;
+    (store, clock)
+}
+
+/// Runs every case, one fresh store each.
+pub async fn run_all(factory: &dyn StoreFactory) {
+    messages::ingest_is_idempotent_by_key(factory).await;
+    messages::an_expired_key_is_a_new_message(factory).await;
+    messages::processing_is_written_once_and_shows_in_the_timeline(factory).await;
+    messages::a_derived_key_makes_the_second_message_a_duplicate(factory).await;
+    messages::host_failures_poison_a_message_at_the_limit(factory).await;
+    outbox::deliveries_go_in_order_per_business_key(factory).await;
+    outbox::a_claim_is_a_lease_claimed_again_once_it_is_over(factory).await;
+    outbox::a_retry_waits_and_a_release_records_no_attempt(factory).await;
+    outbox::a_dead_delivery_leaves_a_dead_letter_with_its_status(factory).await;
+    exceptions::exceptions_are_raised_acted_on_once_and_audited(factory).await;
+    exceptions::a_known_dedupe_key_counts_and_reopens(factory).await;
+    exceptions::stale_events_and_duplicate_lines_are_held(factory).await;
+    sync::commands_complete_once_and_confirm_state(factory).await;
+    sync::an_acknowledged_delivery_confirms_state(factory).await;
+    sync::sync_hashes_and_recon_runs_are_kept(factory).await;
+    housekeeping::purge_removes_finished_work_and_keeps_what_is_open(factory).await;
+    housekeeping::backlog_and_stats_count_what_waits(factory).await;
+}
