@@ -7,7 +7,7 @@ mod common;
 
 use bytes::Bytes;
 use common::host::{config_head, sample};
-use common::sink::{Behaviour, Sink};
+use waybill_sims::sink::{Behaviour, Sink};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;

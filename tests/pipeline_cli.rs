@@ -5,7 +5,7 @@
 mod common;
 
 use common::host::{ADMIN_TOKEN, TestHost, config_head};
-use common::sink::{Behaviour, Sink};
+use waybill_sims::sink::{Behaviour, Sink};
 use std::process::Command;
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 mod common;
 
 use common::host::{TestHost, config_head};
-use common::sink::{Behaviour, Sink};
+use waybill_sims::sink::{Behaviour, Sink};
 use std::time::Duration;
 
 fn config(dir: &std::path::Path, sink: &Sink, extra_server: &str, source_extra: &str) -> String {

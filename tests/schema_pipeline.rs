@@ -6,7 +6,7 @@
 mod common;
 
 use common::host::{ACME_SECRET, TestHost, acme_signature, config_head, sample};
-use common::sink::{Behaviour, Sink};
+use waybill_sims::sink::{Behaviour, Sink};
 use std::path::Path;
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -7,7 +7,7 @@
 mod common;
 
 use common::host::{ACME_SECRET, ADMIN_TOKEN, TestHost, acme_signature, config_head, sample};
-use common::sink::{Behaviour, Sink};
+use waybill_sims::sink::{Behaviour, Sink};
 use std::process::Command;
 use std::time::Duration;
 

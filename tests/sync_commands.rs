@@ -8,7 +8,7 @@
 mod common;
 
 use common::host::{ERP_TOKEN, TestHost, config_head, sample};
-use common::sink::{Behaviour, Sink};
+use waybill_sims::sink::{Behaviour, Sink};
 use std::time::Duration;
 
 fn config(dir: &std::path::Path, tms: &Sink, deadline_ms: u64) -> String {

@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 pub mod host;
-pub mod sink;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

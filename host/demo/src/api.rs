@@ -125,7 +125,7 @@ impl Api {
             ("content-type", "application/json".to_string()),
             (
                 "x-acme-signature",
-                super::sims::sign(acme_secret(source), unix_now(), &body),
+                waybill_sims::sign(acme_secret(source), unix_now(), &body),
             ),
             ("x-correlation-id", correlation_id.to_string()),
         ];

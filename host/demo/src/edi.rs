@@ -16,7 +16,7 @@ use super::milestones::offset;
 use super::stage::Stage;
 use super::tally::Tally;
 use super::world::{World, central};
-use crate::demo::sims::{OrderSpec, Shipment};
+use waybill_sims::{OrderSpec, Shipment};
 use serde_json::json;
 use std::time::Instant;
 use time::OffsetDateTime;

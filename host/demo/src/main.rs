@@ -1,4 +1,6 @@
-//! `waybill demo`: the main job of a fresh clone. Starts stateful simulators
+//! `waybill-demo` (run by `cargo xtask demo`): the main job of a fresh
+//! clone, in its own binary so that the production `waybill` carries
+//! neither the scenario nor the simulators. Starts stateful simulators
 //! of Northwind ERP, Acme TMS, Ledgerly Billing and the customer portal on
 //! loopback ports, runs the real host on the embedded store with the real
 //! plugins, and drives a multi-region distributor's order-to-cash
@@ -23,19 +25,26 @@ mod reconcile;
 mod reference;
 mod report;
 mod scenario;
-mod sims;
 mod stage;
 mod tally;
 mod tour;
 mod world;
 mod world_data;
 
-use clap::Args;
+use clap::Parser;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Args)]
+#[derive(Parser)]
+#[command(
+    name = "waybill-demo",
+    version,
+    about = "Runs a distributor's order-to-cash synchronisation through the real Waybill host against simulated partner systems"
+)]
 pub struct DemoArgs {
+    /// Where compiled plugins are cached between runs.
+    #[arg(long, env = "WAYBILL_CACHE_DIR", default_value = ".waybill/cache")]
+    cache_dir: PathBuf,
     /// Sales orders the distributor releases.
     #[arg(long, default_value_t = 300)]
     orders: usize,
@@ -62,7 +71,32 @@ pub struct DemoArgs {
     tour: bool,
 }
 
-pub fn run(args: DemoArgs, cache_dir: &Path) -> anyhow::Result<ExitCode> {
+fn main() -> ExitCode {
+    let args = DemoArgs::parse();
+    // The demo tells its own story on stdout; host logs (WAYBILL_LOG) would
+    // interleave with it, so they are off unless asked for.
+    init_tracing("off");
+    let cache_dir = args.cache_dir.clone();
+    match run(args, &cache_dir) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing(default: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("WAYBILL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .json()
+        .init();
+}
+
+fn run(args: DemoArgs, cache_dir: &Path) -> anyhow::Result<ExitCode> {
     if args.tour {
         return tour::run(
             tour::TourArgs {

@@ -12,7 +12,7 @@ use super::stage::Stage;
 use super::tally::{Progress, Tally};
 use super::world::World;
 use super::{edi, hot_swap};
-use crate::demo::sims::OrderSpec;
+use waybill_sims::OrderSpec;
 use futures::StreamExt;
 use time::Duration;
 

@@ -5,7 +5,7 @@
 
 use super::api::Api;
 use super::host_config::{self, Paths, Urls};
-use super::sims::{BillingSim, ErpSim, PortalSim, TmsSim};
+use waybill_sims::{BillingSim, ErpSim, PortalSim, TmsSim};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use waybill::service::Service;

@@ -1,4 +1,4 @@
-//! `waybill demo --tour`: loads every plugin built into the plugins
+//! `waybill-demo --tour`: loads every plugin built into the plugins
 //! directory, feeds each partner sample to its inbound mapper, chains the
 //! canonical outputs through the outbound mappers and the validator, and
 //! prints what each step produced and which version did it.
@@ -33,7 +33,10 @@ const INBOUND: &[(&str, &str)] = &[
 ];
 
 pub fn run(args: TourArgs, cache_dir: &Path) -> anyhow::Result<ExitCode> {
-    let rt = super::super::plugin_cmd::runtime(cache_dir)?;
+    let rt = waybill::plugins::Runtime::new(waybill::plugins::RuntimeOptions {
+        cache_dir: Some(cache_dir.to_path_buf()),
+        ..Default::default()
+    })?;
     let registry = Registry::new(rt);
     let refused = registry.load_directory(&args.plugins).with_context(|| {
         format!(

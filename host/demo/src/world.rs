@@ -4,7 +4,7 @@
 //! faults the demo plants, and must find again, are assigned to orders
 //! here, in [`Plan`].
 
-use super::sims::{Address, CustomerSpec, ItemSpec, OrderSpec, ShipTo};
+use waybill_sims::{Address, CustomerSpec, ItemSpec, OrderSpec, ShipTo};
 use super::world_data::{CARRIERS, HOLD_SITE, ITEMS, SITES, WAREHOUSES};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};

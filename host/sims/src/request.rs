@@ -14,6 +14,8 @@ use time::OffsetDateTime;
 pub struct Request {
     pub method: String,
     pub path: String,
+    /// The path with its query, as sent.
+    pub path_and_query: String,
     query: Vec<(String, String)>,
     headers: http::HeaderMap,
     pub body: Bytes,
@@ -35,6 +37,10 @@ impl Request {
         Request {
             method: parts.method.as_str().to_string(),
             path: parts.uri.path().to_string(),
+            path_and_query: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string()),
             query,
             headers: parts.headers.clone(),
             body,
@@ -47,6 +53,11 @@ impl Request {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Every header, as sent.
+    pub fn headers(&self) -> &http::HeaderMap {
+        &self.headers
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -1,5 +1,5 @@
 use super::{get, post, sample};
-use crate::demo::sims::BillingSim;
+use crate::BillingSim;
 use serde_json::{Value, json};
 
 const ORDER: &str = "SO-2026-004512";

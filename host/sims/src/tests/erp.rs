@@ -1,5 +1,5 @@
 use super::{get, post, sample};
-use crate::demo::sims::{CustomerSpec, ErpSim, OrderSpec};
+use crate::{CustomerSpec, ErpSim, OrderSpec};
 use serde_json::{Value, json};
 use waybill_sdk::{Message, Plugin};
 

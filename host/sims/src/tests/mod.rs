@@ -79,7 +79,7 @@ pub async fn get(url: &str) -> Answer {
 /// A partner sample from `fixtures/samples/vendors/`, parsed.
 pub fn sample(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/samples/vendors")
+        .join("../../fixtures/samples/vendors")
         .join(name);
     serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
 }

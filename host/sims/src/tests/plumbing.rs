@@ -1,5 +1,5 @@
 use super::{get, post};
-use crate::demo::sims::PortalSim;
+use crate::PortalSim;
 use serde_json::json;
 
 #[tokio::test]
@@ -39,7 +39,7 @@ async fn unknown_routes_and_bad_since_are_json_errors() {
     let portal = PortalSim::start().await.unwrap();
     let a = get(&portal.url("/nowhere")).await;
     assert_eq!((a.status, a.error()), (404, "no_route".into()));
-    let erp = crate::demo::sims::ErpSim::start().await.unwrap();
+    let erp = crate::ErpSim::start().await.unwrap();
     let a = get(&erp.url("/api/snapshots/orders?since=yesterday")).await;
     assert_eq!((a.status, a.error()), (400, "invalid_since".into()));
 }

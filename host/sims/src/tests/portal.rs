@@ -1,5 +1,5 @@
 use super::{post, sample};
-use crate::demo::sims::PortalSim;
+use crate::PortalSim;
 use serde_json::json;
 
 #[tokio::test]

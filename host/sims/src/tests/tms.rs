@@ -1,5 +1,5 @@
 use super::{assert_same_shape, get, post, sample};
-use crate::demo::sims::{TmsSim, sign};
+use crate::{TmsSim, sign};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use time::macros::datetime;
