@@ -10,7 +10,8 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 use waybill::service::Service;
 
-/// The demo builds of acme-tms-milestone, under `<plugins>/demo/`.
+/// The demo builds of acme-tms-milestone (from the test-only
+/// `plugins/sabotage-milestone`), under `<plugins>/test/demo/`.
 pub const BROKEN_BUILD: &str = "acme-tms-milestone-1.1.0";
 pub const FIXED_BUILD: &str = "acme-tms-milestone-1.1.1";
 
@@ -71,7 +72,7 @@ fn absolute(p: &Path, what: &str, hint: &str) -> anyhow::Result<PathBuf> {
 impl Stage {
     pub async fn start(o: &Options) -> anyhow::Result<Stage> {
         let built = absolute(&o.plugins, "plugins directory", "run `cargo xtask plugins`")?;
-        let builds = built.join("demo");
+        let builds = built.join("test").join("demo");
         for b in [BROKEN_BUILD, FIXED_BUILD] {
             let f = builds.join(format!("{b}.wasm"));
             anyhow::ensure!(
