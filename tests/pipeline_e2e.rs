@@ -7,8 +7,8 @@ use common::host::{
     ACME_SECRET, EDI_TOKEN, ERP_TOKEN, TestHost, acme_signature, acme_signature_aged, config_head,
     sample,
 };
-use waybill_sims::sink::{Behaviour, Sink};
 use std::time::Duration;
+use waybill_sims::sink::{Behaviour, Sink};
 
 fn demo_config(dir: &std::path::Path, erp: &Sink, portal: &Sink, tms: &Sink) -> String {
     format!(

@@ -8,10 +8,10 @@ use std::io::{Read, Write};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use waybill_sims::sink::{Behaviour, Sink};
 use waybill::deliver::{
     Disposition, HttpSender, OutboundRequest, SendError, classify_error, classify_status,
 };
+use waybill_sims::sink::{Behaviour, Sink};
 
 const PATIENT: Duration = Duration::from_secs(10);
 

@@ -6,8 +6,8 @@
 mod common;
 
 use common::host::{ACME_SECRET, TestHost, acme_signature, config_head, sample};
-use waybill_sims::sink::{Behaviour, Sink};
 use std::time::Duration;
+use waybill_sims::sink::{Behaviour, Sink};
 
 fn config(
     dir: &std::path::Path,

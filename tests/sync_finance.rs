@@ -8,8 +8,8 @@
 mod common;
 
 use common::host::{ACME_SECRET, ERP_TOKEN, TestHost, acme_signature, config_head, sample};
-use waybill_sims::sink::{Behaviour, Sink};
 use std::time::Duration;
+use waybill_sims::sink::{Behaviour, Sink};
 
 const BILLING_TOKEN: &str = "ledgerly-test-token";
 

@@ -16,10 +16,10 @@ use super::milestones::offset;
 use super::stage::Stage;
 use super::tally::Tally;
 use super::world::{World, central};
-use waybill_sims::{OrderSpec, Shipment};
 use serde_json::json;
 use std::time::Instant;
 use time::OffsetDateTime;
+use waybill_sims::{OrderSpec, Shipment};
 
 /// The carrier's fuel surcharge when it bills, ppm of linehaul: its index
 /// moved since the quote (7.2 %), within the approval's tolerance.

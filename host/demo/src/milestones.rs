@@ -12,9 +12,9 @@ use super::stage::Stage;
 use super::tally::{Progress, Tally};
 use super::world::World;
 use super::{edi, hot_swap};
-use waybill_sims::OrderSpec;
 use futures::StreamExt;
 use time::Duration;
+use waybill_sims::OrderSpec;
 
 /// Business time of each milestone after the order's release.
 pub fn offset(code: &str) -> Duration {

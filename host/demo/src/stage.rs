@@ -5,10 +5,10 @@
 
 use super::api::Api;
 use super::host_config::{self, Paths, Urls};
-use waybill_sims::{BillingSim, ErpSim, PortalSim, TmsSim};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use waybill::service::Service;
+use waybill_sims::{BillingSim, ErpSim, PortalSim, TmsSim};
 
 /// The demo builds of acme-tms-milestone (from the test-only
 /// `plugins/sabotage-milestone`), under `<plugins>/test/demo/`.

@@ -4,11 +4,11 @@
 //! faults the demo plants, and must find again, are assigned to orders
 //! here, in [`Plan`].
 
-use waybill_sims::{Address, CustomerSpec, ItemSpec, OrderSpec, ShipTo};
 use super::world_data::{CARRIERS, HOLD_SITE, ITEMS, SITES, WAREHOUSES};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use time::{Duration, OffsetDateTime, UtcOffset};
+use waybill_sims::{Address, CustomerSpec, ItemSpec, OrderSpec, ShipTo};
 
 /// The fewest orders that give every planted fault its own order.
 pub const MIN_ORDERS: usize = 16;

@@ -97,7 +97,11 @@ mod tests {
         let first: Vec<_> = (0..3).map(|_| f.decide()).collect();
         assert_eq!(
             first,
-            [Verdict::Fail(503, None), Verdict::Fail(503, None), Verdict::Pass]
+            [
+                Verdict::Fail(503, None),
+                Verdict::Fail(503, None),
+                Verdict::Pass
+            ]
         );
         f.set(Behaviour::RetryAfter { times: 1, secs: 2 });
         assert_eq!(f.decide(), Verdict::Fail(429, Some(2)));

@@ -472,8 +472,11 @@ async fn edge(router: &dyn Router, books: &Mutex<Books>, req: Request) -> Result
         Verdict::Hang => std::future::pending::<Reply>().await,
         Verdict::Drop => return Err(Dropped),
         Verdict::Fail(status, retry_after) => {
-            let mut reply =
-                Reply::error(status, "injected_fault", format!("answered {status} as told"));
+            let mut reply = Reply::error(
+                status,
+                "injected_fault",
+                format!("answered {status} as told"),
+            );
             if let Some(secs) = retry_after {
                 reply = reply.with_header("retry-after", secs.to_string());
             }

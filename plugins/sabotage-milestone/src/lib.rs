@@ -109,7 +109,10 @@ mod tests {
     #[test]
     fn the_broken_build_loses_the_bill_of_lading_acme_sends() {
         // What Acme sends: `shipment.bol`; the broken build finds nothing.
-        assert_eq!(bol_after_misreading(r#"{"shipment": {"bol": "75027674"}}"#), None);
+        assert_eq!(
+            bol_after_misreading(r#"{"shipment": {"bol": "75027674"}}"#),
+            None
+        );
         // Only the name Acme never sends would be read.
         assert_eq!(
             bol_after_misreading(r#"{"shipment": {"bol": "1", "billOfLading": "2"}}"#).as_deref(),

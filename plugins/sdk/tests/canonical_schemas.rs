@@ -25,10 +25,19 @@ use waybill_sdk::snapshot::{Entity, EntitySnapshot};
 
 /// Schemas the SDK deliberately has no constant for.
 const NOT_IN_SDK: [(&str, &str); 4] = [
-    ("charge", "a charge line: embedded in charge-package, shipment and invoice"),
+    (
+        "charge",
+        "a charge line: embedded in charge-package, shipment and invoice",
+    ),
     ("location", "a place: embedded in every other document"),
-    ("shipment", "the TMS booking command's target format, written by its plugin"),
-    ("shipment-booking", "the TMS's booking answer, owned by acme-tms-booking"),
+    (
+        "shipment",
+        "the TMS booking command's target format, written by its plugin",
+    ),
+    (
+        "shipment-booking",
+        "the TMS's booking answer, owned by acme-tms-booking",
+    ),
 ];
 
 fn repo() -> PathBuf {
@@ -129,7 +138,11 @@ fn fields_in<T: Deserialize<'static>>(id: &str, pointer: &str) {
         .as_object()
         .unwrap_or_else(|| panic!("{id}{pointer}: not an object schema with properties"));
     let fields = names::<T>();
-    assert!(!fields.is_empty(), "{} has no fields", std::any::type_name::<T>());
+    assert!(
+        !fields.is_empty(),
+        "{} has no fields",
+        std::any::type_name::<T>()
+    );
     for field in fields {
         assert!(
             properties.contains_key(*field),

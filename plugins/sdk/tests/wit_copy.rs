@@ -32,7 +32,9 @@ fn the_sdk_copy_of_the_wit_is_byte_for_byte_the_repository_wit() {
     let canonical = files(&sdk.join("../../wit"));
     let copy = files(&sdk.join("wit"));
     assert!(
-        canonical.keys().any(|p| p.extension().is_some_and(|e| e == "wit")),
+        canonical
+            .keys()
+            .any(|p| p.extension().is_some_and(|e| e == "wit")),
         "no .wit file found in the repository's wit/"
     );
     assert_eq!(
