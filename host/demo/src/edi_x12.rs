@@ -224,7 +224,7 @@ mod tests {
     };
 
     fn sample(name: &str) -> String {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         std::fs::read_to_string(root.join("fixtures/samples/x12").join(name)).unwrap()
     }
 
