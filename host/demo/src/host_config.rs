@@ -104,7 +104,7 @@ pub fn host_toml(p: &Paths, u: &Urls) -> String {
     ]
     .join("\n");
     format!(
-        r#"# Written by `waybill demo`: every URL is a simulator on loopback.
+        r#"# Written by `waybill-demo`: every URL is a simulator on loopback.
 [server]
 listen = "127.0.0.1:0"
 admin_listen = "127.0.0.1:0"
