@@ -24,7 +24,7 @@ pub async fn run(options: Options, s: Scenario) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let world = World::generate(s.orders, s.seed);
     println!(
-        "waybill demo: {} orders of a distributor shipping from {} regional warehouses (seed {})",
+        "waybill-demo: {} orders of a distributor shipping from {} regional warehouses (seed {})",
         world.orders.len(),
         world.regions().len(),
         s.seed
