@@ -7,7 +7,6 @@ mod common;
 
 use bytes::Bytes;
 use common::host::{config_head, sample};
-use common::sink::{Behaviour, Sink};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -16,6 +15,7 @@ use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use waybill_sims::sink::{Behaviour, Sink};
 
 const MESSAGES: usize = 1500;
 const KILLS: usize = 3;

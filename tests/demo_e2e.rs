@@ -1,8 +1,9 @@
-//! The README's first command, smaller: `waybill demo --orders 20` runs the
-//! whole order-to-cash scenario against the simulated partner systems, with
+//! The README's first command, smaller: `waybill-demo --orders 20` (what
+//! `cargo xtask demo` runs) plays the whole order-to-cash scenario against the simulated partner systems, with
 //! the built binary, the built plugins and the repository's schemas and
 //! samples, and must pass its own checks (exit 0) with a report that names
-//! what it found.
+//! what it found. A test of the `waybill-demo` package (`host/demo`), so
+//! cargo builds that binary for it.
 
 mod common;
 
@@ -13,10 +14,10 @@ fn a_small_demo_passes_its_own_checks_and_reports() {
     let plugins = common::plugins_dir();
     let root = common::repo_root();
     let work = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(env!("CARGO_BIN_EXE_waybill"))
+    let out = Command::new(env!("CARGO_BIN_EXE_waybill-demo"))
         .arg("--cache-dir")
         .arg(root.join("target/waybill-test-cache"))
-        .args(["demo", "--orders", "20", "--seed", "7"])
+        .args(["--orders", "20", "--seed", "7"])
         .arg("--plugins")
         .arg(&plugins)
         .arg("--schemas")
@@ -26,7 +27,7 @@ fn a_small_demo_passes_its_own_checks_and_reports() {
         .arg("--workdir")
         .arg(work.path().join("demo"))
         .output()
-        .expect("run waybill demo");
+        .expect("run waybill-demo");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(

@@ -5,8 +5,8 @@
 mod common;
 
 use common::host::{ADMIN_TOKEN, TestHost, config_head};
-use common::sink::{Behaviour, Sink};
 use std::process::Command;
+use waybill_sims::sink::{Behaviour, Sink};
 
 fn waybill(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_waybill"))

@@ -7,8 +7,8 @@ use common::host::{
     ACME_SECRET, EDI_TOKEN, ERP_TOKEN, TestHost, acme_signature, acme_signature_aged, config_head,
     sample,
 };
-use common::sink::{Behaviour, Sink};
 use std::time::Duration;
+use waybill_sims::sink::{Behaviour, Sink};
 
 fn demo_config(dir: &std::path::Path, erp: &Sink, portal: &Sink, tms: &Sink) -> String {
     format!(
@@ -74,7 +74,7 @@ targets = [
     )
 }
 
-fn json_of(r: &common::sink::Received) -> serde_json::Value {
+fn json_of(r: &waybill_sims::Received) -> serde_json::Value {
     serde_json::from_slice(&r.body).expect("delivered body is JSON")
 }
 

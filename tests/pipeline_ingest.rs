@@ -6,8 +6,8 @@
 mod common;
 
 use common::host::{TestHost, config_head};
-use common::sink::{Behaviour, Sink};
 use std::time::Duration;
+use waybill_sims::sink::{Behaviour, Sink};
 
 fn config(dir: &std::path::Path, sink: &Sink, extra_server: &str, source_extra: &str) -> String {
     let head = config_head(dir, &common::plugins_dir().join("test")).replace(

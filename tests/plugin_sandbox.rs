@@ -238,9 +238,13 @@ fn outputs_plugin(rt: &Arc<Runtime>, limits: Limits) -> Arc<PluginVersion> {
         .expect("load misbehave-outputs")
 }
 
+/// Room for the output budgets to be what stops a call: memory for a
+/// million outputs, and CPU time that a loaded machine cannot run out of
+/// first (the output tests assert on the output limit, not on time).
 fn roomy_limits() -> Limits {
     Limits {
         memory_bytes: 128 * MIB,
+        cpu: std::time::Duration::from_secs(10),
         ..common::test_limits()
     }
 }

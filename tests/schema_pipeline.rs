@@ -6,8 +6,8 @@
 mod common;
 
 use common::host::{ACME_SECRET, TestHost, acme_signature, config_head, sample};
-use common::sink::{Behaviour, Sink};
 use std::path::Path;
+use waybill_sims::sink::{Behaviour, Sink};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");

@@ -1,6 +1,6 @@
-//! Tests of the recording target the end-to-end tests use, driven through the
-//! host's own `HttpSender` (so this exercises both) and, from a plain
-//! `#[test]`, through a raw socket.
+//! Tests of the recording target the end-to-end tests use (`waybill_sims::sink`,
+//! on the simulators' plumbing), driven through the host's own `HttpSender` (so
+//! this exercises both) and, from a plain `#[test]`, through a raw socket.
 
 mod common;
 
@@ -8,10 +8,10 @@ use std::io::{Read, Write};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use common::sink::{Behaviour, Sink};
 use waybill::deliver::{
     Disposition, HttpSender, OutboundRequest, SendError, classify_error, classify_status,
 };
+use waybill_sims::sink::{Behaviour, Sink};
 
 const PATIENT: Duration = Duration::from_secs(10);
 

@@ -8,9 +8,9 @@
 mod common;
 
 use common::host::{TestHost, config_head};
-use common::sink::{Behaviour, Sink};
 use std::path::Path;
 use std::time::Duration;
+use waybill_sims::sink::{Behaviour, Sink};
 
 fn probe_config(dir: &Path, sink: &Sink, extra_store: &str) -> String {
     let plugins = common::plugins_dir().join("test");

@@ -7,9 +7,9 @@
 mod common;
 
 use common::host::{ACME_SECRET, ADMIN_TOKEN, TestHost, acme_signature, config_head, sample};
-use common::sink::{Behaviour, Sink};
 use std::process::Command;
 use std::time::Duration;
+use waybill_sims::sink::{Behaviour, Sink};
 
 fn waybill(args: Vec<String>) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_waybill"))

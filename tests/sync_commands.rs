@@ -8,8 +8,8 @@
 mod common;
 
 use common::host::{ERP_TOKEN, TestHost, config_head, sample};
-use common::sink::{Behaviour, Sink};
 use std::time::Duration;
+use waybill_sims::sink::{Behaviour, Sink};
 
 fn config(dir: &std::path::Path, tms: &Sink, deadline_ms: u64) -> String {
     format!(

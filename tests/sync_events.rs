@@ -6,8 +6,8 @@
 mod common;
 
 use common::host::{ACME_SECRET, TestHost, acme_signature, config_head, sample};
-use common::sink::{Behaviour, Sink};
 use std::time::Duration;
+use waybill_sims::sink::{Behaviour, Sink};
 
 fn config(
     dir: &std::path::Path,
@@ -71,7 +71,7 @@ async fn post(host: &TestHost, body: Vec<u8>, cid: &str) {
     assert_eq!(ack.status, 202, "{}", ack.text);
 }
 
-fn statuses(received: &[common::sink::Received], field: &str) -> Vec<String> {
+fn statuses(received: &[waybill_sims::Received], field: &str) -> Vec<String> {
     received
         .iter()
         .map(|r| {

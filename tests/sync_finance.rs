@@ -8,8 +8,8 @@
 mod common;
 
 use common::host::{ACME_SECRET, ERP_TOKEN, TestHost, acme_signature, config_head, sample};
-use common::sink::{Behaviour, Sink};
 use std::time::Duration;
+use waybill_sims::sink::{Behaviour, Sink};
 
 const BILLING_TOKEN: &str = "ledgerly-test-token";
 
@@ -178,7 +178,7 @@ async fn wait_exceptions(host: &TestHost, reason: &str, n: usize) -> Vec<serde_j
     .await
 }
 
-fn json_of(r: &common::sink::Received) -> serde_json::Value {
+fn json_of(r: &waybill_sims::Received) -> serde_json::Value {
     serde_json::from_slice(&r.body).expect("JSON body")
 }
 

@@ -8,7 +8,7 @@
 mod common;
 
 use common::host::{TestHost, config_head};
-use common::sink::{Behaviour, Sink};
+use waybill_sims::sink::{Behaviour, Sink};
 
 fn config(dir: &std::path::Path, erp: &Sink, tms: &Sink, billing: &Sink) -> String {
     format!(

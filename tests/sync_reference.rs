@@ -7,8 +7,8 @@
 mod common;
 
 use common::host::{TestHost, config_head};
-use common::sink::{Behaviour, Sink};
 use std::time::Duration;
+use waybill_sims::sink::{Behaviour, Sink};
 
 fn snapshot() -> String {
     std::fs::read_to_string(

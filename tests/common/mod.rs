@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 pub mod host;
-pub mod sink;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -16,7 +15,7 @@ use waybill::plugins::{Limits, Runtime, RuntimeOptions};
 pub fn plugins_dir() -> PathBuf {
     let dir = std::env::var_os("WAYBILL_PLUGINS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins"));
+        .unwrap_or_else(|| repo_root().join("target/plugins"));
     assert!(
         dir.join("test").is_dir(),
         "built plugins not found in {}: run `cargo xtask plugins` (or `cargo xtask test`) first",
@@ -35,9 +34,14 @@ pub fn test_plugin(name: &str) -> PathBuf {
     plugins_dir().join("test").join(format!("{name}.wasm"))
 }
 
-/// The repository root.
+/// The repository root: the workspace's, whichever package (`host`,
+/// `host/demo`) these tests are compiled into.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .expect("the workspace root (with Cargo.lock) above CARGO_MANIFEST_DIR")
+        .to_path_buf()
 }
 
 /// Limits small enough for tests to hit quickly.

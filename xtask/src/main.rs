@@ -5,8 +5,10 @@
 //!   `target/plugins/<name>.wasm` beside `target/plugins/<name>.fixtures/`;
 //!   test-only plugins go to `target/plugins/test/`. A crate's
 //!   `# xtask-variant: <out> <features>` lines add builds with features as
-//!   `<out>.wasm` (`demo/...` ones are the builds `waybill demo` hot-swaps).
-//! - `demo`: `plugins`, then runs `waybill demo`.
+//!   `<out>.wasm` (the `demo/...` ones of the test-only `sabotage-milestone`
+//!   are the builds the demo hot-swaps: `target/plugins/test/demo/`).
+//! - `demo`: `plugins`, then runs the demo binary (`waybill-demo`, in
+//!   `host/demo`; the production `waybill` does not carry it).
 //! - `test`: `plugins`, then `cargo test --workspace`, then `waybill schema
 //!   check` on the repository's schemas and plugins.
 //! - `ci`: formatting and clippy checks, then `test`.
@@ -27,7 +29,7 @@ fn main() -> anyhow::Result<()> {
             build_plugins(&root)?;
             cargo(
                 &root,
-                &["run", "--quiet", "--package", "waybill", "--", "demo"],
+                &["run", "--quiet", "--package", "waybill-demo", "--"],
                 &args[1..],
             )
         }

@@ -33,15 +33,8 @@ use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
 /// The message kind this plugin consumes.
 pub const KIND: &str = "acme-tms.milestone";
 
-/// The version `describe()` reports: the crate's, or that of the builds
-/// `waybill demo` hot-swaps in (the broken 1.1.0 and its fix 1.1.1).
-const VERSION: &str = if cfg!(feature = "demo-broken") {
-    "1.1.0"
-} else if cfg!(feature = "demo-fixed") {
-    "1.1.1"
-} else {
-    env!("CARGO_PKG_VERSION")
-};
+/// The version `describe()` reports.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The Acme TMS milestone webhook mapper.
 pub struct AcmeMilestone;

@@ -32,9 +32,7 @@ pub struct Shipment {
     pub external_ref: Option<String>,
     pub scac: Option<String>,
     pub pro_number: Option<String>,
-    /// The demo's broken build (`demo-broken`) looks for it under a name
-    /// Acme never sends, so every milestone fails to map.
-    #[cfg_attr(feature = "demo-broken", serde(rename = "billOfLading"))]
+    /// The bill of lading: the shipment id and business key.
     pub bol: Option<String>,
 }
 

@@ -6,7 +6,9 @@ use std::marker::PhantomData;
 
 wit_bindgen::generate!({
     world: "plugin",
-    path: "../../wit",
+    // The SDK's own copy of `wit/` (checked equal by `tests/wit_copy.rs`), so
+    // the crate builds outside this repository.
+    path: "wit",
     pub_export_macro: true,
     export_macro_name: "export_bindings",
     default_bindings_module: "waybill_sdk::guest",

@@ -10,8 +10,10 @@
 //! ```
 //!
 //! Built for `wasm32-wasip2` the crate becomes a component of the
-//! `waybill:plugin` world (see `wit/plugin.wit`); built natively the same code
-//! is an ordinary library, so mappings are unit-tested and benchmarked without
+//! `waybill:plugin` world (the crate carries its own copy of the contract,
+//! `wit/plugin.wit`, checked equal to the repository's `wit/` by a test, so
+//! it builds outside this repository); built natively the same code is an
+//! ordinary library, so mappings are unit-tested and benchmarked without
 //! Wasm. The WIT bindings never leak into plugin code: the SDK owns them.
 
 mod error;

@@ -1,8 +1,8 @@
-//! The `waybill` command: run the host, test and inspect plugins, run the
-//! demo. Each subcommand lives in its own module.
+//! The `waybill` command: run the host, test and inspect plugins, operate a
+//! running host. Each subcommand lives in its own module. The demo is a
+//! binary of its own (`host/demo`, `cargo xtask demo`).
 
 mod admin_client;
-mod demo;
 mod dlq;
 mod exceptions_cmd;
 mod plugin_cmd;
@@ -41,8 +41,6 @@ enum Command {
         #[command(subcommand)]
         command: plugin_cmd::PluginCommand,
     },
-    /// Run every plugin over the partner samples and print the canonical outputs.
-    Demo(demo::DemoArgs),
     /// Run the host: ingest, processing, delivery, admin API.
     Serve(serve::ServeArgs),
     /// Dead letters: list and replay (through a running host).
@@ -74,16 +72,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The demo tells its own story on stdout; host logs (WAYBILL_LOG) would
-    // interleave with it, so they are off unless asked for.
-    init_tracing(if matches!(cli.command, Command::Demo(_)) {
-        "off"
-    } else {
-        "warn"
-    });
+    init_tracing("warn");
     let result = match cli.command {
         Command::Plugin { command } => plugin_cmd::run(command, &cli.cache_dir),
-        Command::Demo(args) => demo::run(args, &cli.cache_dir),
         Command::Serve(args) => serve::run(args),
         Command::Dlq { command } => dlq::run(command),
         Command::Exceptions { command } => exceptions_cmd::run(command),
