@@ -3,7 +3,8 @@
 //! the TMS booking mapped back to canonical; a command that does not map is
 //! refused with 422 before anything is sent; a TMS slower than the deadline
 //! gets the caller a 202 and a handle, and the booking completes
-//! asynchronously, sent exactly once.
+//! asynchronously, sent exactly once; a command repeated without an
+//! idempotency key is not booked again and gets the first's answer.
 
 mod common;
 
@@ -272,5 +273,128 @@ async fn a_command_drops_the_callers_x_waybill_headers() {
         "stored as trusted: {names:?}"
     );
     assert_eq!(tms.received().len(), 1, "{}", tms.describe());
+    host.stop().await;
+}
+
+/// The command sent with no idempotency key, under correlation id `cid`.
+async fn unkeyed_command(host: &TestHost, cid: &str) -> common::host::Answer {
+    let auth = format!("Bearer {ERP_TOKEN}");
+    host.request(
+        "POST",
+        "/v1/commands/order-release",
+        &[
+            ("content-type", "application/json"),
+            ("authorization", &auth),
+            ("x-correlation-id", cid),
+        ],
+        sample("vendors/northwind-erp.sales-order-released.json"),
+    )
+    .await
+}
+
+/// Polls `GET /v1/commands/order-release/{handle}` until it is answered.
+async fn poll_answer(host: &TestHost, handle: &str) -> common::host::Answer {
+    let auth = format!("Bearer {ERP_TOKEN}");
+    let poll = format!("/v1/commands/order-release/{handle}");
+    common::wait_until(
+        "the command to be answered",
+        Duration::from_secs(20),
+        || async {
+            let state = host
+                .request("GET", &poll, &[("authorization", &auth)], "")
+                .await;
+            (state.status != 202).then_some(state)
+        },
+    )
+    .await
+}
+
+/// The handle (message id) of the one message stored under `cid`.
+async fn handle_of(host: &TestHost, cid: &str) -> String {
+    let timeline = host
+        .wait_timeline(cid, "the command's message", |t| {
+            t["messages"].as_array().is_some_and(|m| m.len() == 1)
+        })
+        .await;
+    timeline["messages"][0]["message_id"]
+        .as_str()
+        .expect("message id")
+        .to_string()
+}
+
+/// Invariant 2 without a key: the same command sent again with the same
+/// body and no `Idempotency-Key` is a new message that processing finds a
+/// duplicate of the first; it is not booked again and its caller gets the
+/// first's answer, now and when polling its own handle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_command_without_a_key_gets_the_first_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tms = tms_booking();
+    let host = TestHost::start(dir.path(), &config(dir.path(), &tms, 5_000)).await;
+
+    let first = unkeyed_command(&host, "unkeyed-first").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let again = unkeyed_command(&host, "unkeyed-again").await;
+    assert_eq!(again.status, first.status, "{}", again.text);
+    assert_eq!(
+        again.json, first.json,
+        "the first answer, naming its handle"
+    );
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+
+    let handle = handle_of(&host, "unkeyed-again").await;
+    assert_ne!(Some(handle.as_str()), first.json["handle"].as_str());
+    let polled = poll_answer(&host, &handle).await;
+    assert_eq!(polled.status, first.status, "{}", polled.text);
+    assert_eq!(polled.json, first.json);
+    assert_eq!(polled.header("idempotent-replayed"), Some("true"));
+    host.wait_idle().await;
+    assert_eq!(tms.received().len(), 1, "booked once: {}", tms.describe());
+    host.stop().await;
+}
+
+/// The repeat arrives while the first is still being booked (the TMS is
+/// slower than the deadline, so both callers get 202 and a handle): the
+/// repeat's handle completes with the first's answer once it is in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeat_while_the_first_is_in_flight_completes_with_the_first_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tms = tms_booking();
+    tms.set_delay(Duration::from_millis(2500));
+    let host = TestHost::start(dir.path(), &config(dir.path(), &tms, 300)).await;
+
+    let first = unkeyed_command(&host, "inflight-first").await;
+    assert_eq!(first.status, 202, "{}", first.text);
+    let again = unkeyed_command(&host, "inflight-again").await;
+    assert_eq!(again.status, 202, "{}", again.text);
+    let (h1, h2) = (
+        first.json["handle"].as_str().expect("handle"),
+        again.json["handle"].as_str().expect("handle"),
+    );
+    assert_ne!(h1, h2, "each caller has its own handle");
+    let auth = format!("Bearer {ERP_TOKEN}");
+    let still = host
+        .request(
+            "GET",
+            &format!("/v1/commands/order-release/{h1}"),
+            &[("authorization", &auth)],
+            "",
+        )
+        .await;
+    assert_eq!(
+        still.status, 202,
+        "the first is still in flight: {}",
+        still.text
+    );
+
+    let answered = poll_answer(&host, h1).await;
+    assert_eq!(answered.status, 200, "{}", answered.text);
+    let repeated = poll_answer(&host, h2).await;
+    assert_eq!(repeated.status, answered.status, "{}", repeated.text);
+    assert_eq!(repeated.json, answered.json);
+    assert_eq!(repeated.header("idempotent-replayed"), Some("true"));
+    host.wait_idle().await;
+    assert_eq!(tms.received().len(), 1, "booked once: {}", tms.describe());
     host.stop().await;
 }

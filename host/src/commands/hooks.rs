@@ -5,7 +5,9 @@
 //! the route's compensating workflow and raises a `downstream-rejected`
 //! exception, so the systems are never left disagreeing silently. The
 //! processing loop's hooks answer a command that did not map (422, nothing
-//! sent) and hurry the delivery of one that did.
+//! sent), hurry the delivery of one that did, and wake the caller of a
+//! duplicate (a repeat without an idempotency key, which the store gives
+//! the first command's answer).
 
 use crate::context::App;
 use crate::deliver::worker::DeliveryHooks;
@@ -32,6 +34,43 @@ impl FlowHooks {
             tracing::error!(error = %e, message_id = %d.message_id, "cannot record the command's answer");
         }
         self.app.commands.done(&d.message_id);
+    }
+
+    /// A duplicate of `first` is linked to it by the store and has its
+    /// answer (now, or once `first` is answered). Only a `first` that is no
+    /// command (a plain message with the same body) leaves it unanswerable:
+    /// it is answered 409 so its handle does not stay pending.
+    async fn answer_duplicate(&self, command: &CommandProcessed, first: &str) {
+        match self.app.store.command(first).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                let problem = Problem::new(
+                    409,
+                    "command-duplicate",
+                    "The command repeats a message that is not a command",
+                )
+                .detail(format!(
+                    "route {}: message {first} with the same content was received already; nothing was sent",
+                    command.route
+                ))
+                .with("handle", command.message_id.as_str())
+                .with("duplicate_of", first);
+                let done = CommandCompletion {
+                    message_id: command.message_id.clone(),
+                    state: CommandState::Failed,
+                    status: Some(409),
+                    response: problem.to_json(),
+                    confirm: None,
+                };
+                if let Err(e) = self.app.store.complete_command(done).await {
+                    tracing::error!(error = %e, message_id = %command.message_id, "cannot record the duplicate command's answer");
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, message_id = %command.message_id, duplicate_of = first, "cannot read the command a duplicate repeats");
+            }
+        }
+        self.app.commands.done(&command.message_id);
     }
 
     /// Maps the target's answer with the route's response plugin.
@@ -124,6 +163,10 @@ impl FlowHooks {
 #[async_trait::async_trait]
 impl ProcessingHooks for FlowHooks {
     async fn command_processed(&self, command: CommandProcessed) {
+        if let Some(first) = &command.duplicate_of {
+            self.answer_duplicate(&command, first).await;
+            return;
+        }
         if command.sent {
             self.app.wake_deliveries.notify_waiters();
             return;

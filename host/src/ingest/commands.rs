@@ -7,7 +7,10 @@
 //! caller waits (woken through [`crate::context::CommandWaiters`]) for the
 //! processing worker's refusal or the delivery worker's mapped answer; past
 //! the route's deadline it gets 202 and a handle to poll
-//! (`GET /v1/commands/{route}/{handle}`) while the command completes.
+//! (`GET /v1/commands/{route}/{handle}`) while the command completes. A
+//! command repeated without an idempotency key is stored as a new message,
+//! but processing finds it a duplicate by its derived key: nothing is sent
+//! and it gets the first command's answer, marked `Idempotent-Replayed`.
 
 use super::messages::{Mode, accept};
 use crate::config::SourceAuth;
@@ -111,8 +114,9 @@ pub(super) async fn answer(
             {
                 return cmd;
             }
-            // Woken by the worker; the short sleep only covers a wake-up
-            // that raced the first read.
+            // Woken by the worker; the short sleep covers a wake-up that
+            // raced the first read, and a duplicate answered when the
+            // command it repeats is (that wakes the first's caller only).
             tokio::select! {
                 _ = waiter.notified() => {}
                 _ = tokio::time::sleep(Duration::from_millis(250)) => {}
@@ -138,8 +142,10 @@ pub(super) async fn answer(
     })
 }
 
-/// A finished command as the caller sees it.
+/// A finished command as the caller sees it; a repeat (by key, or a
+/// duplicate by content) is marked as a replay of the first answer.
 fn record_response(cmd: &CommandRecord, replayed: bool) -> Resp {
+    let replayed = replayed || cmd.duplicate_of.is_some();
     let status = match cmd.state {
         CommandState::Completed => StatusCode::OK,
         CommandState::Pending => StatusCode::ACCEPTED,
@@ -150,6 +156,7 @@ fn record_response(cmd: &CommandRecord, replayed: bool) -> Resp {
             .and_then(|s| s.as_u64())
         {
             Some(422) => StatusCode::UNPROCESSABLE_ENTITY,
+            Some(409) => StatusCode::CONFLICT,
             _ => StatusCode::BAD_GATEWAY,
         },
     };

@@ -7,7 +7,8 @@
 //! failure of the store as a whole (a group that could not commit) is not
 //! the message's fault and is not counted. Commands are processed here like
 //! every message; the [`ProcessingHooks`] hear when one is mapped, so the
-//! caller waiting on it is answered (a refused command at once).
+//! caller waiting on it is answered (a refused command at once, a duplicate
+//! of an earlier command with that command's answer).
 
 use super::processor::{Processor, Scope};
 use crate::store::{NewDeadLetter, ProcessingFailure, Store, StoreError};
@@ -26,8 +27,13 @@ pub struct CommandProcessed {
     pub message_id: String,
     /// Its command route.
     pub route: String,
-    /// Whether its delivery is in the outbox (else it was refused).
+    /// Whether its delivery is in the outbox (else it was refused, or it
+    /// is a duplicate).
     pub sent: bool,
+    /// The command it repeats: the message holding its derived key (it was
+    /// sent again with the same body and no idempotency key). Nothing of it
+    /// was enqueued; it gets that command's answer.
+    pub duplicate_of: Option<String>,
     /// Why it was refused: the dead letters its processing recorded.
     pub dead_letters: Vec<NewDeadLetter>,
 }
@@ -103,18 +109,22 @@ pub async fn run_processing(
                         let hooks = hooks.clone();
                         commits.push(async move {
                             let id = outcome.message_id.clone();
-                            let command = command.map(|route| CommandProcessed {
-                                message_id: id.clone(),
-                                route,
-                                sent: !outcome.deliveries.is_empty(),
-                                dead_letters: outcome.dead_letters.clone(),
-                            });
-                            store
+                            let has_deliveries = !outcome.deliveries.is_empty();
+                            let dead_letters = command.is_some().then(|| outcome.dead_letters.clone());
+                            let done = store
                                 .complete_processing(outcome)
                                 .await
-                                .map_err(|e| (id, Fault::Store(e)))?;
-                            if let Some(command) = command {
-                                hooks.command_processed(command).await;
+                                .map_err(|e| (id.clone(), Fault::Store(e)))?;
+                            if let Some(route) = command {
+                                hooks
+                                    .command_processed(CommandProcessed {
+                                        message_id: id,
+                                        route,
+                                        sent: has_deliveries && done.duplicate_of.is_none(),
+                                        duplicate_of: done.duplicate_of,
+                                        dead_letters: dead_letters.unwrap_or_default(),
+                                    })
+                                    .await;
                             }
                             Ok(())
                         });

@@ -117,7 +117,7 @@ pub async fn replay(
         let deliveries = outcome.deliveries.len();
         let failed_again = outcome.dead_letters.len();
         let state = match store.complete_processing(outcome).await {
-            Ok(state) => state,
+            Ok(done) => done.state,
             Err(StoreError::Conflict(why)) => {
                 tracing::info!(dead_letter = id, %why, "replay lost to a concurrent one");
                 report.skipped.push(SkippedLetter {

@@ -236,6 +236,9 @@ pub struct CommandRecord {
     pub created_at: Millis,
     /// Completed.
     pub completed_at: Option<Millis>,
+    /// The command whose answer this one gets: it repeated that one's body
+    /// without an idempotency key, so processing found it a duplicate.
+    pub duplicate_of: Option<String>,
 }
 
 /// A command's end.

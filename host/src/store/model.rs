@@ -506,6 +506,17 @@ pub struct StoreStats {
     pub exceptions: std::collections::BTreeMap<(String, String), u64>,
 }
 
+/// What [`crate::store::MessageStore::complete_processing`] made of a
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProcessingResult {
+    /// The message's state now.
+    pub state: MessageState,
+    /// For a [`MessageState::Duplicate`]: the message that holds its key
+    /// (the first one, whose answer a repeated command gets).
+    pub duplicate_of: Option<String>,
+}
+
 /// What became of a message after a host-side processing failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "verdict", rename_all = "kebab-case")]

@@ -24,11 +24,15 @@ pub trait MessageStore: Send + Sync + 'static {
     async fn message(&self, message_id: &str) -> Result<Option<StoredMessage>, StoreError>;
 
     /// Writes the outcome of processing a message, atomically: plugin runs,
-    /// outbox entries, dead letters, the message's new state.
+    /// outbox entries, dead letters, the message's new state. A message
+    /// whose derived key another message holds is a duplicate (nothing of
+    /// it is enqueued) and the result names the holder; a duplicate command
+    /// is linked to the holder's command and gets its answer, at once if
+    /// the holder's is recorded, else when it is.
     async fn complete_processing(
         &self,
         outcome: ProcessingOutcome,
-    ) -> Result<MessageState, StoreError>;
+    ) -> Result<ProcessingResult, StoreError>;
 
     /// Counts a host-side processing failure of a received message (its
     /// outcome could not be committed, the processing task failed); at
@@ -97,7 +101,8 @@ pub trait ExceptionStore: Send + Sync + 'static {
 /// reference-data hashes and reconciliation runs.
 #[async_trait]
 pub trait SyncStore: Send + Sync + 'static {
-    /// Records a command's answer (once: a completed command stays completed).
+    /// Records a command's answer (once: a completed command stays
+    /// completed), and the same answer for its duplicates still waiting.
     async fn complete_command(&self, done: CommandCompletion) -> Result<(), StoreError>;
 
     /// A command by its handle (the message id).

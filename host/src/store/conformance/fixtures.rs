@@ -77,7 +77,7 @@ pub(super) async fn enqueue(store: &dyn Store, id: &str, at: Millis, deliveries:
         .complete_processing(outcome(id, deliveries))
         .await
         .expect("complete processing");
-    assert_eq!(state, MessageState::Processed);
+    assert_eq!(state.state, MessageState::Processed);
 }
 
 /// The bodies of `ds`, as text.

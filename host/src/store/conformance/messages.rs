@@ -84,7 +84,13 @@ pub async fn processing_is_written_once_and_shows_in_the_timeline(factory: &dyn 
         .complete_processing(outcome("m1", vec![delivery("erp", "S1", "again")]))
         .await
         .expect("second run");
-    assert_eq!(again, MessageState::Processed);
+    assert_eq!(
+        again,
+        ProcessingResult {
+            state: MessageState::Processed,
+            duplicate_of: None
+        }
+    );
     let deliveries = store.message_deliveries("m1").await.expect("deliveries");
     assert_eq!(bodies(&deliveries), ["a"], "the first outcome is kept");
     assert_eq!(deliveries[0].state, DeliveryState::Pending);
@@ -125,7 +131,8 @@ pub async fn processing_is_written_once_and_shows_in_the_timeline(factory: &dyn 
         plugin: Some(stamp()),
     });
     let state = store.complete_processing(failed).await.expect("complete");
-    assert_eq!(state, MessageState::Dead);
+    assert_eq!(state.state, MessageState::Dead);
+    assert_eq!(state.duplicate_of, None);
     let tl = store
         .timeline("cid-m2")
         .await
@@ -136,7 +143,8 @@ pub async fn processing_is_written_once_and_shows_in_the_timeline(factory: &dyn 
 }
 
 /// A key derived from the canonical document makes a later message with
-/// the same key a duplicate: nothing of it is enqueued.
+/// the same key a duplicate that names the message holding the key:
+/// nothing of it is enqueued, and a repeated run says the same.
 pub async fn a_derived_key_makes_the_second_message_a_duplicate(factory: &dyn StoreFactory) {
     let (store, _) = fresh(factory).await;
     for id in ["m1", "m2"] {
@@ -151,11 +159,26 @@ pub async fn a_derived_key_makes_the_second_message_a_duplicate(factory: &dyn St
     second.derived_key = Some(("acme".into(), "evt-1".into()));
     assert_eq!(
         store.complete_processing(first).await.expect("first"),
-        MessageState::Processed
+        ProcessingResult {
+            state: MessageState::Processed,
+            duplicate_of: None
+        }
+    );
+    let duplicate = ProcessingResult {
+        state: MessageState::Duplicate,
+        duplicate_of: Some("m1".into()),
+    };
+    assert_eq!(
+        store
+            .complete_processing(second.clone())
+            .await
+            .expect("second"),
+        duplicate
     );
     assert_eq!(
-        store.complete_processing(second).await.expect("second"),
-        MessageState::Duplicate
+        store.complete_processing(second).await.expect("again"),
+        duplicate,
+        "a repeated run names the holder too"
     );
     assert!(
         store

@@ -51,6 +51,7 @@ pub async fn run_all(factory: &dyn StoreFactory) {
     exceptions::a_known_dedupe_key_counts_and_reopens(factory).await;
     exceptions::stale_events_and_duplicate_lines_are_held(factory).await;
     sync::commands_complete_once_and_confirm_state(factory).await;
+    sync::a_duplicate_command_gets_the_first_commands_answer(factory).await;
     sync::an_acknowledged_delivery_confirms_state(factory).await;
     sync::sync_hashes_and_recon_runs_are_kept(factory).await;
     housekeeping::purge_removes_finished_work_and_keeps_what_is_open(factory).await;

@@ -76,6 +76,94 @@ pub async fn commands_complete_once_and_confirm_state(factory: &dyn StoreFactory
     );
 }
 
+/// A command found a duplicate of another (same derived key) is linked to
+/// it and gets its answer: at once if the first is answered, else when the
+/// first's answer is recorded. Its own later completion is ignored.
+pub async fn a_duplicate_command_gets_the_first_commands_answer(factory: &dyn StoreFactory) {
+    let (store, clock) = fresh(factory).await;
+    for id in ["c1", "c2", "c3"] {
+        let mut m = message(id, None, b"{}", T0);
+        m.context.command_route = Some("release".into());
+        store.ingest(m).await.expect("ingest");
+    }
+    let key = Some(("acme".to_string(), "derived:same".to_string()));
+    let mut first = outcome("c1", vec![delivery("tms", "S1", "a")]);
+    first.derived_key = key.clone();
+    store.complete_processing(first).await.expect("first");
+
+    // c2 arrives while c1 is in flight: linked, still pending.
+    let mut second = outcome("c2", vec![delivery("tms", "S1", "b")]);
+    second.derived_key = key.clone();
+    let done = store.complete_processing(second).await.expect("second");
+    assert_eq!(done.duplicate_of.as_deref(), Some("c1"));
+    let waiting = store.command("c2").await.expect("read").expect("created");
+    assert_eq!(waiting.state, CommandState::Pending);
+    assert_eq!(waiting.duplicate_of.as_deref(), Some("c1"));
+    assert_eq!(
+        store
+            .command("c1")
+            .await
+            .expect("read")
+            .expect("created")
+            .duplicate_of,
+        None
+    );
+
+    // c1's answer is c2's too.
+    clock.advance(5);
+    let answer = serde_json::json!({"status": "completed", "handle": "c1"});
+    store
+        .complete_command(CommandCompletion {
+            message_id: "c1".into(),
+            state: CommandState::Completed,
+            status: Some(201),
+            response: answer.clone(),
+            confirm: None,
+        })
+        .await
+        .expect("complete");
+    let c2 = store.command("c2").await.expect("read").expect("kept");
+    assert_eq!(c2.state, CommandState::Completed);
+    assert_eq!(c2.status, Some(201));
+    assert_eq!(c2.response, Some(answer.clone()));
+    assert_eq!(c2.completed_at, Some(T0 + 5));
+
+    // c3 arrives after c1 was answered: answered at once.
+    let mut third = outcome("c3", vec![delivery("tms", "S1", "c")]);
+    third.derived_key = key;
+    let done = store.complete_processing(third).await.expect("third");
+    assert_eq!(done.duplicate_of.as_deref(), Some("c1"));
+    let c3 = store.command("c3").await.expect("read").expect("kept");
+    assert_eq!(c3.state, CommandState::Completed);
+    assert_eq!(c3.response, Some(answer.clone()));
+    assert_eq!(c3.duplicate_of.as_deref(), Some("c1"));
+    store
+        .complete_command(CommandCompletion {
+            message_id: "c3".into(),
+            state: CommandState::Failed,
+            status: Some(502),
+            response: serde_json::json!({"status": "failed"}),
+            confirm: None,
+        })
+        .await
+        .expect("ignored");
+    assert_eq!(
+        store
+            .command("c3")
+            .await
+            .expect("read")
+            .expect("kept")
+            .response,
+        Some(answer)
+    );
+    for id in ["c2", "c3"] {
+        assert!(
+            store.message_deliveries(id).await.expect("read").is_empty(),
+            "a duplicate sends nothing"
+        );
+    }
+}
+
 /// A delivery that confirms state records the canonical document it
 /// carried as that system's state once acknowledged, not before.
 pub async fn an_acknowledged_delivery_confirms_state(factory: &dyn StoreFactory) {

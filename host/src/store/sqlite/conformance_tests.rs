@@ -57,6 +57,7 @@ cases!(
     exceptions::a_known_dedupe_key_counts_and_reopens,
     exceptions::stale_events_and_duplicate_lines_are_held,
     sync::commands_complete_once_and_confirm_state,
+    sync::a_duplicate_command_gets_the_first_commands_answer,
     sync::an_acknowledged_delivery_confirms_state,
     sync::sync_hashes_and_recon_runs_are_kept,
     housekeeping::purge_removes_finished_work_and_keeps_what_is_open,

@@ -383,15 +383,45 @@ pub(super) fn complete_command(
         ],
     )
     .map_err(db_err)?;
+    answer_duplicates(c, &done.message_id, now)?;
     if let Some(s) = &done.confirm {
         upsert_state(c, s)?;
     }
     Ok(())
 }
 
+/// Links command `duplicate` (if the message is a command) to `first`,
+/// the message holding its derived key, and gives it `first`'s answer if
+/// that is recorded already (else [`complete_command`] of `first` will).
+pub(super) fn link_duplicate_command(
+    c: &Connection,
+    duplicate: &str,
+    first: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    c.prepare_cached("UPDATE commands SET duplicate_of = ?2 WHERE message_id = ?1")
+        .and_then(|mut st| st.execute(params![duplicate, first]))
+        .map_err(db_err)?;
+    answer_duplicates(c, duplicate, now)
+}
+
+/// Copies a finished command's answer onto the pending duplicates it
+/// concerns: `id` is either the duplicate or the command it repeats.
+fn answer_duplicates(c: &Connection, id: &str, now: Millis) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "UPDATE commands AS d SET state = f.state, status = f.status, response = f.response, completed_at = ?2
+         FROM commands AS f
+         WHERE f.message_id = d.duplicate_of AND f.state != ?3 AND d.state = ?3
+           AND (d.message_id = ?1 OR d.duplicate_of = ?1)",
+    )
+    .and_then(|mut st| st.execute(params![id, now, CommandState::Pending.as_str()]))
+    .map_err(db_err)?;
+    Ok(())
+}
+
 pub(super) fn command(c: &Connection, id: &str) -> Result<Option<CommandRecord>, StoreError> {
     c.query_row(
-        "SELECT message_id, route, correlation_id, state, status, response, created_at, completed_at FROM commands WHERE message_id = ?1",
+        "SELECT message_id, route, correlation_id, state, status, response, created_at, completed_at, duplicate_of FROM commands WHERE message_id = ?1",
         [id],
         |r| {
             let state: String = r.get(3)?;
@@ -410,6 +440,7 @@ pub(super) fn command(c: &Connection, id: &str) -> Result<Option<CommandRecord>,
                 response: r.get::<_, Option<String>>(5)?.and_then(|t| serde_json::from_str(&t).ok()),
                 created_at: r.get(6)?,
                 completed_at: r.get(7)?,
+                duplicate_of: r.get(8)?,
             })
         },
     )

@@ -84,7 +84,7 @@ async fn two_replays_of_one_dead_letter_at_once_enqueue_once() {
         let mut failed = outcome(&id, vec![]);
         failed.dead_letters = vec![dead("plugin-error")];
         assert_eq!(
-            store.complete_processing(failed).await.unwrap(),
+            store.complete_processing(failed).await.unwrap().state,
             MessageState::Dead
         );
         let letter = store

@@ -234,6 +234,12 @@ const MIGRATIONS: &[&str] = &[
      WHERE source LIKE 'sync.%'
        AND EXISTS (SELECT 1 FROM json_each(messages.headers) h WHERE json_extract(h.value, '$[0]') = 'x-waybill-business-key');
     "#,
+    // 7: a command repeated without an idempotency key, found a duplicate
+    // by its derived key, names the command whose answer it gets.
+    r#"
+    ALTER TABLE commands ADD COLUMN duplicate_of TEXT;
+    CREATE INDEX commands_duplicate_of ON commands (duplicate_of) WHERE duplicate_of IS NOT NULL;
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet.

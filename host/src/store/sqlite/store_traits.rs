@@ -28,7 +28,7 @@ impl MessageStore for SqliteStore {
     async fn complete_processing(
         &self,
         outcome: ProcessingOutcome,
-    ) -> Result<MessageState, StoreError> {
+    ) -> Result<ProcessingResult, StoreError> {
         self.write(move |c, now| writes::complete_processing(c, &outcome, now))
             .await
     }

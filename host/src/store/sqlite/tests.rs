@@ -298,13 +298,13 @@ async fn a_derived_key_marks_the_second_message_duplicate() {
     let mut o1 = outcome("m1", vec![delivery("erp", "S1", "a")]);
     o1.derived_key = Some(("acme".into(), "evt-1".into()));
     assert_eq!(
-        store.complete_processing(o1).await.unwrap(),
+        store.complete_processing(o1).await.unwrap().state,
         MessageState::Processed
     );
     let mut o2 = outcome("m2", vec![delivery("erp", "S1", "a2")]);
     o2.derived_key = Some(("acme".into(), "evt-1".into()));
     assert_eq!(
-        store.complete_processing(o2).await.unwrap(),
+        store.complete_processing(o2).await.unwrap().state,
         MessageState::Duplicate
     );
     assert_eq!(

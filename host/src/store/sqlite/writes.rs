@@ -69,7 +69,7 @@ pub(super) fn complete_processing(
     c: &Connection,
     o: &ProcessingOutcome,
     now: Millis,
-) -> Result<MessageState, StoreError> {
+) -> Result<ProcessingResult, StoreError> {
     let row: Option<(String, String)> = c
         .query_row(
             "SELECT state, source FROM messages WHERE message_id = ?1",
@@ -85,7 +85,14 @@ pub(super) fn complete_processing(
         .ok_or_else(|| StoreError::Corrupt(format!("message state {state}")))?;
     if current != MessageState::Received && o.replay_of.is_empty() {
         // Processed already (a concurrent or repeated run): keep the first.
-        return Ok(current);
+        let duplicate_of = match (&o.derived_key, current) {
+            (Some(key), MessageState::Duplicate) => key_holder(c, key, now)?,
+            _ => None,
+        };
+        return Ok(ProcessingResult {
+            state: current,
+            duplicate_of,
+        });
     }
     // A replay first claims its dead letters: of two replays of one dead
     // letter, only the first to commit enqueues anything; the other's
@@ -111,19 +118,16 @@ pub(super) fn complete_processing(
             .map_err(db_err)?;
     }
 
-    if let Some((key_source, key)) = &o.derived_key {
-        let holder: Option<String> = c
-            .query_row(
-                "SELECT message_id FROM idempotency_keys WHERE source = ?1 AND key = ?2 AND expires_at >= ?3",
-                params![key_source, key, now],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db_err)?;
-        match holder {
+    if let Some(derived) = &o.derived_key {
+        let (key_source, key) = derived;
+        match key_holder(c, derived, now)? {
             Some(h) if h != o.message_id => {
                 set_state(c, &o.message_id, MessageState::Duplicate)?;
-                return Ok(MessageState::Duplicate);
+                super::flows::link_duplicate_command(c, &o.message_id, &h, now)?;
+                return Ok(ProcessingResult {
+                    state: MessageState::Duplicate,
+                    duplicate_of: Some(h),
+                });
             }
             Some(_) => {}
             None => {
@@ -152,7 +156,25 @@ pub(super) fn complete_processing(
         MessageState::Processed
     };
     set_state(c, &o.message_id, next)?;
-    Ok(next)
+    Ok(ProcessingResult {
+        state: next,
+        duplicate_of: None,
+    })
+}
+
+/// The message holding derived key `(source, key)`, if it has not expired.
+fn key_holder(
+    c: &Connection,
+    (source, key): &(String, String),
+    now: Millis,
+) -> Result<Option<String>, StoreError> {
+    c.query_row(
+        "SELECT message_id FROM idempotency_keys WHERE source = ?1 AND key = ?2 AND expires_at >= ?3",
+        params![source, key, now],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(db_err)
 }
 
 fn insert_records(c: &Connection, o: &ProcessingOutcome, now: Millis) -> Result<(), StoreError> {
