@@ -1,0 +1,342 @@
+//! The load child: warm-up, the closed-loop run and the paced run against
+//! the server child's address; waits for the sink through the parent.
+
+use crate::{PhaseResult, ServerReport, env_num, epoch_ns, is_pipeline, memory_kb, root};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Request, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const SAMPLE: &str = "fixtures/samples/vendors/acme-tms.milestone-webhook.json";
+const SAMPLE_EVENT_ID: &str = "\"evt_01HZX3K9Q2M5\"";
+/// `shipment.bol`: the plugin makes it the business key.
+const SAMPLE_BOL: &str = "\"75027674\"";
+const INGEST_PATH: &str = "/v1/sources/acme-tms/messages";
+/// Requests sent one at a time before measuring (plugin compilation, pools).
+const WARMUP: u64 = 200;
+
+/// Asks the server child (through the parent) to wait until its sink has
+/// seen `want` requests; returns the sink's count and last delivery.
+async fn drain(want: u64) -> ServerReport {
+    println!("DRAIN {want}");
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let n = std::io::stdin().read_line(&mut line).expect("read DRAINED");
+        assert!(n > 0, "stdin closed while waiting for DRAINED");
+        let json = line
+            .trim_end()
+            .strip_prefix("DRAINED ")
+            .unwrap_or_else(|| panic!("expected DRAINED, got {line:?}"));
+        serde_json::from_str(json).expect("DRAINED JSON")
+    })
+    .await
+    .expect("drain task")
+}
+
+pub async fn run(phase: &str, target: &str) -> PhaseResult {
+    let secs = env_num("WAYBILL_BENCH_SECS", 10).max(1);
+    let conns = usize::try_from(env_num("WAYBILL_BENCH_CONNS", 64)).map_or(64, |n| n.max(1));
+    let duration = Duration::from_secs(secs);
+    let messages = Arc::new(Messages::new(phase));
+    let pipeline = is_pipeline(phase);
+    let mut result = PhaseResult {
+        phase: phase.to_string(),
+        secs: secs as f64,
+        conns,
+        body_bytes: messages.size(),
+        ..Default::default()
+    };
+    let uri: Uri = format!("http://{target}{INGEST_PATH}")
+        .parse()
+        .expect("target URI");
+    let client = client(conns);
+
+    // Warm-up, one at a time: compiles and instantiates the plugins, fills
+    // the pools; excluded from every figure.
+    let before = if pipeline { drain(0).await.count } else { 0 };
+    for _ in 0..WARMUP {
+        let (key, body) = messages.next();
+        let status = send(&client, &uri, key, body).await.expect("warm-up send");
+        assert_eq!(status, 202, "warm-up answered {status}");
+    }
+    result.total_acks += WARMUP;
+    if pipeline {
+        drain(before + WARMUP).await;
+    }
+
+    // Closed loop: N connections, each sending as soon as its ack is back.
+    eprintln!("   {phase}: {conns} connections for {secs} s (closed loop)");
+    let before = if pipeline { drain(0).await.count } else { 0 };
+    let start = Instant::now();
+    let start_epoch_ns = epoch_ns();
+    let tally = run_load(
+        &client,
+        &uri,
+        &messages,
+        conns,
+        Load::Closed(start + duration),
+    )
+    .await;
+    let elapsed = start.elapsed().as_secs_f64();
+    result.acks = tally.acks;
+    result.total_acks += tally.acks;
+    result.ack_rate = tally.acks as f64 / elapsed;
+    result.refused = tally.refused.clone();
+    result.errors = tally.errors;
+    eprintln!(
+        "   {phase}: {} acks in {elapsed:.2} s = {:.0}/s, refused {:?}, errors {}",
+        tally.acks, result.ack_rate, tally.refused, tally.errors
+    );
+    if pipeline {
+        let sink = drain(before + tally.acks).await;
+        let delivered = sink.count;
+        let e2e = sink.last_ns.saturating_sub(start_epoch_ns) as f64 / 1e9;
+        result.deliveries = Some(delivered - before);
+        result.e2e_secs = Some(e2e);
+        result.e2e_rate = Some((delivered - before) as f64 / e2e);
+        eprintln!(
+            "   {phase}: {} delivered in {e2e:.2} s from the first send = {:.0}/s",
+            delivered - before,
+            (delivered - before) as f64 / e2e
+        );
+    }
+
+    // Paced: half the measured ack rate, open loop over the same connections.
+    let rate = (result.ack_rate / 2.0).max(1.0);
+    result.paced_target_rate = rate;
+    eprintln!("   {phase}: paced at {rate:.0}/s for {secs} s");
+    let before = if pipeline { drain(0).await.count } else { 0 };
+    let start = Instant::now();
+    let paced = run_load(
+        &client,
+        &uri,
+        &messages,
+        conns,
+        Load::Paced {
+            start,
+            interval: Duration::from_secs_f64(1.0 / rate),
+            total: (rate * secs as f64) as u64,
+        },
+    )
+    .await;
+    let elapsed = start.elapsed().as_secs_f64();
+    result.paced_acks = paced.acks;
+    result.total_acks += paced.acks;
+    result.paced_refused = paced.refused.values().sum::<u64>() + paced.errors;
+    result.paced_rate = paced.acks as f64 / elapsed;
+    let mut issued = paced.latencies;
+    let mut due = paced.due_latencies;
+    issued.sort_unstable();
+    due.sort_unstable();
+    result.p50_us = percentile(&issued, 50.0);
+    result.p99_us = percentile(&issued, 99.0);
+    result.p999_us = percentile(&issued, 99.9);
+    result.max_us = issued.last().copied().unwrap_or(0);
+    result.p99_due_us = percentile(&due, 99.0);
+    eprintln!(
+        "   {phase}: paced {} acks = {:.0}/s, p50 {} us, p99 {} us (due-based {} us), max {} us, refused/errors {}",
+        paced.acks,
+        result.paced_rate,
+        result.p50_us,
+        result.p99_us,
+        result.p99_due_us,
+        result.max_us,
+        result.paced_refused
+    );
+    if pipeline {
+        drain(before + paced.acks).await;
+    }
+    result.load_vm_hwm_kb = memory_kb().0;
+    result
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let idx = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+// ---------------------------------------------------------------------------
+// Messages: the real sample with a unique eventId and Idempotency-Key each.
+
+struct Messages {
+    template: String,
+    run: String,
+    shipments: u64,
+    seq: AtomicU64,
+}
+
+impl Messages {
+    fn new(phase: &str) -> Self {
+        let template = std::fs::read_to_string(root().join(SAMPLE)).expect("Acme milestone sample");
+        assert!(template.contains(SAMPLE_EVENT_ID) && template.contains(SAMPLE_BOL));
+        let run = format!(
+            "{phase}-{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis())
+        );
+        Self {
+            template,
+            run,
+            shipments: env_num("WAYBILL_BENCH_SHIPMENTS", 1000).max(1),
+            seq: AtomicU64::new(0),
+        }
+    }
+
+    /// (Idempotency-Key, body): a unique eventId, and the shipment (`bol`,
+    /// the business key deliveries are ordered by) cycling through a pool.
+    fn next(&self) -> (HeaderValue, Bytes) {
+        let n = self.seq.fetch_add(1, Ordering::Relaxed);
+        let body = self
+            .template
+            .replace(SAMPLE_EVENT_ID, &format!("\"evt_{}_{n:09}\"", self.run))
+            .replace(SAMPLE_BOL, &format!("\"B{:08}\"", n % self.shipments));
+        let key =
+            HeaderValue::from_str(&format!("bench-{}-{n:09}", self.run)).expect("header value");
+        (key, Bytes::from(body))
+    }
+
+    fn size(&self) -> usize {
+        self.next().1.len()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The load generator.
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+fn client(conns: usize) -> HttpClient {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(conns)
+        .build(connector)
+}
+
+/// Sends one message and reads the whole answer; returns the status.
+async fn send(
+    client: &HttpClient,
+    uri: &Uri,
+    key: HeaderValue,
+    body: Bytes,
+) -> Result<u16, String> {
+    let mut req = Request::post(uri.clone())
+        .body(Full::new(body))
+        .map_err(|e| e.to_string())?;
+    req.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    req.headers_mut().insert("idempotency-key", key);
+    let resp = client.request(req).await.map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    resp.into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(status)
+}
+
+#[derive(Clone, Copy)]
+enum Load {
+    /// Send back to back until this instant.
+    Closed(Instant),
+    /// Request `i` is due at `start + i * interval`, for `i < total`.
+    Paced {
+        start: Instant,
+        interval: Duration,
+        total: u64,
+    },
+}
+
+#[derive(Default)]
+struct Tally {
+    acks: u64,
+    refused: BTreeMap<u16, u64>,
+    errors: u64,
+    latencies: Vec<u64>,
+    due_latencies: Vec<u64>,
+}
+
+impl Tally {
+    fn merge(&mut self, other: Tally) {
+        self.acks += other.acks;
+        for (status, n) in other.refused {
+            *self.refused.entry(status).or_default() += n;
+        }
+        self.errors += other.errors;
+        self.latencies.extend(other.latencies);
+        self.due_latencies.extend(other.due_latencies);
+    }
+}
+
+async fn run_load(
+    client: &HttpClient,
+    uri: &Uri,
+    messages: &Arc<Messages>,
+    conns: usize,
+    load: Load,
+) -> Tally {
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..conns as u64 {
+        let (client, uri, messages) = (client.clone(), uri.clone(), messages.clone());
+        tasks.spawn(async move {
+            let mut tally = Tally::default();
+            let mut i = worker;
+            loop {
+                let due = match load {
+                    Load::Closed(until) => {
+                        if Instant::now() >= until {
+                            break;
+                        }
+                        None
+                    }
+                    Load::Paced {
+                        start,
+                        interval,
+                        total,
+                    } => {
+                        if i >= total {
+                            break;
+                        }
+                        let due = start + interval.mul_f64(i as f64);
+                        tokio::time::sleep_until(due.into()).await;
+                        i += conns as u64;
+                        Some(due)
+                    }
+                };
+                let (key, body) = messages.next();
+                let issued = Instant::now();
+                match send(&client, &uri, key, body).await {
+                    Ok(202) => {
+                        tally.acks += 1;
+                        if let Some(due) = due {
+                            tally.latencies.push(issued.elapsed().as_micros() as u64);
+                            tally.due_latencies.push(due.elapsed().as_micros() as u64);
+                        }
+                    }
+                    Ok(status) => *tally.refused.entry(status).or_default() += 1,
+                    Err(_) => {
+                        tally.errors += 1;
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                }
+            }
+            tally
+        });
+    }
+    let mut all = Tally::default();
+    while let Some(t) = tasks.join_next().await {
+        all.merge(t.expect("load task"));
+    }
+    all
+}

@@ -1,0 +1,58 @@
+//! The closing markdown table.
+
+use crate::{PhaseResult, cores};
+
+pub fn print_table(results: &[PhaseResult]) {
+    let floor = results.iter().find(|r| r.phase == "floor");
+    let ratio = |v: f64, f: Option<f64>| match f {
+        Some(f) if f > 0.0 => format!(" ({:.2}x)", v / f),
+        _ => String::new(),
+    };
+    let ms = |us: u64| format!("{:.2} ms", us as f64 / 1000.0);
+    let Some(first) = results.first() else {
+        return;
+    };
+    println!();
+    println!(
+        "Loopback, {} connections, {} s per run, {} B JSON body, {} cores shared by two processes: the server (host and sink, or the floor server) and the load generator. Peak RSS is the server process's alone.",
+        first.conns,
+        first.secs,
+        first.body_bytes,
+        cores()
+    );
+    println!();
+    println!(
+        "| run | acks/s (x floor) | delivered end to end/s | paced at | p50 ack (x floor) | p99 ack (x floor) | p99 from due time | peak RSS (server process) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for r in results {
+        let name = match r.phase.as_str() {
+            "floor" => "floor: bare hyper 202, no processing",
+            "pipeline" => "pipeline, group commit (512)",
+            "pipeline-fsync" => "pipeline, fsync per message (group_commit_max = 1)",
+            other => other,
+        };
+        let e2e = r.e2e_rate.map_or("-".to_string(), |v| format!("{v:.0}"));
+        let mut refused = String::new();
+        let bad: u64 = r.refused.values().sum::<u64>() + r.errors;
+        if bad > 0 {
+            refused = format!(
+                " [{bad} refused/failed: {:?}, errors {}]",
+                r.refused, r.errors
+            );
+        }
+        println!(
+            "| {name} | {:.0}{}{refused} | {e2e} | {:.0}/s | {}{} | {}{} | {} | {:.0} MB |",
+            r.ack_rate,
+            ratio(r.ack_rate, floor.map(|f| f.ack_rate)),
+            r.paced_rate,
+            ms(r.p50_us),
+            ratio(r.p50_us as f64, floor.map(|f| f.p50_us as f64)),
+            ms(r.p99_us),
+            ratio(r.p99_us as f64, floor.map(|f| f.p99_us as f64)),
+            ms(r.p99_due_us),
+            r.vm_hwm_kb as f64 / 1024.0,
+        );
+    }
+    println!();
+}
