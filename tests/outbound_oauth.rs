@@ -8,7 +8,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::host::{TestHost, config_head};
+use common::host::{TestHost, config_head, probe_pipeline};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -125,28 +125,15 @@ async fn one_token_for_all_workers_retried_while_down_refreshed_once_on_401() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (base, state) = partner().await;
     let plugins = common::plugins_dir().join("test");
-    let config = format!(
-        r#"{head}
-[sources.test]
-kind = "test.any"
-auth = {{ type = "none" }}
-
-[targets.sink]
-url = "{base}/in"
-timeout_ms = 2000
+    let target = format!(
+        r#"timeout_ms = 2000
 max_in_flight = 8
 retry = {{ max_attempts = 20, base_ms = 20, cap_ms = 100 }}
 breaker = {{ failure_threshold = 1000, open_secs = 1 }}
-auth = {{ type = "oauth2", token_url = "{base}/token", client_id = "waybill", client_secret = "oauth-test-client-secret", scope = "deliveries" }}
-
-[[routes]]
-name = "probe"
-source = "test"
-inbound = {{ plugin = "swap-probe" }}
-targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
-"#,
-        head = config_head(dir.path(), &plugins),
+auth = {{ type = "oauth2", token_url = "{base}/token", client_id = "waybill", client_secret = "oauth-test-client-secret", scope = "deliveries" }}"#
     );
+    let config =
+        config_head(dir.path(), &plugins) + &probe_pipeline(&format!("{base}/in"), &target);
     let host = TestHost::start(dir.path(), &config).await;
     for i in 0..MESSAGES {
         let body = serde_json::json!({"key": format!("k-{i}"), "event": format!("e-{i}")});

@@ -6,7 +6,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::host::{TestHost, config_head};
+use common::host::{TestHost, config_head, probe_pipeline};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -56,26 +56,16 @@ async fn secrets_never_reach_dead_letters_timelines_or_debug() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (authority, seen) = echoing_target().await;
     let plugins = common::plugins_dir().join("test");
-    let config = format!(
-        r#"{head}
-[sources.test]
-kind = "test.any"
-auth = {{ type = "none" }}
-
-[targets.sink]
-url = "http://waybill:{URL_PASSWORD}@{authority}/in"
-retry = {{ max_attempts = 2, base_ms = 10, cap_ms = 20 }}
+    let target = format!(
+        r#"retry = {{ max_attempts = 2, base_ms = 10, cap_ms = 20 }}
 auth = {{ type = "bearer", token = "{BEARER}" }}
-headers = {{ x-api-key = "{API_KEY}" }}
-
-[[routes]]
-name = "probe"
-source = "test"
-inbound = {{ plugin = "swap-probe" }}
-targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
-"#,
-        head = config_head(dir.path(), &plugins),
+headers = {{ x-api-key = "{API_KEY}" }}"#
     );
+    let config = config_head(dir.path(), &plugins)
+        + &probe_pipeline(
+            &format!("http://waybill:{URL_PASSWORD}@{authority}/in"),
+            &target,
+        );
     let parsed =
         waybill::config::parse(&config, std::path::Path::new("waybill.toml")).expect("config");
     let debug = format!("{parsed:?}");

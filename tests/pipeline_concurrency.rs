@@ -14,7 +14,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::host::{TestHost, config_head};
+use common::host::{TestHost, config_head, probe_pipeline};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
@@ -35,27 +35,10 @@ fn config(dir: &Path, sink: &Sink) -> String {
     // A generous delivery timeout: a slow moment on a busy machine must not
     // make the host send a delivery twice, so any repeat the sink sees is a
     // real duplicate.
-    format!(
-        r#"{head}
-[sources.test]
-kind = "test.any"
-auth = {{ type = "none" }}
-
-[targets.sink]
-url = "{url}"
-timeout_ms = 10000
-retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 40 }}
-breaker = {{ failure_threshold = 100, open_secs = 1 }}
-
-[[routes]]
-name = "probe"
-source = "test"
-inbound = {{ plugin = "swap-probe" }}
-targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
-"#,
-        head = config_head(dir, &plugins),
-        url = sink.url("/in"),
-    )
+    let target = "timeout_ms = 10000
+retry = { max_attempts = 3, base_ms = 10, cap_ms = 40 }
+breaker = { failure_threshold = 100, open_secs = 1 }";
+    config_head(dir, &plugins) + &probe_pipeline(&sink.url("/in"), target)
 }
 
 fn business_key(k: usize) -> String {

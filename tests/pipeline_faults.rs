@@ -5,33 +5,14 @@
 
 mod common;
 
-use common::host::{TestHost, config_head};
+use common::host::{QUICK_TARGET, TestHost, config_head, probe_pipeline};
 use std::path::Path;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
 
 fn probe_config(dir: &Path, plugins: &Path, sink: &Sink, watch: bool) -> String {
-    format!(
-        r#"{head}
-[sources.test]
-kind = "test.any"
-auth = {{ type = "none" }}
-
-[targets.sink]
-url = "{url}"
-timeout_ms = 300
-retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 40 }}
-breaker = {{ failure_threshold = 100, open_secs = 1 }}
-
-[[routes]]
-name = "probe"
-source = "test"
-inbound = {{ plugin = "swap-probe" }}
-targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
-"#,
-        head = config_head(dir, plugins).replace("watch = false", &format!("watch = {watch}")),
-        url = sink.url("/in"),
-    )
+    let head = config_head(dir, plugins).replace("watch = false", &format!("watch = {watch}"));
+    head + &probe_pipeline(&sink.url("/in"), QUICK_TARGET)
 }
 
 async fn host_with(sink: &Sink) -> (tempfile::TempDir, TestHost) {

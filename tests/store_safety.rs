@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::host::{TestHost, config_head};
+use common::host::{QUICK_TARGET, TestHost, config_head, probe_pipeline};
 use std::path::Path;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
@@ -16,26 +16,7 @@ fn probe_config(dir: &Path, sink: &Sink, extra_store: &str) -> String {
     let plugins = common::plugins_dir().join("test");
     let head =
         config_head(dir, &plugins).replace("[store]\n", &format!("[store]\n{extra_store}\n"));
-    format!(
-        r#"{head}
-[sources.test]
-kind = "test.any"
-auth = {{ type = "none" }}
-
-[targets.sink]
-url = "{url}"
-timeout_ms = 300
-retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 40 }}
-breaker = {{ failure_threshold = 100, open_secs = 1 }}
-
-[[routes]]
-name = "probe"
-source = "test"
-inbound = {{ plugin = "swap-probe" }}
-targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
-"#,
-        url = sink.url("/in"),
-    )
+    head + &probe_pipeline(&sink.url("/in"), QUICK_TARGET)
 }
 
 /// Posts one message as a partner does: a 503 (the store could not commit

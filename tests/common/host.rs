@@ -45,6 +45,36 @@ dir = "{schemas}"
     )
 }
 
+/// The probe pipeline many tests run after [`config_head`]: source `test`
+/// (kind `test.any`, no auth) mapped by `swap-probe` in and out to the
+/// target `sink` at `url`; `target` holds the target's other lines
+/// (timeout, retry, breaker, auth, headers).
+pub fn probe_pipeline(url: &str, target: &str) -> String {
+    format!(
+        r#"
+[sources.test]
+kind = "test.any"
+auth = {{ type = "none" }}
+
+[targets.sink]
+url = "{url}"
+{target}
+
+[[routes]]
+name = "probe"
+source = "test"
+inbound = {{ plugin = "swap-probe" }}
+targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
+"#
+    )
+}
+
+/// The target lines of a fast-failing test sink: a short timeout, quick
+/// retries and a breaker that does not open during a test.
+pub const QUICK_TARGET: &str = "timeout_ms = 300
+retry = { max_attempts = 3, base_ms = 10, cap_ms = 40 }
+breaker = { failure_threshold = 100, open_secs = 1 }";
+
 /// A running host and what it needs to be talked to.
 pub struct TestHost {
     pub service: Service,

@@ -75,7 +75,7 @@ fn main() -> ExitCode {
     let args = DemoArgs::parse();
     // The demo tells its own story on stdout; host logs (WAYBILL_LOG) would
     // interleave with it, so they are off unless asked for.
-    init_tracing("off");
+    waybill::runtime::init_tracing("off");
     let cache_dir = args.cache_dir.clone();
     match run(args, &cache_dir) {
         Ok(code) => code,
@@ -84,16 +84,6 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-fn init_tracing(default: &str) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("WAYBILL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .json()
-        .init();
 }
 
 fn run(args: DemoArgs, cache_dir: &Path) -> anyhow::Result<ExitCode> {

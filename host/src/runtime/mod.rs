@@ -8,10 +8,12 @@
 mod admin;
 mod health;
 mod listener;
+mod logging;
 mod router;
 mod start;
 
 pub use crate::context::App;
 pub use listener::{AcceptBackoff, Listener, Surface, serve};
+pub use logging::init_tracing;
 pub use router::handle;
 pub use start::{Service, StartError, start};

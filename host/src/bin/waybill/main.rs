@@ -72,7 +72,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing("warn");
+    waybill::runtime::init_tracing("warn");
     let result = match cli.command {
         Command::Plugin { command } => plugin_cmd::run(command, &cli.cache_dir),
         Command::Serve(args) => serve::run(args),
@@ -89,14 +89,4 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-fn init_tracing(default: &str) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("WAYBILL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .json()
-        .init();
 }

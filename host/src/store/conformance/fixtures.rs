@@ -1,5 +1,6 @@
 //! Building blocks of the conformance cases: messages, deliveries and
-//! outcomes with the fields a case does not care about filled in.
+//! outcomes with the fields a case does not care about filled in (the
+//! backends' own tests build theirs from these too).
 
 use super::super::*;
 
@@ -23,7 +24,7 @@ pub(super) fn message(id: &str, key: Option<&str>, body: &[u8], at: Millis) -> N
 }
 
 /// The plugin every fixture names.
-pub(super) fn stamp() -> PluginStamp {
+pub(crate) fn stamp() -> PluginStamp {
     PluginStamp {
         plugin: "p@1.0.0".into(),
         sha256: "abc".into(),
@@ -31,7 +32,7 @@ pub(super) fn stamp() -> PluginStamp {
 }
 
 /// A delivery to `target` under `key` whose body is `body`.
-pub(super) fn delivery(target: &str, key: &str, body: &str) -> NewDelivery {
+pub(crate) fn delivery(target: &str, key: &str, body: &str) -> NewDelivery {
     NewDelivery {
         route: "r".into(),
         target: target.into(),
@@ -46,7 +47,7 @@ pub(super) fn delivery(target: &str, key: &str, body: &str) -> NewDelivery {
 }
 
 /// A successful processing of `id` enqueuing `deliveries`.
-pub(super) fn outcome(id: &str, deliveries: Vec<NewDelivery>) -> ProcessingOutcome {
+pub(crate) fn outcome(id: &str, deliveries: Vec<NewDelivery>) -> ProcessingOutcome {
     ProcessingOutcome {
         message_id: id.into(),
         correlation_id: format!("cid-{id}"),

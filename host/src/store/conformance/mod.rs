@@ -9,7 +9,7 @@
 //! The cases panic on the first broken expectation, as tests do.
 
 pub mod exceptions;
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod housekeeping;
 pub mod messages;
 pub mod outbox;

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::store::conformance::fixtures::{delivery, outcome};
 use crate::store::*;
 
 /// A lease longer than any test.
@@ -30,48 +31,6 @@ fn msg(id: &str, key: Option<&str>, body: &[u8]) -> NewMessage {
         received_at: 1_000,
         idempotency_expires_at: i64::MAX,
         context: Default::default(),
-    }
-}
-
-fn stamp() -> PluginStamp {
-    PluginStamp {
-        plugin: "p@1.0.0".into(),
-        sha256: "abc".into(),
-    }
-}
-
-fn delivery(target: &str, key: &str, body: &str) -> NewDelivery {
-    NewDelivery {
-        route: "r".into(),
-        target: target.into(),
-        business_key: key.into(),
-        idempotency_key: format!("idem-{body}"),
-        body: body.as_bytes().to_vec(),
-        content_type: "application/json".into(),
-        plugin: stamp(),
-        schema_id: "shipment-event@1.0".into(),
-        ..Default::default()
-    }
-}
-
-fn outcome(id: &str, deliveries: Vec<NewDelivery>) -> ProcessingOutcome {
-    ProcessingOutcome {
-        message_id: id.into(),
-        correlation_id: format!("cid-{id}"),
-        records: vec![ProcessingRecord {
-            stage: "inbound".into(),
-            route: "r".into(),
-            plugin: stamp(),
-            result: serde_json::json!([]),
-            ok: true,
-            elapsed_us: 5,
-        }],
-        deliveries,
-        dead_letters: vec![],
-        derived_key: None,
-        replay_of: vec![],
-        exceptions: vec![],
-        context: None,
     }
 }
 
