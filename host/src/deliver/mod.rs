@@ -5,6 +5,7 @@
 pub mod breaker;
 pub mod client;
 pub mod oauth;
+mod recorder;
 pub mod redact;
 pub mod retry;
 #[cfg(test)]

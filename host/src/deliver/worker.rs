@@ -17,6 +17,7 @@
 use super::breaker::CircuitBreaker;
 use super::client::{HttpSender, OutboundRequest, OutboundResponse, SendError};
 use super::oauth::{AccessToken, TokenSource};
+use super::recorder::AttemptRecorder;
 use super::redact::{Scrubber, is_sensitive_header, redact_url};
 use super::retry::{
     Disposition, RetryPolicy, classify_error, classify_status, classify_token_error,
@@ -56,6 +57,8 @@ pub struct TargetWorker {
     config: TargetConfig,
     policy: RetryPolicy,
     store: Arc<dyn Store>,
+    /// Started on the first attempt (inside the runtime).
+    recorder: std::sync::OnceLock<AttemptRecorder>,
     sender: HttpSender,
     breaker: CircuitBreaker,
     bucket: Option<TokenBucket>,
@@ -112,6 +115,7 @@ impl TargetWorker {
                 .as_ref()
                 .map(|r| TokenBucket::new(r.per_second, r.burst)),
             config: config.clone(),
+            recorder: std::sync::OnceLock::new(),
             store,
             sender,
             in_flight: Arc::new(AtomicUsize::new(0)),
@@ -328,7 +332,10 @@ impl TargetWorker {
             response,
             next,
         };
-        if let Err(e) = self.store.record_attempt(outcome).await {
+        let recorder = self
+            .recorder
+            .get_or_init(|| AttemptRecorder::start(self.store.clone()));
+        if let Err(e) = recorder.record(outcome).await {
             // The delivery stays in flight until its lease is over, then it
             // is claimed and sent again: at-least-once, with the same
             // idempotency key, and nothing behind it is let through first.

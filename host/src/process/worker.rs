@@ -11,7 +11,7 @@
 //! of an earlier command with that command's answer).
 
 use super::processor::{Processor, Scope};
-use crate::store::{NewDeadLetter, ProcessingFailure, Store, StoreError};
+use crate::store::{NewDeadLetter, ProcessingFailure, ProcessingOutcome, Store, StoreError};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,11 +77,11 @@ pub async fn run_processing(
             }
             continue;
         }
-        // Map with at most `concurrency` plugin calls at a time, and hand
-        // each outcome to the store as soon as it and every earlier message
-        // of the batch are mapped: commits start in arrival order (so the
-        // out-of-order guard compares events in the order they arrived) and
-        // overlap, so the writer still commits many in one group.
+        // Map with at most `concurrency` plugin calls at a time; the
+        // outcomes mapped so far go to the store as one batch whenever no
+        // batch is being written, so while one commits (its fsync) the next
+        // gathers. Batches are written one after another in arrival order
+        // (the out-of-order guard compares events in the order they arrived).
         let mut mapped = futures::stream::iter(batch)
             .map(|msg| {
                 let processor = processor.clone();
@@ -96,46 +96,37 @@ pub async fn run_processing(
                 }
             })
             .buffered(concurrency.max(1));
-        let mut commits = futures::stream::FuturesUnordered::new();
-        let mut results = Vec::new();
+        let mut ready: Vec<(Option<String>, ProcessingOutcome)> = Vec::new();
+        let mut writing = None;
+        let mut failures: Vec<(String, Fault)> = Vec::new();
         let mut mapping_done = false;
-        while !mapping_done || !commits.is_empty() {
+        loop {
+            if writing.is_none() && !ready.is_empty() {
+                let outcomes = std::mem::take(&mut ready);
+                writing = Some(Box::pin(commit_batch(
+                    store.clone(),
+                    hooks.clone(),
+                    outcomes,
+                )));
+            }
+            if mapping_done && writing.is_none() {
+                break;
+            }
             tokio::select! {
                 biased;
-                Some(done) = commits.next(), if !commits.is_empty() => results.push(done),
+                done = async { writing.as_mut().expect("guarded").await }, if writing.is_some() => {
+                    writing = None;
+                    failures.extend(done);
+                }
                 next = mapped.next(), if !mapping_done => match next {
-                    Some(Ok((command, outcome))) => {
-                        let store = store.clone();
-                        let hooks = hooks.clone();
-                        commits.push(async move {
-                            let id = outcome.message_id.clone();
-                            let has_deliveries = !outcome.deliveries.is_empty();
-                            let dead_letters = command.is_some().then(|| outcome.dead_letters.clone());
-                            let done = store
-                                .complete_processing(outcome)
-                                .await
-                                .map_err(|e| (id.clone(), Fault::Store(e)))?;
-                            if let Some(route) = command {
-                                hooks
-                                    .command_processed(CommandProcessed {
-                                        message_id: id,
-                                        route,
-                                        sent: has_deliveries && done.duplicate_of.is_none(),
-                                        duplicate_of: done.duplicate_of,
-                                        dead_letters: dead_letters.unwrap_or_default(),
-                                    })
-                                    .await;
-                            }
-                            Ok(())
-                        });
-                    }
-                    Some(Err(e)) => results.push(Err(e)),
+                    Some(Ok(outcome)) => ready.push(outcome),
+                    Some(Err(e)) => failures.push(e),
                     None => mapping_done = true,
                 },
             }
         }
-        let failed = results.iter().filter(|r| r.is_err()).count();
-        for (id, fault) in results.into_iter().filter_map(Result::err) {
+        let failed = failures.len();
+        for (id, fault) in failures {
             count_failure(store.as_ref(), &id, fault, max_failures).await;
         }
         deliveries_ready.notify_waiters();
@@ -143,6 +134,72 @@ pub async fn run_processing(
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// Writes one batch of outcomes and tells the hooks about its commands;
+/// returns the messages whose outcome was not written.
+async fn commit_batch(
+    store: Arc<dyn Store>,
+    hooks: Arc<dyn ProcessingHooks>,
+    batch: Vec<(Option<String>, ProcessingOutcome)>,
+) -> Vec<(String, Fault)> {
+    let (commands, outcomes): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    let told: Vec<(String, Option<String>, bool, Vec<NewDeadLetter>)> = outcomes
+        .iter()
+        .zip(commands)
+        .map(|(o, command)| {
+            let dead = if command.is_some() {
+                o.dead_letters.clone()
+            } else {
+                Vec::new()
+            };
+            (
+                o.message_id.clone(),
+                command,
+                !o.deliveries.is_empty(),
+                dead,
+            )
+        })
+        .collect();
+    let results = match store.complete_processing_batch(outcomes).await {
+        Ok(results) => results,
+        Err(e) => {
+            // The batch as a whole: every message of it failed alike.
+            let why = e.to_string();
+            let retryable = e.is_retryable();
+            return told
+                .into_iter()
+                .map(|(id, ..)| {
+                    let e = if retryable {
+                        StoreError::Unavailable(why.clone())
+                    } else {
+                        StoreError::database(why.clone())
+                    };
+                    (id, Fault::Store(e))
+                })
+                .collect();
+        }
+    };
+    let mut failures = Vec::new();
+    for ((id, command, has_deliveries, dead_letters), result) in told.into_iter().zip(results) {
+        match result {
+            Ok(done) => {
+                if let Some(route) = command {
+                    hooks
+                        .command_processed(CommandProcessed {
+                            message_id: id,
+                            route,
+                            sent: has_deliveries && done.duplicate_of.is_none(),
+                            duplicate_of: done.duplicate_of,
+                            dead_letters,
+                        })
+                        .await;
+                }
+            }
+            Err(e) => failures.push((id, Fault::Store(e))),
+        }
+    }
+    failures
 }
 
 /// Why a message's processing did not end in a commit.

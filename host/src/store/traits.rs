@@ -34,6 +34,23 @@ pub trait MessageStore: Send + Sync + 'static {
         outcome: ProcessingOutcome,
     ) -> Result<ProcessingResult, StoreError>;
 
+    /// Writes the outcomes of a batch, in order, each as
+    /// [`complete_processing`](Self::complete_processing) would and each
+    /// atomic on its own: one outcome refused leaves the others written.
+    /// `Err` when the batch as a whole could not be written (nothing of it
+    /// is). A backend writes the batch at once (one transaction,
+    /// multi-row statements); this default writes one outcome at a time.
+    async fn complete_processing_batch(
+        &self,
+        outcomes: Vec<ProcessingOutcome>,
+    ) -> Result<Vec<Result<ProcessingResult, StoreError>>, StoreError> {
+        let mut results = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            results.push(self.complete_processing(outcome).await);
+        }
+        Ok(results)
+    }
+
     /// Counts a host-side processing failure of a received message (its
     /// outcome could not be committed, the processing task failed); at
     /// `max_failures` the message becomes a `poison` dead letter.
@@ -69,6 +86,22 @@ pub trait OutboxStore: Send + Sync + 'static {
     /// with [`StoreError::Conflict`] when the claim it answers was lost
     /// (the lease expired and the delivery was claimed again).
     async fn record_attempt(&self, outcome: AttemptOutcome) -> Result<(), StoreError>;
+
+    /// Records the attempts of a batch, each as
+    /// [`record_attempt`](Self::record_attempt) would and each on its own
+    /// (a lost claim refuses only its attempt). `Err` when the batch as a
+    /// whole could not be written. A backend writes the batch at once; this
+    /// default writes one attempt at a time.
+    async fn record_attempts(
+        &self,
+        outcomes: Vec<AttemptOutcome>,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let mut results = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            results.push(self.record_attempt(outcome).await);
+        }
+        Ok(results)
+    }
 
     /// The outbox entries made for a message, oldest first.
     async fn message_deliveries(&self, message_id: &str) -> Result<Vec<Delivery>, StoreError>;

@@ -8,6 +8,7 @@
 //!
 //! The cases panic on the first broken expectation, as tests do.
 
+pub mod batches;
 pub mod exceptions;
 pub(crate) mod fixtures;
 pub mod housekeeping;
@@ -47,6 +48,8 @@ pub async fn run_all(factory: &dyn StoreFactory) {
     outbox::a_claim_is_a_lease_claimed_again_once_it_is_over(factory).await;
     outbox::a_retry_waits_and_a_release_records_no_attempt(factory).await;
     outbox::a_dead_delivery_leaves_a_dead_letter_with_its_status(factory).await;
+    batches::a_batch_of_outcomes_writes_each_on_its_own(factory).await;
+    batches::a_batch_of_attempts_refuses_only_the_lost_claim(factory).await;
     exceptions::exceptions_are_raised_acted_on_once_and_audited(factory).await;
     exceptions::a_known_dedupe_key_counts_and_reopens(factory).await;
     exceptions::stale_events_and_duplicate_lines_are_held(factory).await;

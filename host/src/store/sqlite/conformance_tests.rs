@@ -53,6 +53,8 @@ cases!(
     outbox::a_claim_is_a_lease_claimed_again_once_it_is_over,
     outbox::a_retry_waits_and_a_release_records_no_attempt,
     outbox::a_dead_delivery_leaves_a_dead_letter_with_its_status,
+    batches::a_batch_of_outcomes_writes_each_on_its_own,
+    batches::a_batch_of_attempts_refuses_only_the_lost_claim,
     exceptions::exceptions_are_raised_acted_on_once_and_audited,
     exceptions::a_known_dedupe_key_counts_and_reopens,
     exceptions::stale_events_and_duplicate_lines_are_held,

@@ -33,6 +33,16 @@ pub(super) enum Inserted {
     Dropped,
 }
 
+/// What [`check_delivery`] decided.
+pub(super) enum Checked {
+    /// To be enqueued (its watermark and fingerprints are held already).
+    Enqueue,
+    /// Turned into this exception.
+    Exception(i64),
+    /// Dropped (stale, policy drop).
+    Dropped,
+}
+
 /// Inserts a delivery unless its guard says it is stale or its fingerprints
 /// say it is a duplicate; then it becomes an exception (or is dropped).
 pub(super) fn insert_delivery(
@@ -42,6 +52,28 @@ pub(super) fn insert_delivery(
     d: &NewDelivery,
     now: Millis,
 ) -> Result<Inserted, StoreError> {
+    Ok(
+        match check_delivery(c, message_id, correlation_id, d, now)? {
+            Checked::Enqueue => {
+                super::batch::insert_outbox(c, &[(message_id, correlation_id, d)], now)?;
+                Inserted::Delivery(c.last_insert_rowid())
+            }
+            Checked::Exception(id) => Inserted::Exception(id),
+            Checked::Dropped => Inserted::Dropped,
+        },
+    )
+}
+
+/// Applies a delivery's guard and fingerprints: it may be enqueued, or it
+/// became an exception (stale, a duplicate charge), or it is dropped.
+/// Enqueueing is the caller's (a batch writes its outbox rows together).
+pub(super) fn check_delivery(
+    c: &Connection,
+    message_id: &str,
+    correlation_id: &str,
+    d: &NewDelivery,
+    now: Millis,
+) -> Result<Checked, StoreError> {
     if let Some(guard) = d.guard {
         let last: Option<i64> = c
             .query_row(
@@ -52,10 +84,10 @@ pub(super) fn insert_delivery(
             .optional()
             .map_err(db_err)?;
         match order_guard::check(d, guard, last) {
-            GuardVerdict::Drop => return Ok(Inserted::Dropped),
+            GuardVerdict::Drop => return Ok(Checked::Dropped),
             GuardVerdict::Stale(e) => {
                 return insert_exception(c, Some((message_id, correlation_id)), &e, now)
-                    .map(Inserted::Exception);
+                    .map(Checked::Exception);
             }
             GuardVerdict::Fresh { event_at } => {
                 c.prepare_cached(
@@ -70,27 +102,12 @@ pub(super) fn insert_delivery(
     if let Some(dup) = duplicate_of(c, &d.target, &d.fingerprints, message_id)? {
         let e = exception_rules::held_delivery(d, "duplicate-charge", dup);
         return insert_exception(c, Some((message_id, correlation_id)), &e, now)
-            .map(Inserted::Exception);
+            .map(Checked::Exception);
     }
     hold_fingerprints(c, &d.target, &d.fingerprints, message_id, now)?;
-    c.prepare_cached(
-        "INSERT INTO outbox (message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
-                             plugin, plugin_sha256, schema_id, state, attempts, next_attempt_at, created_at, updated_at,
-                             canonical, confirm, command)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13, ?13, ?13, ?14, ?15, ?16)",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            message_id, correlation_id, d.route, d.target, d.business_key, d.idempotency_key, d.body,
-            d.content_type, d.plugin.plugin, d.plugin.sha256, d.schema_id, DeliveryState::Pending.as_str(),
-            now, d.canonical, d.confirm, d.command
-        ])
-    })
-    .map_err(db_err)?;
-    Ok(Inserted::Delivery(c.last_insert_rowid()))
+    Ok(Checked::Enqueue)
 }
 
-/// The violations describing fingerprints another message already holds.
 fn duplicate_of(
     c: &Connection,
     target: &str,

@@ -4,6 +4,8 @@
 //! small pool of read connections. Only SQL lives here: the domain rules
 //! it applies while writing are in [`super::rules`], shared by every backend.
 
+mod batch;
+mod checkpoint;
 mod flows;
 mod reads;
 mod retention;
@@ -35,7 +37,15 @@ pub struct SqliteStore {
     readers: Arc<Mutex<Vec<Connection>>>,
     path: PathBuf,
     clock: Arc<dyn Clock>,
+    /// Stops the checkpoint thread when the store is dropped.
+    _checkpointer: checkpoint::Stop,
 }
+
+/// The writer's page cache (KiB).
+const WRITER_CACHE_KIB: i64 = 32 * 1024;
+/// WAL pages after which the writer checkpoints by itself (the checkpoint
+/// thread normally keeps the WAL far below).
+const WRITER_CHECKPOINT_PAGES: i64 = 16 * 1024;
 
 /// A SQLite error as a [`StoreError`], kept as its source: busy and locked
 /// are [`StoreError::Busy`] (retryable), everything else
@@ -102,6 +112,14 @@ impl SqliteStore {
         // (a large retention purge) does not leave a large file behind.
         conn.pragma_update(None, "journal_size_limit", 64i64 << 20)
             .map_err(open_err)?;
+        // The writer keeps the hot pages of the indexes it appends to; WAL
+        // checkpoints run on their own thread (below), the writer only
+        // checkpoints itself when that one falls far behind.
+        conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
+            .map_err(open_err)?;
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
+            .map_err(open_err)?;
+        conn.set_prepared_statement_cache_capacity(256);
         let applied = schema::migrate(&mut conn).map_err(open_err)?;
         if applied > 0 {
             tracing::info!(path = %path.display(), applied, version = schema::latest(), "store migrated");
@@ -111,11 +129,16 @@ impl SqliteStore {
                 path: path.display().to_string(),
                 source: Box::new(e),
             })?;
+        let checkpointer = checkpoint::start(&path).map_err(|e| StoreError::Open {
+            path: path.display().to_string(),
+            source: Box::new(e),
+        })?;
         Ok(Arc::new(Self {
             writer,
             readers: Arc::new(Mutex::new(Vec::new())),
             path,
             clock,
+            _checkpointer: checkpointer,
         }))
     }
 
@@ -150,11 +173,12 @@ impl SqliteStore {
     }
 
     /// Runs a write in the writer's next group, handing it the time the
-    /// injected clock shows when the job runs.
+    /// injected clock shows when the job runs; `f` may run twice (the
+    /// writer's optimistic group failed), only its last run counts.
     async fn write<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection, Millis) -> Result<R, StoreError> + Send + 'static,
+        F: Fn(&Connection, Millis) -> Result<R, StoreError> + Send + 'static,
     {
         let clock = self.clock.clone();
         self.writer.run(move |c| f(c, clock.now_ms())).await

@@ -163,7 +163,8 @@ fn timeline_in(c: &Connection, cid: &str) -> Result<Option<Timeline>, StoreError
     let processing: Vec<serde_json::Value> = c
         .prepare(
             "SELECT message_id, route, stage, plugin, plugin_sha256, ok, result, elapsed_us, created_at
-             FROM processing WHERE correlation_id = ?1 ORDER BY id",
+             FROM processing WHERE message_id IN (SELECT message_id FROM messages WHERE correlation_id = ?1)
+             ORDER BY id",
         )
         .and_then(|mut s| {
             s.query_map([cid], |r| {
@@ -189,10 +190,19 @@ fn timeline_in(c: &Connection, cid: &str) -> Result<Option<Timeline>, StoreError
         .prepare(&sql)
         .and_then(|mut s| s.query_map([cid], delivery_row)?.collect())
         .map_err(db_err)?;
+    // The attempts table holds the retried attempts; a settled delivery's
+    // last attempt is in its outbox row (older rows: in the table too,
+    // without `last_started_at`).
     let attempts: Vec<AttemptRecord> = c
         .prepare(
-            "SELECT a.delivery_id, a.attempt, a.started_at, a.elapsed_ms, a.status, a.response
-             FROM attempts a JOIN outbox o ON o.id = a.delivery_id WHERE o.correlation_id = ?1 ORDER BY a.id",
+            "SELECT delivery_id, attempt, started_at, elapsed_ms, status, response FROM (
+                 SELECT a.delivery_id, a.attempt, a.started_at, a.elapsed_ms, a.status, a.response
+                 FROM attempts a JOIN outbox o ON o.id = a.delivery_id WHERE o.correlation_id = ?1
+                 UNION ALL
+                 SELECT o.id, o.attempts, o.last_started_at, o.last_elapsed_ms, o.last_status, COALESCE(o.last_response, '')
+                 FROM outbox o WHERE o.correlation_id = ?1 AND o.last_started_at IS NOT NULL
+                   AND o.state IN ('delivered', 'dead'))
+             ORDER BY started_at, delivery_id, attempt",
         )
         .and_then(|mut s| {
             s.query_map([cid], |r| {
@@ -276,9 +286,7 @@ pub(super) fn stats(c: &Connection) -> Result<StoreStats, StoreError> {
     )? {
         stats.dead_letters.insert(reason, n);
     }
-    for (target, _, n) in pairs(
-        "SELECT o.target, '', COUNT(*) FROM attempts a JOIN outbox o ON o.id = a.delivery_id GROUP BY o.target",
-    )? {
+    for (target, _, n) in pairs("SELECT target, '', SUM(attempts) FROM outbox GROUP BY target")? {
         stats.attempts.insert(target, n);
     }
     for (reason, state, n) in

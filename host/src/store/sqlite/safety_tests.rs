@@ -67,9 +67,10 @@ fn dead(reason: &str) -> NewDeadLetter {
     }
 }
 
-async fn count(store: &SqliteStore, sql: &'static str) -> i64 {
+async fn count(store: &SqliteStore, sql: &str) -> i64 {
+    let sql = sql.to_string();
     store
-        .read(move |c| c.query_row(sql, [], |r| r.get(0)).map_err(db_err))
+        .read(move |c| c.query_row(&sql, [], |r| r.get(0)).map_err(db_err))
         .await
         .unwrap()
 }
@@ -190,8 +191,18 @@ async fn an_unrecorded_attempt_is_claimed_again_after_its_lease_in_key_order() {
         .await
         .unwrap();
     assert_eq!(bodies(&next), ["b"], "b goes once a is delivered");
-    let attempts = count(&store, "SELECT COUNT(*) FROM attempts").await;
+    // The settled attempt lives in the outbox row, not in `attempts`.
+    let attempts = count(&store, "SELECT SUM(attempts) FROM outbox").await;
     assert_eq!(attempts, 1, "only the holder's attempt is recorded");
+    let holders = count(
+        &store,
+        &format!(
+            "SELECT COUNT(*) FROM outbox WHERE last_started_at = {} AND state = 'delivered'",
+            t + lease
+        ),
+    )
+    .await;
+    assert_eq!(holders, 1, "the holder's attempt is the one kept");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -240,6 +240,22 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE commands ADD COLUMN duplicate_of TEXT;
     CREATE INDEX commands_duplicate_of ON commands (duplicate_of) WHERE duplicate_of IS NOT NULL;
     "#,
+    // 8: the write path for throughput. Indexes that every state change
+    // had to maintain give way to partial ones holding only open work (the
+    // unprocessed messages, the undelivered entries); the plugin runs are
+    // found through their message; the last attempt of a delivery lives in
+    // its outbox row (written by the same update that settles it), the
+    // attempts table keeps the earlier ones.
+    r#"
+    DROP INDEX messages_state;
+    CREATE INDEX messages_unprocessed ON messages(state) WHERE state = 'received';
+    DROP INDEX outbox_due;
+    DROP INDEX outbox_order;
+    CREATE INDEX outbox_ready ON outbox(target, id) WHERE state IN ('pending', 'inflight');
+    DROP INDEX processing_correlation;
+    ALTER TABLE outbox ADD COLUMN last_started_at INTEGER;
+    ALTER TABLE outbox ADD COLUMN last_elapsed_ms INTEGER;
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet.

@@ -7,6 +7,7 @@ use super::super::model::*;
 use super::super::traits::{
     ExceptionStore, HousekeepingStore, MessageStore, OutboxStore, SyncStore,
 };
+use super::batch::{self, Deferred};
 use super::{SqliteStore, db_err, flows, reads, retention, writes};
 use async_trait::async_trait;
 
@@ -29,7 +30,20 @@ impl MessageStore for SqliteStore {
         &self,
         outcome: ProcessingOutcome,
     ) -> Result<ProcessingResult, StoreError> {
-        self.write(move |c, now| writes::complete_processing(c, &outcome, now))
+        self.write(move |c, now| {
+            let mut deferred = Deferred::new();
+            let result = writes::complete_processing(c, &outcome, now, &mut deferred)?;
+            deferred.flush(c, now)?;
+            Ok(result)
+        })
+        .await
+    }
+
+    async fn complete_processing_batch(
+        &self,
+        outcomes: Vec<ProcessingOutcome>,
+    ) -> Result<Vec<Result<ProcessingResult, StoreError>>, StoreError> {
+        self.write(move |c, now| batch::complete_batch(c, &outcomes, now))
             .await
     }
 
@@ -66,6 +80,14 @@ impl OutboxStore for SqliteStore {
 
     async fn record_attempt(&self, outcome: AttemptOutcome) -> Result<(), StoreError> {
         self.write(move |c, now| writes::record_attempt(c, &outcome, now))
+            .await
+    }
+
+    async fn record_attempts(
+        &self,
+        outcomes: Vec<AttemptOutcome>,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        self.write(move |c, now| batch::record_attempts(c, &outcomes, now))
             .await
     }
 

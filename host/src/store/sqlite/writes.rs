@@ -3,7 +3,9 @@
 
 use super::super::error::StoreError;
 use super::super::model::*;
+use super::batch::Deferred;
 use super::db_err;
+use super::flows::Checked;
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub(super) fn ingest(c: &Connection, m: &NewMessage) -> Result<IngestOutcome, StoreError> {
@@ -65,10 +67,13 @@ fn context_json(context: &MessageContext) -> Result<Option<String>, StoreError> 
         .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-pub(super) fn complete_processing(
+/// Writes one outcome; its plugin runs, outbox rows and new message state
+/// go to `deferred`, written when the caller flushes it.
+pub(super) fn complete_processing<'a>(
     c: &Connection,
-    o: &ProcessingOutcome,
+    o: &'a ProcessingOutcome,
     now: Millis,
+    deferred: &mut Deferred<'a>,
 ) -> Result<ProcessingResult, StoreError> {
     let row: Option<(String, String)> = c
         .query_row(
@@ -110,7 +115,9 @@ pub(super) fn complete_processing(
             )));
         }
     }
-    insert_records(c, o, now)?;
+    for r in &o.records {
+        deferred.run(o, r);
+    }
     if let Some(context) = &o.context {
         let context = context_json(context)?;
         c.prepare_cached("UPDATE messages SET context = ?2 WHERE message_id = ?1")
@@ -122,7 +129,7 @@ pub(super) fn complete_processing(
         let (key_source, key) = derived;
         match key_holder(c, derived, now)? {
             Some(h) if h != o.message_id => {
-                set_state(c, &o.message_id, MessageState::Duplicate)?;
+                deferred.state(o, MessageState::Duplicate);
                 super::flows::link_duplicate_command(c, &o.message_id, &h, now)?;
                 return Ok(ProcessingResult {
                     state: MessageState::Duplicate,
@@ -140,7 +147,11 @@ pub(super) fn complete_processing(
     }
 
     for d in &o.deliveries {
-        super::flows::insert_delivery(c, &o.message_id, &o.correlation_id, d, now)?;
+        if let Checked::Enqueue =
+            super::flows::check_delivery(c, &o.message_id, &o.correlation_id, d, now)?
+        {
+            deferred.delivery(o, d);
+        }
     }
     for e in &o.exceptions {
         super::flows::insert_exception(c, Some((&o.message_id, &o.correlation_id)), e, now)?;
@@ -155,7 +166,7 @@ pub(super) fn complete_processing(
     } else {
         MessageState::Processed
     };
-    set_state(c, &o.message_id, next)?;
+    deferred.state(o, next);
     Ok(ProcessingResult {
         state: next,
         duplicate_of: None,
@@ -175,26 +186,6 @@ fn key_holder(
     )
     .optional()
     .map_err(db_err)
-}
-
-fn insert_records(c: &Connection, o: &ProcessingOutcome, now: Millis) -> Result<(), StoreError> {
-    for r in &o.records {
-        c.prepare_cached(
-            "INSERT INTO processing (message_id, correlation_id, route, stage, plugin, plugin_sha256, ok, result, elapsed_us, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)").and_then(|mut st| st.execute(params![
-                o.message_id, o.correlation_id, r.route, r.stage, r.plugin.plugin, r.plugin.sha256, r.ok,
-                r.result.to_string(), r.elapsed_us as i64, now
-            ],))
-        .map_err(db_err)?;
-    }
-    Ok(())
-}
-
-fn set_state(c: &Connection, message_id: &str, state: MessageState) -> Result<(), StoreError> {
-    c.prepare_cached("UPDATE messages SET state = ?1 WHERE message_id = ?2")
-        .and_then(|mut st| st.execute(params![state.as_str(), message_id]))
-        .map_err(db_err)?;
-    Ok(())
 }
 
 fn insert_dead_letter(
@@ -232,7 +223,7 @@ pub(super) fn claim_deliveries(
         "UPDATE outbox SET state = 'inflight', updated_at = ?2, claimed_at = ?2
          WHERE id IN (
              SELECT o.id FROM outbox o
-             WHERE o.target = ?1
+             WHERE o.target = ?1 AND o.state IN ('pending', 'inflight')
                AND ((o.state = 'pending' AND o.next_attempt_at <= ?2)
                     OR (o.state = 'inflight' AND COALESCE(o.claimed_at, 0) <= ?2 - ?4))
                AND NOT EXISTS (SELECT 1 FROM outbox p
@@ -255,84 +246,123 @@ pub(super) fn claim_deliveries(
     Ok(out)
 }
 
+/// Records an attempt with one update of its outbox row, which keeps the
+/// latest attempt (status, answer, start, duration) and is refused unless
+/// it still holds the claim the attempt answers. Only an attempt that is
+/// retried gets a row of its own in `attempts` (the history); the last one
+/// is read from the outbox row.
 pub(super) fn record_attempt(
     c: &Connection,
     a: &AttemptOutcome,
     now: Millis,
 ) -> Result<(), StoreError> {
-    let held: Option<(u32, String, Option<Millis>)> = c
-        .query_row(
-            "SELECT attempts + 1, state, claimed_at FROM outbox WHERE id = ?1",
-            [a.delivery_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()
-        .map_err(db_err)?;
-    let Some((attempt, state, claimed_at)) = held else {
-        return Err(StoreError::NotFound(format!("delivery {}", a.delivery_id)));
-    };
-    if DeliveryState::parse(&state) != Some(DeliveryState::Inflight) || claimed_at != a.claimed_at {
-        return Err(StoreError::Conflict(format!(
-            "delivery {} is no longer held by this claim (its lease expired and it was claimed again)",
-            a.delivery_id
-        )));
-    }
     if let NextStep::Release(at) = &a.next {
-        c.prepare_cached(
-            "UPDATE outbox SET state = 'pending', next_attempt_at = ?1, updated_at = ?2, claimed_at = NULL WHERE id = ?3").and_then(|mut st| st.execute(params![at, now, a.delivery_id],))
-        .map_err(db_err)?;
-        return Ok(());
+        let released = c
+            .prepare_cached(
+                "UPDATE outbox SET state = 'pending', next_attempt_at = ?1, updated_at = ?2, claimed_at = NULL
+                 WHERE id = ?3 AND state = 'inflight' AND claimed_at IS ?4",
+            )
+            .and_then(|mut st| st.execute(params![at, now, a.delivery_id, a.claimed_at]))
+            .map_err(db_err)?;
+        return if released == 1 {
+            Ok(())
+        } else {
+            Err(lost_claim(c, a.delivery_id))
+        };
     }
-    c.prepare_cached(
-        "INSERT INTO attempts (delivery_id, attempt, started_at, elapsed_ms, status, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").and_then(|mut st| st.execute(params![a.delivery_id, attempt, a.started_at, a.elapsed_ms as i64, a.status, a.response],))
-    .map_err(db_err)?;
     let (state, next_at) = match &a.next {
         NextStep::Delivered => (DeliveryState::Delivered, None),
         NextStep::RetryAt(t) | NextStep::Release(t) => (DeliveryState::Pending, Some(*t)),
         NextStep::Dead(_) => (DeliveryState::Dead, None),
     };
-    c.prepare_cached(
-        "UPDATE outbox SET state = ?1, attempts = ?2, last_response = ?3, updated_at = ?4,
-                           next_attempt_at = COALESCE(?5, next_attempt_at), claimed_at = NULL, last_status = ?7
-         WHERE id = ?6",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            state.as_str(),
-            attempt,
-            a.response,
-            now,
-            next_at,
-            a.delivery_id,
-            a.status
-        ])
-    })
-    .map_err(db_err)?;
-    if let NextStep::Delivered = &a.next {
-        super::flows::confirm_delivery(c, a.delivery_id, now)?;
-    }
-    if let NextStep::Dead(dl) = &a.next {
-        let (message_id, correlation_id, source): (String, String, String) = c
-            .query_row(
-                "SELECT o.message_id, o.correlation_id, m.source FROM outbox o JOIN messages m ON m.message_id = o.message_id WHERE o.id = ?1",
-                [a.delivery_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    let settled: Option<(u32, bool)> = c
+        .prepare_cached(
+            "UPDATE outbox SET state = ?1, attempts = attempts + 1, last_response = ?2, updated_at = ?3,
+                               next_attempt_at = COALESCE(?4, next_attempt_at), claimed_at = NULL, last_status = ?5,
+                               last_started_at = ?6, last_elapsed_ms = ?7
+             WHERE id = ?8 AND state = 'inflight' AND claimed_at IS ?9
+             RETURNING attempts, confirm IS NOT NULL",
+        )
+        .and_then(|mut st| {
+            st.query_row(
+                params![
+                    state.as_str(),
+                    a.response,
+                    now,
+                    next_at,
+                    a.status,
+                    a.started_at,
+                    a.elapsed_ms as i64,
+                    a.delivery_id,
+                    a.claimed_at
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
+            .optional()
+        })
+        .map_err(db_err)?;
+    let Some((attempt, confirms)) = settled else {
+        return Err(lost_claim(c, a.delivery_id));
+    };
+    match &a.next {
+        NextStep::RetryAt(_) => {
+            c.prepare_cached(
+                "INSERT INTO attempts (delivery_id, attempt, started_at, elapsed_ms, status, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    a.delivery_id,
+                    attempt,
+                    a.started_at,
+                    a.elapsed_ms as i64,
+                    a.status,
+                    a.response
+                ])
+            })
             .map_err(db_err)?;
-        let mut dl = dl.clone();
-        dl.attempts = attempt;
-        dl.last_status = dl.last_status.or(a.status);
-        insert_dead_letter(
-            c,
-            &message_id,
-            &correlation_id,
-            &source,
-            Some(a.delivery_id),
-            &dl,
-            now,
-        )?;
+        }
+        NextStep::Delivered if confirms => super::flows::confirm_delivery(c, a.delivery_id, now)?,
+        NextStep::Delivered | NextStep::Release(_) => {}
+        NextStep::Dead(dl) => {
+            let (message_id, correlation_id, source): (String, String, String) = c
+                .query_row(
+                    "SELECT o.message_id, o.correlation_id, m.source FROM outbox o JOIN messages m ON m.message_id = o.message_id WHERE o.id = ?1",
+                    [a.delivery_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .map_err(db_err)?;
+            let mut dl = dl.clone();
+            dl.attempts = attempt;
+            dl.last_status = dl.last_status.or(a.status);
+            insert_dead_letter(
+                c,
+                &message_id,
+                &correlation_id,
+                &source,
+                Some(a.delivery_id),
+                &dl,
+                now,
+            )?;
+        }
     }
     Ok(())
+}
+
+/// Why an attempt's update matched nothing: no such delivery, or its claim
+/// was lost (the lease expired and it was claimed again).
+fn lost_claim(c: &Connection, delivery_id: i64) -> StoreError {
+    let exists = c
+        .query_row("SELECT 1 FROM outbox WHERE id = ?1", [delivery_id], |_| {
+            Ok(())
+        })
+        .optional();
+    match exists {
+        Ok(None) => StoreError::NotFound(format!("delivery {delivery_id}")),
+        Ok(Some(())) => StoreError::Conflict(format!(
+            "delivery {delivery_id} is no longer held by this claim (its lease expired and it was claimed again)"
+        )),
+        Err(e) => db_err(e),
+    }
 }
 
 /// Counts a host-side failure; at `max` the message becomes a `poison`
