@@ -137,6 +137,73 @@ impl QuoteBook {
 }
 
 impl Processor {
+    /// Processes a chunk of messages (all routes) on one blocking thread,
+    /// one after another: one thread hand-off per chunk instead of per
+    /// message. A message that still wants quotes from the store is
+    /// finished by [`run`](Self::run) afterwards. The outcomes are in the
+    /// chunk's order.
+    pub async fn run_chunk(
+        self: &Arc<Self>,
+        msgs: Vec<StoredMessage>,
+    ) -> Vec<Result<ProcessingOutcome, (String, String)>> {
+        let processor = self.clone();
+        let ids: Vec<String> = msgs.iter().map(|m| m.message_id.clone()).collect();
+        let mapped = tokio::task::spawn_blocking(move || {
+            msgs.into_iter()
+                .map(|msg| {
+                    let mut book = QuoteBook::recorded(&msg.context.quotes);
+                    if processor.store.is_none() {
+                        book = book.complete();
+                    }
+                    // A panic fails this message alone, not its chunk.
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let _span = tracing::info_span!("waybill.process", correlation_id = %msg.correlation_id, message_id = %msg.message_id, source = %msg.source).entered();
+                        processor.process(&msg, &book, &Scope::All, None, "")
+                    }));
+                    (msg, book, outcome)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+        let mapped = match mapped {
+            Ok(mapped) => mapped,
+            Err(e) => {
+                let why = format!("processing task failed: {e}");
+                return ids.into_iter().map(|id| Err((id, why.clone()))).collect();
+            }
+        };
+        let mut out = Vec::with_capacity(mapped.len());
+        for (msg, book, outcome) in mapped {
+            let id = msg.message_id.clone();
+            match outcome {
+                Err(panic) => {
+                    let why = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "a panic".into());
+                    out.push(Err((id, format!("processing panicked: {why}"))));
+                }
+                Ok(_)
+                    if self.store.is_some()
+                        && !book.complete
+                        && !book.wanted.borrow().is_empty() =>
+                {
+                    out.push(
+                        self.run(msg, &Scope::All, None, "")
+                            .await
+                            .map_err(|e| (id, format!("processing task failed: {e}"))),
+                    );
+                }
+                Ok(mut outcome) => {
+                    outcome.context = book.context_for(&msg.context);
+                    out.push(Ok(outcome));
+                }
+            }
+        }
+        out
+    }
+
     /// Processes `msg` on a blocking thread with the quotes it recorded,
     /// reading the quotes it still needs from the store first when there
     /// are any (then mapping again); the outcome records what was read.

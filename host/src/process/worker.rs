@@ -1,5 +1,6 @@
 //! The processing loop: picks up stored messages that are not processed yet
-//! (new ones, or ones a crash interrupted), maps them on blocking threads and
+//! (new ones, or ones a crash interrupted), maps them in chunks on blocking
+//! threads (one hand-off per chunk, not per message) and
 //! commits each outcome; woken by ingest, polling as a fallback. A message
 //! whose processing keeps failing for a host reason (its outcome cannot be
 //! committed, the mapping task dies) is counted, and set aside as a `poison`
@@ -10,8 +11,10 @@
 //! caller waiting on it is answered (a refused command at once, a duplicate
 //! of an earlier command with that command's answer).
 
-use super::processor::{Processor, Scope};
-use crate::store::{NewDeadLetter, ProcessingFailure, ProcessingOutcome, Store, StoreError};
+use super::processor::Processor;
+use crate::store::{
+    NewDeadLetter, ProcessingFailure, ProcessingOutcome, Store, StoreError, StoredMessage,
+};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,20 +85,26 @@ pub async fn run_processing(
         // batch is being written, so while one commits (its fsync) the next
         // gathers. Batches are written one after another in arrival order
         // (the out-of-order guard compares events in the order they arrived).
-        let mut mapped = futures::stream::iter(batch)
-            .map(|msg| {
+        let mut mapped = futures::stream::iter(chunks(batch))
+            .map(|chunk| {
                 let processor = processor.clone();
-                let id = msg.message_id.clone();
-                let command = msg.context.command_route.clone();
+                let commands: Vec<Option<String>> = chunk
+                    .iter()
+                    .map(|m| m.context.command_route.clone())
+                    .collect();
                 async move {
-                    processor
-                        .run(msg, &Scope::All, None, "")
-                        .await
-                        .map(|outcome| (command, outcome))
-                        .map_err(|e| (id, Fault::Task(e)))
+                    let outcomes = processor.run_chunk(chunk).await;
+                    futures::stream::iter(commands.into_iter().zip(outcomes).map(
+                        |(command, outcome)| {
+                            outcome
+                                .map(|o| (command, o))
+                                .map_err(|(id, why)| (id, Fault::Task(why)))
+                        },
+                    ))
                 }
             })
-            .buffered(concurrency.max(1));
+            .buffered(concurrency.max(1))
+            .flatten();
         let mut ready: Vec<(Option<String>, ProcessingOutcome)> = Vec::new();
         let mut writing = None;
         let mut failures: Vec<(String, Fault)> = Vec::new();
@@ -202,10 +211,23 @@ async fn commit_batch(
     failures
 }
 
+/// Messages one blocking thread maps in a row.
+const CHUNK: usize = 16;
+
+/// `batch` in chunks of [`CHUNK`], in order.
+fn chunks(batch: Vec<StoredMessage>) -> Vec<Vec<StoredMessage>> {
+    let mut out = Vec::with_capacity(batch.len().div_ceil(CHUNK));
+    let mut batch = batch.into_iter().peekable();
+    while batch.peek().is_some() {
+        out.push(batch.by_ref().take(CHUNK).collect());
+    }
+    out
+}
+
 /// Why a message's processing did not end in a commit.
 enum Fault {
     /// The mapping task failed (panicked or was cancelled).
-    Task(tokio::task::JoinError),
+    Task(String),
     /// The store refused or failed the outcome.
     Store(StoreError),
 }
@@ -219,7 +241,7 @@ async fn count_failure(store: &dyn Store, id: &str, fault: Fault, max_failures: 
             return;
         }
         Fault::Store(e) => e.to_string(),
-        Fault::Task(e) => format!("processing task failed: {e}"),
+        Fault::Task(e) => e,
     };
     match store.processing_failed(id, &error, max_failures).await {
         Ok(ProcessingFailure::Retry { failures }) => {
