@@ -19,6 +19,9 @@ const SAMPLE_EVENT_ID: &str = "\"evt_01HZX3K9Q2M5\"";
 /// `shipment.bol`: the plugin makes it the business key.
 const SAMPLE_BOL: &str = "\"75027674\"";
 const INGEST_PATH: &str = "/v1/sources/acme-tms/messages";
+const LARGE_PATH: &str = "/v1/sources/carrier-edi/messages";
+/// Charge lines of the large X12 210.
+const LARGE_LINES: usize = 1000;
 /// Requests sent one at a time before measuring (plugin compilation, pools).
 const WARMUP: u64 = 200;
 
@@ -53,7 +56,12 @@ pub async fn run(phase: &str, target: &str) -> PhaseResult {
         body_bytes: messages.size(),
         ..Default::default()
     };
-    let uri: Uri = format!("http://{target}{INGEST_PATH}")
+    let path = if messages.large {
+        LARGE_PATH
+    } else {
+        INGEST_PATH
+    };
+    let uri: Uri = format!("http://{target}{path}")
         .parse()
         .expect("target URI");
     let client = client(conns);
@@ -63,7 +71,9 @@ pub async fn run(phase: &str, target: &str) -> PhaseResult {
     let before = if pipeline { drain(0).await.count } else { 0 };
     for _ in 0..WARMUP {
         let (key, body) = messages.next();
-        let status = send(&client, &uri, key, body).await.expect("warm-up send");
+        let status = send(&client, &uri, messages.content_type(), key, body)
+            .await
+            .expect("warm-up send");
         assert_eq!(status, 202, "warm-up answered {status}");
     }
     result.total_acks += WARMUP;
@@ -173,11 +183,18 @@ struct Messages {
     run: String,
     shipments: u64,
     seq: AtomicU64,
+    /// The large X12 210 instead of the milestone JSON.
+    large: bool,
 }
 
 impl Messages {
     fn new(phase: &str) -> Self {
-        let template = std::fs::read_to_string(root().join(SAMPLE)).expect("Acme milestone sample");
+        let large = phase == "large-x12";
+        let template = if large {
+            large_x12(LARGE_LINES)
+        } else {
+            std::fs::read_to_string(root().join(SAMPLE)).expect("Acme milestone sample")
+        };
         assert!(template.contains(SAMPLE_EVENT_ID) && template.contains(SAMPLE_BOL));
         let run = format!(
             "{phase}-{}",
@@ -190,6 +207,7 @@ impl Messages {
             run,
             shipments: env_num("WAYBILL_BENCH_SHIPMENTS", 1000).max(1),
             seq: AtomicU64::new(0),
+            large,
         }
     }
 
@@ -197,6 +215,16 @@ impl Messages {
     /// the business key deliveries are ordered by) cycling through a pool.
     fn next(&self) -> (HeaderValue, Bytes) {
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
+        if self.large {
+            // X12 elements: the invoice number unique, the BOL from the pool.
+            let body = self
+                .template
+                .replace(SAMPLE_EVENT_ID, &format!("I{n:09}"))
+                .replace(SAMPLE_BOL, &format!("B{:08}", n % self.shipments));
+            let key =
+                HeaderValue::from_str(&format!("bench-{}-{n:09}", self.run)).expect("header value");
+            return (key, Bytes::from(body));
+        }
         let body = self
             .template
             .replace(SAMPLE_EVENT_ID, &format!("\"evt_{}_{n:09}\"", self.run))
@@ -206,9 +234,69 @@ impl Messages {
         (key, Bytes::from(body))
     }
 
+    fn content_type(&self) -> &'static str {
+        if self.large {
+            "application/edi-x12"
+        } else {
+            "application/json"
+        }
+    }
+
     fn size(&self) -> usize {
         self.next().1.len()
     }
+}
+
+/// An X12 210 freight invoice with `lines` charge lines (~108 bytes each),
+/// totals consistent; the invoice number and BOL are the placeholders
+/// [`SAMPLE_EVENT_ID`] and [`SAMPLE_BOL`].
+fn large_x12(lines: usize) -> String {
+    let amount = 100; // 1.00 each, two implied decimals
+    let total = amount * lines;
+    let mut body = String::with_capacity(lines * 110 + 600);
+    body.push_str("ISA*00*          *00*          *02*SCAC           *ZZ*MGCTLYST       *160726*0528*U*00401*000001838*0*T*:~");
+    body.push_str("GS*IM*SCAC*MGCTLYST*20160726*0528*1838*X*004010~");
+    let mut segments = vec!["ST*210*18380001".to_string()];
+    segments.push(format!(
+        "B3**{SAMPLE_EVENT_ID}*{SAMPLE_BOL}*TP**20160707*{total}**20160708*035*SCAC*20160707"
+    ));
+    segments.push("G62*86*20160707".into());
+    for (code, name, street, city) in [
+        ("SH", "CATALYST PAPER", "ABC ROAD", "N4*BOSTON*MA*01890"),
+        (
+            "CN",
+            "ST JOSEPHS HOSPITAL",
+            "119 SNOW ST",
+            "N4*CONCORD*OH*44077",
+        ),
+        (
+            "BT",
+            "CATALYST PAPER",
+            "3600 LYSANDER LN",
+            "N4*RICHMOND*VA*23225",
+        ),
+    ] {
+        segments.push(format!("N1*{code}*{name}"));
+        segments.push(format!("N3*{street}"));
+        segments.push(city.to_string());
+    }
+    for i in 1..=lines {
+        segments.push(format!("LX*{i}"));
+        segments.push(format!(
+            "L5*{i}*PALLETS OF COATED PAPER STOCK GRADE A 48X40"
+        ));
+        segments.push(format!("L0*{i}***120*G***2*PLT"));
+        segments.push(format!("L1*{i}*1.00*PH*{amount}"));
+    }
+    segments.push(format!("L3*{}*G***{total}******{lines}", lines * 120));
+    let count = segments.len() + 1;
+    segments.push(format!("SE*{count}*18380001"));
+    for segment in segments {
+        body.push_str(&segment);
+        body.push('~');
+    }
+    body.push_str("GE*1*1838~IEA*1*000001838~");
+    body
 }
 
 // ---------------------------------------------------------------------------
@@ -228,6 +316,7 @@ fn client(conns: usize) -> HttpClient {
 async fn send(
     client: &HttpClient,
     uri: &Uri,
+    content_type: &'static str,
     key: HeaderValue,
     body: Bytes,
 ) -> Result<u16, String> {
@@ -235,7 +324,7 @@ async fn send(
         .body(Full::new(body))
         .map_err(|e| e.to_string())?;
     req.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     req.headers_mut().insert("idempotency-key", key);
     let resp = client.request(req).await.map_err(|e| e.to_string())?;
     let status = resp.status().as_u16();
@@ -316,7 +405,7 @@ async fn run_load(
                 };
                 let (key, body) = messages.next();
                 let issued = Instant::now();
-                match send(&client, &uri, key, body).await {
+                match send(&client, &uri, messages.content_type(), key, body).await {
                     Ok(202) => {
                         tally.acks += 1;
                         if let Some(due) = due {

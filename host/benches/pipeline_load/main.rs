@@ -22,6 +22,9 @@
 //!   `acme-tms-milestone` and `northwind-status-update` to a sink in the same
 //!   server process.
 //! - `pipeline-fsync`: the same with `group_commit_max = 1`.
+//! - `large-x12`: a large document: an X12 210 freight invoice of 1,000
+//!   charge lines (~100 KB) through `x12-210-invoice` and
+//!   `ledgerly-shipment-charges`, group commit; the table gives MB/s.
 //!
 //! The load child sends for a fixed time from N concurrent keep-alive
 //! HTTP/1.1 connections (closed loop, as fast as acks come back) and reports
@@ -59,7 +62,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-const PHASES: &[&str] = &["floor", "pipeline", "pipeline-fsync"];
+const PHASES: &[&str] = &["floor", "pipeline", "pipeline-fsync", "large-x12"];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -79,7 +82,7 @@ fn cores() -> usize {
 fn is_pipeline(phase: &str) -> bool {
     match phase {
         "floor" => false,
-        "pipeline" | "pipeline-fsync" => true,
+        "pipeline" | "pipeline-fsync" | "large-x12" => true,
         other => panic!("unknown phase {other}; expected one of {PHASES:?}"),
     }
 }

@@ -30,8 +30,8 @@ pub async fn run(phase: &str) {
     let addr = if is_pipeline(phase) {
         let sink_addr = spawn_server(Kind::Sink, counter.clone()).await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let group = if phase == "pipeline" { 512 } else { 1 };
-        let service = start_host(dir.path(), sink_addr, group).await;
+        let group = if phase == "pipeline-fsync" { 1 } else { 512 };
+        let service = start_host(dir.path(), sink_addr, group, phase == "large-x12").await;
         let addr = service.addr;
         _dir = dir;
         host = Some(service);
@@ -188,7 +188,9 @@ async fn start_host(
     dir: &Path,
     sink: SocketAddr,
     group_commit_max: usize,
+    large: bool,
 ) -> waybill::runtime::Service {
+    let route = if large { LARGE_ROUTE } else { MILESTONE_ROUTE };
     let text = format!(
         r#"
 [server]
@@ -205,21 +207,10 @@ dir = "{plugins}"
 cache_dir = "{cache}"
 watch = false
 
-[sources.acme-tms]
-kind = "acme-tms.milestone"
-content_types = ["application/json"]
-auth = {{ type = "none" }}
-
 [targets.sink]
 url = "http://{sink}/api/order-status"
 max_in_flight = 64
-
-[[routes]]
-name = "bench"
-source = "acme-tms"
-inbound = {{ plugin = "acme-tms-milestone" }}
-targets = [{{ target = "sink", outbound = {{ plugin = "northwind-status-update" }} }}]
-"#,
+{route}"#,
         db = dir.join("waybill.db").display(),
         plugins = root().join("target/plugins").display(),
         cache = root().join("target/waybill-bench-cache").display(),
@@ -230,3 +221,31 @@ targets = [{{ target = "sink", outbound = {{ plugin = "northwind-status-update" 
         .await
         .unwrap_or_else(|e| panic!("host start: {e}"))
 }
+
+/// The milestone route: ~0.5 KB JSON in and out.
+const MILESTONE_ROUTE: &str = r#"
+[sources.acme-tms]
+kind = "acme-tms.milestone"
+content_types = ["application/json"]
+auth = { type = "none" }
+
+[[routes]]
+name = "bench"
+source = "acme-tms"
+inbound = { plugin = "acme-tms-milestone" }
+targets = [{ target = "sink", outbound = { plugin = "northwind-status-update" } }]
+"#;
+
+/// The large-document route: X12 210 freight invoices to Ledgerly charges.
+const LARGE_ROUTE: &str = r#"
+[sources.carrier-edi]
+kind = "x12.210"
+content_types = ["application/edi-x12"]
+auth = { type = "none" }
+
+[[routes]]
+name = "bench-large"
+source = "carrier-edi"
+inbound = { plugin = "x12-210-invoice" }
+targets = [{ target = "sink", outbound = { plugin = "ledgerly-shipment-charges" } }]
+"#;
