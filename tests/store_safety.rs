@@ -269,9 +269,10 @@ async fn a_lost_attempt_record_is_sent_again_after_its_lease_and_keeps_key_order
     .await;
     let db = rusqlite::Connection::open(dir.path().join("waybill.db")).expect("db");
     db.busy_timeout(Duration::from_secs(10)).expect("busy");
-    // Every attempt record fails, as on a full disk.
+    // Every attempt record fails, as on a full disk (an attempt is
+    // recorded by the update that writes its start into the outbox row).
     db.execute_batch(
-        "CREATE TRIGGER lost BEFORE INSERT ON attempts
+        "CREATE TRIGGER lost BEFORE UPDATE OF last_started_at ON outbox
          BEGIN SELECT RAISE(ABORT, 'disk full (injected)'); END;",
     )
     .expect("trigger");
@@ -290,7 +291,7 @@ async fn a_lost_attempt_record_is_sent_again_after_its_lease_and_keeps_key_order
     db.execute_batch(&format!(
         "BEGIN;
          DROP TRIGGER lost;
-         CREATE TRIGGER lost BEFORE INSERT ON attempts WHEN NEW.started_at <= {cutoff}
+         CREATE TRIGGER lost BEFORE UPDATE OF last_started_at ON outbox WHEN NEW.last_started_at <= {cutoff}
          BEGIN SELECT RAISE(ABORT, 'disk full (injected)'); END;
          COMMIT;"
     ))
