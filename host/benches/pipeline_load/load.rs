@@ -261,6 +261,8 @@ fn large_x12(lines: usize) -> String {
         "B3**{SAMPLE_EVENT_ID}*{SAMPLE_BOL}*TP**20160707*{total}**20160708*035*SCAC*20160707"
     ));
     segments.push("G62*86*20160707".into());
+    // The order the charges bill against (Ledgerly requires one).
+    segments.push(format!("L11*SO-{SAMPLE_BOL}*OQ"));
     for (code, name, street, city) in [
         ("SH", "CATALYST PAPER", "ABC ROAD", "N4*BOSTON*MA*01890"),
         (

@@ -56,6 +56,11 @@ mod load;
 mod report;
 mod server;
 
+/// The allocator of the `waybill` binary, so the server child measures
+/// what production runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};

@@ -22,10 +22,12 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// of `madvise`, whose TLB shootdowns and page faults on the next instance
 /// cost more than the plugin's own work (a fresh instance per message).
 /// Past this, `madvise`.
-const KEEP_RESIDENT_SCANNED: usize = 4 << 20;
+const KEEP_RESIDENT_SCANNED: usize = 1 << 20;
 /// The same without `PAGEMAP_SCAN`: then all of it is `memset` every time,
 /// so only the first pages.
 const KEEP_RESIDENT_UNSCANNED: usize = 192 << 10;
+/// Slots kept warm (resident) between instances.
+const WARM_SLOTS: u32 = 16;
 /// The same for tables.
 const TABLE_KEEP_RESIDENT_BYTES: usize = 256 << 10;
 /// Decommits (`madvise`) gathered into one batch, so their TLB flushes
@@ -88,7 +90,10 @@ impl Runtime {
             .total_memories(options.max_instances * 2)
             .total_tables(options.max_instances * 4)
             .max_memory_size(options.max_memory_bytes)
-            .max_unused_warm_slots(options.max_instances)
+            // Each warm slot keeps its dirty pages resident (up to the
+            // keep-resident size): a few warm slots cover the instances
+            // that run at once, more would only hold memory.
+            .max_unused_warm_slots(options.max_instances.min(WARM_SLOTS))
             // Reset the dirty pages (plugin stack, data, heap) with memset
             // instead of madvise + page faults on the next call.
             .linear_memory_keep_resident(if pagemap_scan_supported() {

@@ -65,7 +65,7 @@ pub async fn run_processing(
             break;
         }
         let batch = match store.unprocessed(BATCH).await {
-            Ok(b) => b,
+            Ok(b) => within_budget(b),
             Err(e) => {
                 tracing::error!(error = %e, "cannot read unprocessed messages");
                 tokio::time::sleep(Duration::from_millis(500)).await;
@@ -209,6 +209,27 @@ async fn commit_batch(
         }
     }
     failures
+}
+
+/// Bytes of message bodies one round maps at most (at least one message):
+/// what a round holds in memory (bodies, mapped documents, the outcomes
+/// waiting for their batch write) stays bounded when documents are large.
+const BATCH_BYTES: usize = 4 << 20;
+
+/// The oldest messages of `batch` within [`BATCH_BYTES`]; the others are
+/// read again next round.
+fn within_budget(mut batch: Vec<StoredMessage>) -> Vec<StoredMessage> {
+    let mut bytes = 0;
+    let keep = batch
+        .iter()
+        .take_while(|m| {
+            bytes += m.body.len();
+            bytes <= BATCH_BYTES
+        })
+        .count()
+        .max(1);
+    batch.truncate(keep);
+    batch
 }
 
 /// Messages one blocking thread maps in a row.

@@ -12,6 +12,10 @@ mod serve;
 mod sync_cmd;
 
 use clap::{Parser, Subcommand};
+
+/// See the `mimalloc` entry in `host/Cargo.toml`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
