@@ -305,8 +305,22 @@ pub struct RouteConfig {
 #[serde(deny_unknown_fields)]
 pub struct PluginRef {
     pub plugin: String,
-    #[serde(default)]
-    pub config: BTreeMap<String, String>,
+    /// Shared with every call of the plugin (built once, at load).
+    #[serde(default, deserialize_with = "shared_map", serialize_with = "plain_map")]
+    pub config: std::sync::Arc<BTreeMap<String, String>>,
+}
+
+fn shared_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<std::sync::Arc<BTreeMap<String, String>>, D::Error> {
+    BTreeMap::deserialize(d).map(std::sync::Arc::new)
+}
+
+fn plain_map<S: serde::Serializer>(
+    map: &std::sync::Arc<BTreeMap<String, String>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    map.as_ref().serialize(s)
 }
 
 /// One fan-out leg of a route.

@@ -84,7 +84,7 @@ impl SnapshotEndpoint {
     pub fn plugin_ref(&self) -> PluginRef {
         PluginRef {
             plugin: self.plugin.clone(),
-            config: self.config.clone(),
+            config: std::sync::Arc::new(self.config.clone()),
         }
     }
 }

@@ -484,7 +484,7 @@ pub(super) fn call(
     stage: &str,
     out: &mut ProcessingOutcome,
 ) -> Option<Vec<Output>> {
-    let config: PluginConfigMap = Arc::new(plugin_ref.config.clone());
+    let config: PluginConfigMap = plugin_ref.config.clone();
     let called = version.call_map(input, &config);
     let record = |ok: bool, result: serde_json::Value| ProcessingRecord {
         stage: stage.to_string(),

@@ -96,7 +96,7 @@ impl PluginAmountCheck {
             return Err(unfit("it does not validate charge-package@1 documents"));
         }
         Ok(Self {
-            config: Arc::new(validator.config.clone()),
+            config: validator.config.clone(),
             version,
         })
     }

@@ -70,10 +70,10 @@ pub(super) fn tolerance_check() -> Option<Box<dyn AmountCheck>> {
     let registry = registry_with(&["charge-tolerance"])?;
     let validator = PluginRef {
         plugin: "charge-tolerance".into(),
-        config: BTreeMap::from([
+        config: std::sync::Arc::new(BTreeMap::from([
             ("tolerance_percent".into(), "5".into()),
             ("tolerance_minor".into(), "2500".into()),
-        ]),
+        ])),
     };
     Some(Box::new(
         PluginAmountCheck::resolve(&validator, &registry).expect("validator resolves"),
