@@ -35,7 +35,13 @@ fn main() -> anyhow::Result<()> {
         }
         Some("test") => {
             build_plugins(&root)?;
-            cargo(&root, &["test", "--workspace"], &args[1..])?;
+            // Every test binary runs even after one fails, so a failure
+            // does not hide the results of the binaries after it.
+            cargo(
+                &root,
+                &["test", "--workspace", "--no-fail-fast"],
+                &args[1..],
+            )?;
             schema_check(&root)
         }
         Some("ci") => {
@@ -53,7 +59,11 @@ fn main() -> anyhow::Result<()> {
                 ],
                 &[],
             )?;
-            cargo(&root, &["test", "--workspace"], &args[1..])?;
+            cargo(
+                &root,
+                &["test", "--workspace", "--no-fail-fast"],
+                &args[1..],
+            )?;
             schema_check(&root)
         }
         _ => {
