@@ -3,6 +3,10 @@
 //! acknowledged message is delivered at least once, and the set of distinct
 //! messages delivered equals the set acknowledged.
 
+/// Not in `common`: it names the `waybill` binary, which only this
+/// package's tests have.
+#[path = "common/binary.rs"]
+mod binary;
 mod common;
 
 use bytes::Bytes;
@@ -11,9 +15,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::BufRead;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
 
@@ -43,29 +46,6 @@ targets = [{{ target = "tms", outbound = {{ plugin = "acme-tms-shipment-request"
     )
 }
 
-/// Starts `waybill serve` and returns it with its address.
-fn start_host(config: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_waybill"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .args(["--listen", "127.0.0.1:0"])
-        .env("WAYBILL_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start waybill");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read address");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    (child, format!("http://{addr}"))
-}
-
 fn order(i: usize) -> String {
     let mut doc: serde_json::Value =
         serde_json::from_slice(&sample("vendors/northwind-erp.sales-order-released.json"))
@@ -86,7 +66,7 @@ async fn kill_9_under_load_loses_no_acknowledged_message() {
     // message index -> message id from the (first) 202.
     let mut acked: BTreeMap<usize, String> = BTreeMap::new();
     for round in 0..=KILLS {
-        let (mut child, base) = start_host(&config_path);
+        let (mut child, base) = binary::serve(&config_path, &["--listen", "127.0.0.1:0"]);
         let kill_after = if round < KILLS {
             Some(Duration::from_millis(100 + rand::random_range(0..300u64)))
         } else {

@@ -8,6 +8,10 @@
 //! that rate. Nothing here asserts a time: only statuses, memory and what
 //! the sink received.
 
+/// Not in `common`: it names the `waybill` binary, which only this
+/// package's tests have.
+#[path = "common/binary.rs"]
+mod binary;
 mod common;
 
 use bytes::Bytes;
@@ -17,8 +21,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -33,27 +35,6 @@ const RSS_LIMIT_KB: u64 = 300 * 1024;
 const MAX_OUTSTANDING: usize = 4096;
 
 type Http = Client<HttpConnector, Full<Bytes>>;
-
-fn start_host(config: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_waybill"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .env("WAYBILL_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start waybill");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read address");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    (child, format!("http://{addr}"))
-}
 
 /// `VmHWM` (peak resident set) of process `pid`, kB.
 fn peak_rss_kb(pid: u32) -> u64 {
@@ -164,7 +145,7 @@ async fn twice_the_capacity_for_10_s_stays_bounded_and_loses_nothing() {
     );
     let config_path = dir.path().join("waybill.toml");
     std::fs::write(&config_path, config).expect("config");
-    let (mut child, base) = start_host(&config_path);
+    let (mut child, base) = binary::serve(&config_path, &[]);
     let client: Http = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(1024)
         .build_http();

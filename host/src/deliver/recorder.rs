@@ -51,14 +51,8 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Pending>) {
                 }
             }
             Err(e) => {
-                let why = e.to_string();
-                let retryable = e.is_retryable();
                 for answer in answers {
-                    let _ = answer.send(Err(if retryable {
-                        StoreError::Unavailable(why.clone())
-                    } else {
-                        StoreError::database(why.clone())
-                    }));
+                    let _ = answer.send(Err(e.for_batch_item()));
                 }
             }
         }

@@ -174,18 +174,9 @@ async fn commit_batch(
         Ok(results) => results,
         Err(e) => {
             // The batch as a whole: every message of it failed alike.
-            let why = e.to_string();
-            let retryable = e.is_retryable();
             return told
                 .into_iter()
-                .map(|(id, ..)| {
-                    let e = if retryable {
-                        StoreError::Unavailable(why.clone())
-                    } else {
-                        StoreError::database(why.clone())
-                    };
-                    (id, Fault::Store(e))
-                })
+                .map(|(id, ..)| (id, Fault::Store(e.for_batch_item())))
                 .collect();
         }
     };

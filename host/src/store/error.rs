@@ -54,6 +54,17 @@ impl StoreError {
     /// Whether the same call may succeed if made again later: the store was
     /// busy, unavailable or closing. A constraint failure, a corrupt record,
     /// a missing record or a state conflict stays what it is.
+    /// What one item of a batch hears when the batch as a whole failed:
+    /// the same message, and retryable exactly when this error is.
+    pub fn for_batch_item(&self) -> StoreError {
+        let why = self.to_string();
+        if self.is_retryable() {
+            StoreError::Unavailable(why)
+        } else {
+            StoreError::database(why)
+        }
+    }
+
     pub fn is_retryable(&self) -> bool {
         match self {
             StoreError::Busy(_) | StoreError::Unavailable(_) | StoreError::Closed => true,
