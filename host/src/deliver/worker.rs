@@ -35,6 +35,8 @@ use tokio::task::JoinSet;
 const POLL: Duration = Duration::from_millis(100);
 /// Bytes of a response kept with an attempt.
 const SNIPPET: usize = 512;
+/// Deliveries per send slot that may wait for their attempt to be written.
+const UNRECORDED_PER_SLOT: usize = 4;
 /// Lease margin when none is configured.
 const DEFAULT_LEASE_MARGIN: Duration = Duration::from_secs(30);
 
@@ -62,7 +64,12 @@ pub struct TargetWorker {
     sender: HttpSender,
     breaker: CircuitBreaker,
     bucket: Option<TokenBucket>,
+    /// Sends under way (a slot is free again once the target answered,
+    /// before the attempt is durable: the claim keeps the delivery, and
+    /// its business key, held until the record commits).
     in_flight: Arc<AtomicUsize>,
+    /// Told whenever a send ends, so the loop claims for the free slot.
+    slot_freed: Notify,
     tokens: Option<TokenSource>,
     scrubber: Scrubber,
     lease_margin: Duration,
@@ -119,6 +126,7 @@ impl TargetWorker {
             store,
             sender,
             in_flight: Arc::new(AtomicUsize::new(0)),
+            slot_freed: Notify::new(),
             hooks: None,
             lease_margin: DEFAULT_LEASE_MARGIN,
         }
@@ -159,12 +167,17 @@ impl TargetWorker {
     ) {
         let mut sends: JoinSet<()> = JoinSet::new();
         let max = self.config.max_in_flight.max(1);
+        // Deliveries sent whose attempt is still being written are bounded
+        // too, so a slow store holds back claims instead of piling up tasks.
+        let max_tasks = max.saturating_mul(UNRECORDED_PER_SLOT);
         loop {
             while sends.try_join_next().is_some() {}
             if *shutdown.borrow() {
                 break;
             }
-            let free = max.saturating_sub(self.in_flight.load(Ordering::Acquire));
+            let free = max
+                .saturating_sub(self.in_flight.load(Ordering::Acquire))
+                .min(max_tasks.saturating_sub(sends.len()));
             let now = Instant::now();
             let batch = if free == 0 || !self.breaker.allow(now) {
                 Vec::new()
@@ -190,6 +203,7 @@ impl TargetWorker {
             if batch.is_empty() {
                 tokio::select! {
                     _ = wake.notified() => {}
+                    _ = self.slot_freed.notified(), if free == 0 => {}
                     _ = tokio::time::sleep(POLL) => {}
                     Some(_) = sends.join_next(), if !sends.is_empty() => {}
                     _ = shutdown.changed() => {}
@@ -202,10 +216,7 @@ impl TargetWorker {
                 }
                 self.in_flight.fetch_add(1, Ordering::AcqRel);
                 let worker = self.clone();
-                sends.spawn(async move {
-                    worker.deliver(delivery).await;
-                    worker.in_flight.fetch_sub(1, Ordering::AcqRel);
-                });
+                sends.spawn(async move { worker.deliver(delivery).await });
             }
         }
         let drained =
@@ -220,7 +231,7 @@ impl TargetWorker {
     /// span entered only while the future is polled (a guard held across
     /// `.await` would leak the span into whatever else runs on the thread).
     #[tracing::instrument(name = "waybill.deliver", skip_all, fields(correlation_id = %d.correlation_id, target = %self.name, delivery_id = d.id))]
-    async fn deliver(&self, d: Delivery) {
+    async fn deliver(&self, mut d: Delivery) {
         let started_at = now_ms();
         let mut headers = vec![
             ("content-type".to_string(), d.content_type.clone()),
@@ -240,7 +251,8 @@ impl TargetWorker {
         let request = OutboundRequest {
             url: self.config.url.clone(),
             headers,
-            body: bytes::Bytes::from(d.body.clone()),
+            // Sent once; nothing after the send reads the body.
+            body: bytes::Bytes::from(std::mem::take(&mut d.body)),
             timeout: Duration::from_millis(self.config.timeout_ms),
         };
         let sent = self.send(request).await;
@@ -322,6 +334,10 @@ impl TargetWorker {
                 _ => {}
             }
         }
+        // The target has answered: the slot is free for the next claim
+        // while this attempt is written.
+        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.slot_freed.notify_one();
         let elapsed_ms = (now_ms() - started_at).max(0) as u64;
         let outcome = AttemptOutcome {
             delivery_id: d.id,

@@ -11,6 +11,7 @@ use super::super::rules::charge_fingerprint::duplicate_violations;
 use super::super::rules::confirmation::confirmed_state;
 use super::super::rules::exception_rules::{self, AuditNote};
 use super::super::rules::order_guard::{self, GuardVerdict};
+use super::CachedRow;
 use super::db_err;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -76,7 +77,7 @@ pub(super) fn check_delivery(
 ) -> Result<Checked, StoreError> {
     if let Some(guard) = d.guard {
         let last: Option<i64> = c
-            .query_row(
+            .cached_row(
                 "SELECT event_at FROM watermarks WHERE target = ?1 AND business_key = ?2",
                 params![d.target, d.business_key],
                 |r| r.get(0),
@@ -160,7 +161,7 @@ pub(super) fn insert_exception(
 ) -> Result<i64, StoreError> {
     if let Some(key) = &e.dedupe_key {
         let known: Option<(i64, String)> = c
-            .query_row(
+            .cached_row(
                 "SELECT id, state FROM exceptions WHERE dedupe_key = ?1",
                 [key],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -234,7 +235,7 @@ pub(super) fn apply_flow(
 ) -> Result<FlowResult, StoreError> {
     if let Some(a) = &w.action {
         let state: Option<String> = c
-            .query_row(
+            .cached_row(
                 "SELECT state FROM exceptions WHERE id = ?1",
                 [a.exception_id],
                 |r| r.get(0),
@@ -343,7 +344,7 @@ pub(super) fn exceptions(
 pub(super) fn exception(c: &Connection, id: i64) -> Result<Option<ExceptionRecord>, StoreError> {
     let sql = format!("SELECT {EXCEPTION_COLUMNS} FROM exceptions WHERE id = ?1");
     let Some(mut e) = c
-        .query_row(&sql, [id], exception_row)
+        .cached_row(&sql, [id], exception_row)
         .optional()
         .map_err(db_err)?
     else {
@@ -437,7 +438,7 @@ fn answer_duplicates(c: &Connection, id: &str, now: Millis) -> Result<(), StoreE
 }
 
 pub(super) fn command(c: &Connection, id: &str) -> Result<Option<CommandRecord>, StoreError> {
-    c.query_row(
+    c.cached_row(
         "SELECT message_id, route, correlation_id, state, status, response, created_at, completed_at, duplicate_of FROM commands WHERE message_id = ?1",
         [id],
         |r| {
@@ -485,7 +486,7 @@ pub(super) fn confirm_delivery(
     now: Millis,
 ) -> Result<(), StoreError> {
     let row: Option<(Option<String>, Option<String>, String, String)> = c
-        .query_row(
+        .cached_row(
             "SELECT confirm, canonical, schema_id, business_key FROM outbox WHERE id = ?1",
             [delivery_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),

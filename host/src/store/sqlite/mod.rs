@@ -50,6 +50,26 @@ const WRITER_CHECKPOINT_PAGES: i64 = 16 * 1024;
 /// A SQLite error as a [`StoreError`], kept as its source: busy and locked
 /// are [`StoreError::Busy`] (retryable), everything else
 /// [`StoreError::Database`].
+/// `query_row` through the connection's statement cache: the hot paths
+/// run the same few statements for every message, and
+/// `Connection::query_row` would parse each again.
+trait CachedRow {
+    fn cached_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+}
+
+impl CachedRow for Connection {
+    fn cached_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
 fn db_err(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {

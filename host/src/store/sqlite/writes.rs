@@ -3,6 +3,7 @@
 
 use super::super::error::StoreError;
 use super::super::model::*;
+use super::CachedRow;
 use super::batch::Deferred;
 use super::db_err;
 use super::flows::Checked;
@@ -11,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub(super) fn ingest(c: &Connection, m: &NewMessage) -> Result<IngestOutcome, StoreError> {
     if let Some(key) = &m.idempotency_key {
         let existing: Option<(String, String, String, i64)> = c
-            .query_row(
+            .cached_row(
                 "SELECT message_id, correlation_id, body_sha256, expires_at FROM idempotency_keys WHERE source = ?1 AND key = ?2",
                 params![m.source, key],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
@@ -76,7 +77,7 @@ pub(super) fn complete_processing<'a>(
     deferred: &mut Deferred<'a>,
 ) -> Result<ProcessingResult, StoreError> {
     let row: Option<(String, String)> = c
-        .query_row(
+        .cached_row(
             "SELECT state, source FROM messages WHERE message_id = ?1",
             [&o.message_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -179,7 +180,7 @@ fn key_holder(
     (source, key): &(String, String),
     now: Millis,
 ) -> Result<Option<String>, StoreError> {
-    c.query_row(
+    c.cached_row(
         "SELECT message_id FROM idempotency_keys WHERE source = ?1 AND key = ?2 AND expires_at >= ?3",
         params![source, key, now],
         |r| r.get(0),
@@ -325,7 +326,7 @@ pub(super) fn record_attempt(
         NextStep::Delivered | NextStep::Release(_) => {}
         NextStep::Dead(dl) => {
             let (message_id, correlation_id, source): (String, String, String) = c
-                .query_row(
+                .cached_row(
                     "SELECT o.message_id, o.correlation_id, m.source FROM outbox o JOIN messages m ON m.message_id = o.message_id WHERE o.id = ?1",
                     [a.delivery_id],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -352,7 +353,7 @@ pub(super) fn record_attempt(
 /// was lost (the lease expired and it was claimed again).
 fn lost_claim(c: &Connection, delivery_id: i64) -> StoreError {
     let exists = c
-        .query_row("SELECT 1 FROM outbox WHERE id = ?1", [delivery_id], |_| {
+        .cached_row("SELECT 1 FROM outbox WHERE id = ?1", [delivery_id], |_| {
             Ok(())
         })
         .optional();
@@ -375,7 +376,7 @@ pub(super) fn processing_failed(
     now: Millis,
 ) -> Result<ProcessingFailure, StoreError> {
     let row: Option<(String, String, String, u32)> = c
-        .query_row(
+        .cached_row(
             "SELECT state, source, correlation_id, failures FROM messages WHERE message_id = ?1",
             [message_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
