@@ -145,7 +145,7 @@ impl<'a> Deferred<'a> {
             let states: Vec<&str> = self.states.iter().map(|(_, s)| s.as_str()).collect();
             query(
                 tx,
-                "UPDATE messages m SET state = u.state, leased_until = NULL
+                "UPDATE messages m SET state = u.state, leased_until = NULL, leased_by = NULL
                  FROM UNNEST($1::text[], $2::text[]) AS u(message_id, state)
                  WHERE m.message_id = u.message_id",
                 &[&ids, &states],

@@ -9,10 +9,12 @@
 //! - deliveries are claimed with a lease (`FOR UPDATE SKIP LOCKED`, see
 //!   [`writes::claim_deliveries`]), per business key one at a time;
 //! - messages waiting for processing are leased too: `unprocessed` marks
-//!   the rows it hands out (`messages.leased_until`, claimed with
-//!   `SKIP LOCKED`), so two hosts never map the same message at once; a
-//!   host that dies leaves its lease to run out ([`PROCESSING_LEASE`]),
-//!   a counted failure gives the message back at once; and
+//!   the rows it hands out (`messages.leased_until`, `leased_by`, claimed
+//!   with `SKIP LOCKED`), so two hosts never map the same message at once;
+//!   the instance holding a lease gets its messages again on its next call
+//!   (what one round left out), a host that dies leaves its leases to run
+//!   out ([`PROCESSING_LEASE`]), a counted failure gives the message back
+//!   at once; and
 //!   `complete_processing` locks the message row, so a late second outcome
 //!   sees the first and keeps it;
 //! - idempotency keys are claimed with `INSERT .. ON CONFLICT DO NOTHING`,
@@ -61,6 +63,8 @@ pub struct PostgresStore {
     clock: Arc<dyn Clock>,
     /// The URL without its password, for errors.
     shown: String,
+    /// This instance's name on the message leases it holds.
+    owner: String,
 }
 
 /// A transaction on a pooled connection; every statement function takes one.
@@ -141,7 +145,13 @@ impl PostgresStore {
             tracing::warn!(url = %shown, "synchronous_commit is off: an acknowledged message may be lost in a crash");
         }
         drop(client);
-        Ok(Arc::new(Self { pool, clock, shown }))
+        let owner = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        Ok(Arc::new(Self {
+            pool,
+            clock,
+            shown,
+            owner,
+        }))
     }
 
     /// The database URL, without its password.

@@ -8,8 +8,9 @@
 //! primary keys (identity columns) for rows only the host names, text ids
 //! where a partner sees them (message ids), times as milliseconds since
 //! the epoch. JSON values are `jsonb`. One column is PostgreSQL's own:
-//! `messages.leased_until`, the lease of a message handed out for
-//! processing (several hosts share the queue).
+//! `messages.leased_until` and `leased_by`, the lease of a message handed
+//! out for processing and the store instance holding it (several hosts
+//! share the queue).
 
 /// Migrations, in order. Never edit one that has shipped: add another.
 const MIGRATIONS: &[&str] = &[
@@ -29,7 +30,8 @@ const MIGRATIONS: &[&str] = &[
         state           TEXT NOT NULL,
         context         JSONB,
         failures        INTEGER NOT NULL DEFAULT 0,
-        leased_until    BIGINT
+        leased_until    BIGINT,
+        leased_by       TEXT
     );
     CREATE INDEX messages_unprocessed ON messages (id) WHERE state = 'received';
     CREATE INDEX messages_correlation ON messages (correlation_id);

@@ -239,8 +239,15 @@ async fn a_message_handed_out_to_one_host_is_not_handed_to_another() {
             .await
             .expect("ingest");
     }
+    let got = a.unprocessed(1).await.expect("A");
+    assert_eq!(got.len(), 1);
     let got = a.unprocessed(10).await.expect("A");
-    assert_eq!(got.len(), 2);
+    assert_eq!(
+        got.len(),
+        2,
+        "the holder reads its own leased messages again, oldest first"
+    );
+    assert_eq!(got[0].message_id, "m1");
     assert!(
         b.unprocessed(10).await.expect("B").is_empty(),
         "leased to A"
@@ -322,5 +329,34 @@ async fn a_lost_connection_is_retryable() {
         open.err()
     );
     drop(admin);
+    schemas.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hosts_starting_at_once_migrate_once() {
+    let Some(schemas) = Schemas::from_env() else {
+        return;
+    };
+    let url = schemas.create().await;
+    let options = super::PostgresOptions {
+        url: url.clone(),
+        pool_size: 2,
+    };
+    let (a, b, c) = tokio::join!(
+        PostgresStore::open(&options),
+        PostgresStore::open(&options),
+        PostgresStore::open(&options),
+    );
+    let (a, _b, _c) = (a.expect("A"), b.expect("B"), c.expect("C"));
+    let versions = count(&a, "SELECT COUNT(*) FROM schema_migrations").await;
+    assert_eq!(
+        versions,
+        super::schema::latest() as i64,
+        "each version once"
+    );
+    // Opening again later applies nothing and keeps the data.
+    a.ingest(message("m1", "k", b"x")).await.expect("ingest");
+    let again = PostgresStore::open(&options).await.expect("reopen");
+    assert!(again.message("m1").await.expect("read").is_some());
     schemas.cleanup().await;
 }

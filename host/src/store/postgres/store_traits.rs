@@ -20,7 +20,8 @@ impl MessageStore for PostgresStore {
 
     async fn unprocessed(&self, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
         let now = self.now();
-        in_tx!(self, |tx| writes::unprocessed(&tx, limit, now).await?)
+        in_tx!(self, |tx| writes::unprocessed(&tx, limit, now, &self.owner)
+            .await?)
     }
 
     async fn message(&self, message_id: &str) -> Result<Option<StoredMessage>, StoreError> {

@@ -87,21 +87,25 @@ fn context_json(context: &MessageContext) -> Result<Option<serde_json::Value>, S
 }
 
 /// Hands out up to `limit` messages waiting for processing, oldest first,
-/// each leased to the caller until `now + PROCESSING_LEASE`: rows another
-/// host is handing out right now are skipped (`SKIP LOCKED`), rows under
-/// another host's lease are left to it.
+/// each leased to the caller (`owner`, one per store instance) until
+/// `now + PROCESSING_LEASE`: rows another host is handing out right now
+/// are skipped (`SKIP LOCKED`), rows under another host's lease are left
+/// to it. The caller's own leased rows come again, as with one host: the
+/// processing loop reads again what it left out of a round (its byte
+/// budget) or could not commit.
 pub(super) async fn unprocessed(
     tx: &Tx<'_>,
     limit: usize,
     now: Millis,
+    owner: &str,
 ) -> Result<Vec<StoredMessage>, StoreError> {
     let sql = format!(
         "WITH picked AS (
              SELECT id FROM messages
-             WHERE state = 'received' AND (leased_until IS NULL OR leased_until <= $2)
+             WHERE state = 'received' AND (leased_until IS NULL OR leased_until <= $2 OR leased_by = $4)
              ORDER BY id LIMIT $1
              FOR UPDATE SKIP LOCKED)
-         UPDATE messages m SET leased_until = $2 + $3 FROM picked WHERE m.id = picked.id
+         UPDATE messages m SET leased_until = $2 + $3, leased_by = $4 FROM picked WHERE m.id = picked.id
          RETURNING {}, m.id",
         MESSAGE_COLUMNS
             .split(", ")
@@ -110,7 +114,13 @@ pub(super) async fn unprocessed(
             .join(", ")
     );
     let mut rows: Vec<(i64, StoredMessage)> = Vec::new();
-    for r in query(tx, &sql, &[&(limit as i64), &now, &PROCESSING_LEASE]).await? {
+    for r in query(
+        tx,
+        &sql,
+        &[&(limit as i64), &now, &PROCESSING_LEASE, &owner],
+    )
+    .await?
+    {
         let id: i64 = get(&r, 11)?;
         rows.push((id, message_row(&r)?));
     }
@@ -521,7 +531,7 @@ pub(super) async fn processing_failed(
     };
     execute(
         tx,
-        "UPDATE messages SET failures = $1, state = $2, leased_until = NULL WHERE message_id = $3",
+        "UPDATE messages SET failures = $1, state = $2, leased_until = NULL, leased_by = NULL WHERE message_id = $3",
         &[&(failures as i32), &next.as_str(), &message_id],
     )
     .await?;
