@@ -230,8 +230,6 @@ pub(crate) fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
 #[cfg(test)]
 mod conformance_tests;
 #[cfg(test)]
-mod host_tests;
-#[cfg(test)]
 mod shared_tests;
 #[cfg(test)]
 pub(crate) mod test_db;

@@ -1,7 +1,7 @@
 //! A host started with `[store] kind = "postgres"`: it migrates the
 //! database, and an acknowledged message is in it.
 
-use super::test_db::{Schemas, connect};
+use crate::store::postgres::test_db::{Schemas, connect};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
