@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::config::{Filter, RetryConfig, SourceAuth, TargetAuth};
+use crate::config::{Filter, RetryConfig, SourceAuth, StoreKind, TargetAuth};
 
 /// A small valid configuration; line numbers below refer to it.
 const BASE: &str = r#"[sources.acme]
@@ -567,5 +567,64 @@ fn store_safety_settings_default_and_are_checked() {
     assert_eq!(
         error(&format!("[store]\nlease_margin_secs = 0\n{BASE}")),
         "waybill.toml:2:1: store.lease_margin_secs: must be at least 1"
+    );
+}
+
+#[test]
+fn the_store_is_sqlite_by_default_and_postgres_takes_a_url() {
+    let config = parse_ok(BASE);
+    assert_eq!(
+        config.store.kind,
+        StoreKind::Sqlite,
+        "existing configs keep SQLite"
+    );
+    assert!(config.store.url.is_none());
+    let text = format!(
+        "[store]\nkind = \"postgres\"\nurl = \"postgres://waybill:pw@db:5432/waybill\"\npool_size = 4\n{BASE}"
+    );
+    let config = parse_ok(&text);
+    assert_eq!(config.store.kind, StoreKind::Postgres);
+    assert_eq!(
+        config.store.url.as_deref(),
+        Some("postgres://waybill:pw@db:5432/waybill")
+    );
+    assert_eq!(config.store.pool_size, 4);
+    assert!(
+        !format!("{:?}", config.store).contains("pw@"),
+        "the URL is a secret: {:?}",
+        config.store
+    );
+    let defaults = parse_ok(&format!(
+        "[store]\nkind = \"postgres\"\nurl = \"postgres://db/waybill\"\n{BASE}"
+    ));
+    assert_eq!(defaults.store.pool_size, 16);
+}
+
+#[test]
+fn store_kind_and_url_errors_name_the_key() {
+    assert_eq!(
+        error(&format!("[store]\nkind = \"mysql\"\n{BASE}")),
+        "waybill.toml:2:8: store.kind: unknown value `mysql`; allowed: `sqlite`, `postgres`"
+    );
+    assert_eq!(
+        error(&format!("[store]\nkind = \"postgres\"\n{BASE}")),
+        "waybill.toml:1:2: store.url: required when store.kind = \"postgres\""
+    );
+    let unparsable = error(&format!(
+        "[store]\nkind = \"postgres\"\nurl = \"postgres://db/x?sslmode=sometimes\"\n{BASE}"
+    ));
+    assert!(
+        unparsable.starts_with("waybill.toml:3:1: store.url: not a PostgreSQL URL"),
+        "{unparsable}"
+    );
+    assert_eq!(
+        error(&format!(
+            "[store]\nkind = \"postgres\"\nurl = \"postgres://db/x\"\npool_size = 0\n{BASE}"
+        )),
+        "waybill.toml:4:1: store.pool_size: must be at least 1"
+    );
+    assert!(
+        error(&format!("[store]\nurl = \"postgres://db/x\"\n{BASE}"))
+            .contains("store.url: only used with store.kind = \"postgres\""),
     );
 }

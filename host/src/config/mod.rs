@@ -21,7 +21,8 @@ pub use load::{ConfigError, load, parse};
 pub use model::{
     BreakerConfig, ClientCredentials, Config, Filter, LimitsConfig, OAuth2Config, PluginRef,
     PluginsConfig, RateLimitConfig, RetryConfig, RouteConfig, RouteTarget, SchemasConfig,
-    ServerConfig, SourceAuth, SourceConfig, StoreConfig, TargetAuth, TargetConfig, media_type,
+    ServerConfig, SourceAuth, SourceConfig, StoreConfig, StoreKind, TargetAuth, TargetConfig,
+    media_type,
 };
 pub use outbound_tls::{ClientTlsConfig, certificates, private_key};
 pub use reconcile::{ConfigProblem, EntityConfig, ReconcileConfig, SnapshotEndpoint, SystemConfig};

@@ -117,11 +117,34 @@ impl ServerConfig {
     }
 }
 
-/// `[store]`: the embedded database.
+/// Which database holds the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// One embedded SQLite file (`store.path`), for one host.
+    #[default]
+    Sqlite,
+    /// A PostgreSQL database (`store.url`), shared by several hosts.
+    Postgres,
+}
+
+/// `[store]`: the database, embedded SQLite by default.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
-    /// Resolved against the config file's directory when relative.
+    /// `sqlite` (the default) or `postgres`.
+    #[serde(default)]
+    pub kind: StoreKind,
+    /// The PostgreSQL URL (`postgres://user@host:5432/db`), required with
+    /// `kind = "postgres"`; a secret, so it may come from the environment
+    /// or a file (`{ env = "WAYBILL_DATABASE_URL" }`) and never prints.
+    #[serde(default)]
+    pub url: Option<super::secret::Secret>,
+    /// Connections in the PostgreSQL pool.
+    #[serde(default = "default_pool_size")]
+    pub pool_size: usize,
+    /// The SQLite file; resolved against the config file's directory when
+    /// relative.
     #[serde(default = "default_store_path")]
     pub path: PathBuf,
     #[serde(default = "default_idempotency_window_secs")]
@@ -145,6 +168,9 @@ pub struct StoreConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
+            kind: StoreKind::default(),
+            url: None,
+            pool_size: default_pool_size(),
             path: default_store_path(),
             idempotency_window_secs: default_idempotency_window_secs(),
             group_commit_max: default_group_commit_max(),
@@ -542,6 +568,9 @@ fn default_store_path() -> PathBuf {
 }
 fn default_idempotency_window_secs() -> u64 {
     86_400
+}
+fn default_pool_size() -> usize {
+    16
 }
 fn default_group_commit_max() -> usize {
     512

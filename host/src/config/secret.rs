@@ -253,6 +253,9 @@ fn secrets_mut(config: &mut Config) -> Vec<(KeyPath, &mut Secret)> {
     if let Some(token) = &mut config.server.admin_token {
         found.push((path("server").key("admin_token"), token));
     }
+    if let Some(url) = &mut config.store.url {
+        found.push((path("store").key("url"), url));
+    }
     for (name, source) in &mut config.sources {
         let at = path("sources").key(name).key("auth");
         match &mut source.auth {

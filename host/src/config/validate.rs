@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::locate::{KeyPath, path};
 use super::model::{
     Config, Filter, PluginRef, RateLimitConfig, RouteConfig, RouteTarget, ServerConfig, SourceAuth,
-    SourceConfig, TargetAuth, TargetConfig,
+    SourceConfig, StoreConfig, StoreKind, TargetAuth, TargetConfig,
 };
 
 /// A semantic problem at `path`.
@@ -49,6 +49,7 @@ pub(crate) fn validate(config: &Config) -> Checked {
     }
     at_least_one(path("server").key("max_backlog"), server.max_backlog)?;
     check_server_edge(server)?;
+    check_store(&config.store)?;
     at_least_one(
         path("store").key("group_commit_max"),
         config.store.group_commit_max as u64,
@@ -125,6 +126,25 @@ pub(crate) fn validate(config: &Config) -> Checked {
         check_route(at, route, config)?;
     }
     Ok(())
+}
+
+/// The database: PostgreSQL needs a URL it can parse; SQLite takes none.
+fn check_store(store: &StoreConfig) -> Checked {
+    let at = || path("store").key("url");
+    match (store.kind, &store.url) {
+        (StoreKind::Postgres, None) => fail(at(), "required when store.kind = \"postgres\""),
+        (StoreKind::Postgres, Some(url)) => {
+            if let Err(e) = url.parse::<tokio_postgres::Config>() {
+                return fail(at(), format!("not a PostgreSQL URL: {e}"));
+            }
+            at_least_one(path("store").key("pool_size"), store.pool_size as u64)
+        }
+        (StoreKind::Sqlite, Some(_)) => fail(
+            at(),
+            "only used with store.kind = \"postgres\" (the SQLite store is store.path)",
+        ),
+        (StoreKind::Sqlite, None) => Ok(()),
+    }
 }
 
 /// Names appear in URLs (`/v1/sources/{source}/messages`) and metrics.

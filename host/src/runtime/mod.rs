@@ -17,3 +17,6 @@ pub use listener::{AcceptBackoff, Listener, Surface, serve};
 pub use logging::init_tracing;
 pub use router::handle;
 pub use start::{Service, StartError, start};
+
+#[cfg(test)]
+mod postgres_tests;

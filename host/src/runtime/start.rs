@@ -5,7 +5,7 @@
 //! gracefully in order.
 
 use super::{Listener, Surface, serve};
-use crate::config::Config;
+use crate::config::{Config, StoreConfig, StoreKind};
 use crate::context::App;
 use crate::deliver::HttpSender;
 use crate::deliver::worker::TargetWorker;
@@ -13,6 +13,7 @@ use crate::http::tls_acceptor;
 use crate::plugins::{Limits, Registry, Runtime, RuntimeOptions, WatchHandle, watch_directory};
 use crate::process::{Processor, run_processing};
 use crate::schemas::{SchemaRegistry, is_canonical};
+use crate::store::postgres::{PostgresOptions, PostgresStore};
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::{Store, now_ms};
 use std::net::SocketAddr;
@@ -94,6 +95,40 @@ pub struct Service {
     _watch: Option<WatchHandle>,
 }
 
+/// Opens the configured store; returns it with what the logs call it
+/// (the SQLite file, or the PostgreSQL URL without its password).
+async fn open_store(
+    config: &StoreConfig,
+    clock: Arc<dyn crate::store::Clock>,
+) -> Result<(Arc<dyn Store>, String), StartError> {
+    match config.kind {
+        StoreKind::Sqlite => {
+            let sqlite = SqliteStore::open_with_clock(
+                &SqliteOptions {
+                    path: config.path.clone(),
+                    group_commit_max: config.group_commit_max.max(1),
+                },
+                clock,
+            )?;
+            Ok((sqlite, config.path.display().to_string()))
+        }
+        StoreKind::Postgres => {
+            // Validation makes the URL required for this kind.
+            let url = config.url.as_deref().unwrap_or_default();
+            let postgres = PostgresStore::open_with_clock(
+                &PostgresOptions {
+                    url: url.to_string(),
+                    pool_size: config.pool_size.max(1),
+                },
+                clock,
+            )
+            .await?;
+            let shown = postgres.url().to_string();
+            Ok((postgres, shown))
+        }
+    }
+}
+
 /// Starts the host. `listen` overrides the configured partner address
 /// (tests bind port 0).
 pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service, StartError> {
@@ -120,16 +155,9 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         _ => None,
     };
     let clock = crate::store::SystemClock::shared();
-    let sqlite = SqliteStore::open_with_clock(
-        &SqliteOptions {
-            path: config.store.path.clone(),
-            group_commit_max: config.store.group_commit_max.max(1),
-        },
-        clock.clone(),
-    )?;
     // Deliveries left in flight by a previous run (or another process) are
     // claimed again once their lease is over: no start-up recovery.
-    let store: Arc<dyn Store> = sqlite;
+    let (store, store_shown) = open_store(&config.store, clock.clone()).await?;
 
     let schemas = match &config.schemas {
         Some(s) => Some(Arc::new(
@@ -247,7 +275,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         .map(|l| tokio::spawn(serve(l, app.clone(), shutdown_rx.clone(), grace)))
         .collect();
     app.ready.store(true, Ordering::Relaxed);
-    tracing::info!(%addr, %admin_addr, tls = is_tls, store = %config.store.path.display(), plugins = registry.status().len(), "waybill is serving");
+    tracing::info!(%addr, %admin_addr, tls = is_tls, store = %store_shown, plugins = registry.status().len(), "waybill is serving");
     Ok(Service {
         app,
         addr,

@@ -5,7 +5,8 @@
 //! Errors say whether to retry, the clock is injected, and the domain rules
 //! every backend applies live in [`rules`]; [`conformance`] is the suite
 //! every backend must pass. SQLite (WAL, group commit by one writer thread)
-//! is the embedded default; PostgreSQL comes behind the same traits.
+//! is the embedded default; PostgreSQL ([`postgres`]) is the
+//! scale-out store behind the same traits, shared by several hosts.
 //! A background task purges what is finished once it is old enough.
 
 mod clock;
@@ -14,6 +15,7 @@ pub mod conformance;
 mod error;
 mod flow_model;
 mod model;
+pub mod postgres;
 pub mod retention;
 pub mod rules;
 pub mod sqlite;
