@@ -37,6 +37,34 @@ fn statement(head: &str, width: usize, rows: usize) -> String {
 
 /// Inserts `rows` (each `width` values, in column order) with multi-row
 /// statements after `head` (`INSERT INTO t (cols) VALUES`).
+/// Inserts `rows` as [`insert_rows`] does and returns their new ids in
+/// the order of `rows` (`head` ends in `RETURNING id`; the ids a statement
+/// hands out rise row by row, whatever order it returns them in).
+fn insert_rows_ids(
+    c: &Connection,
+    head: &str,
+    returning: &str,
+    width: usize,
+    rows: &[Vec<&dyn ToSql>],
+) -> Result<Vec<i64>, StoreError> {
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut rest = rows;
+    for size in chunk_sizes(rows.len()) {
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        let sql = format!("{} {returning}", statement(head, width, size));
+        let mut st = c.prepare_cached(&sql).map_err(db_err)?;
+        let mut chunk_ids: Vec<i64> = st
+            .query_map(params_from_iter(chunk.iter().flatten()), |r| r.get(0))
+            .map_err(db_err)?
+            .collect::<Result<_, _>>()
+            .map_err(db_err)?;
+        chunk_ids.sort_unstable();
+        ids.extend(chunk_ids);
+    }
+    Ok(ids)
+}
+
 fn insert_rows(
     c: &Connection,
     head: &str,
@@ -56,7 +84,7 @@ fn insert_rows(
     Ok(())
 }
 
-const OUTBOX_INSERT: &str = "INSERT INTO outbox (message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
+const OUTBOX_INSERT: &str = "INSERT INTO outbox (message_id, correlation_id, route, target, business_key, idempotency_key, content_type,
      plugin, plugin_sha256, schema_id, state, attempts, next_attempt_at, created_at, updated_at,
      canonical, confirm, command) VALUES";
 
@@ -79,7 +107,6 @@ pub(super) fn insert_outbox(
                 &d.target,
                 &d.business_key,
                 &d.idempotency_key,
-                &d.body,
                 &d.content_type,
                 &d.plugin.plugin,
                 &d.plugin.sha256,
@@ -96,8 +123,18 @@ pub(super) fn insert_outbox(
             v
         })
         .collect();
-    insert_rows(c, OUTBOX_INSERT, 19, &values)
+    let ids = insert_rows_ids(c, OUTBOX_INSERT, "RETURNING id", 18, &values)?;
+    // The bodies in their own table: the row the claim and the attempt
+    // update stays small, and a body is written once.
+    let bodies: Vec<Vec<&dyn ToSql>> = ids
+        .iter()
+        .zip(rows)
+        .map(|(id, (_, _, d))| vec![id as &dyn ToSql, &d.body])
+        .collect();
+    insert_rows(c, OUTBOX_BODY_INSERT, 2, &bodies)
 }
+
+const OUTBOX_BODY_INSERT: &str = "INSERT INTO outbox_bodies (id, body) VALUES";
 
 const PROCESSING_INSERT: &str = "INSERT INTO processing (message_id, correlation_id, route, stage, plugin, plugin_sha256, ok, result, elapsed_us, created_at) VALUES";
 

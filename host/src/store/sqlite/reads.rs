@@ -5,7 +5,10 @@ use super::super::model::*;
 use super::db_err;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-const MESSAGE_COLUMNS: &str = "message_id, source, kind, content_type, headers, body, correlation_id, idempotency_key, received_at, state, context";
+/// Read from `messages` (unaliased); the body lives in `message_bodies`.
+const MESSAGE_COLUMNS: &str = "message_id, source, kind, content_type, headers,
+     (SELECT b.body FROM message_bodies b WHERE b.message_id = messages.message_id),
+     correlation_id, idempotency_key, received_at, state, context";
 
 fn message_row(r: &Row<'_>) -> rusqlite::Result<StoredMessage> {
     let headers: String = r.get(4)?;
@@ -46,7 +49,10 @@ pub(super) fn message(c: &Connection, id: &str) -> Result<Option<StoredMessage>,
         .map_err(db_err)
 }
 
-pub(super) const DELIVERY_COLUMNS: &str = "id, message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
+/// Read from `outbox` (unaliased, also in `RETURNING`); the body lives in
+/// `outbox_bodies`.
+pub(super) const DELIVERY_COLUMNS: &str = "id, message_id, correlation_id, route, target, business_key, idempotency_key,
+     (SELECT b.body FROM outbox_bodies b WHERE b.id = outbox.id), content_type,
      state, attempts, next_attempt_at, last_response, plugin, schema_id, plugin_sha256, canonical, command, claimed_at,
      last_status";
 

@@ -31,7 +31,10 @@ const PICK: &str = "
 const DELETE_PICKED: &[&str] = &[
     "DELETE FROM attempts WHERE delivery_id IN
          (SELECT id FROM outbox WHERE message_id IN (SELECT message_id FROM temp.purge_ids))",
+    "DELETE FROM outbox_bodies WHERE id IN
+         (SELECT id FROM outbox WHERE message_id IN (SELECT message_id FROM temp.purge_ids))",
     "DELETE FROM outbox WHERE message_id IN (SELECT message_id FROM temp.purge_ids)",
+    "DELETE FROM message_bodies WHERE message_id IN (SELECT message_id FROM temp.purge_ids)",
     "DELETE FROM processing WHERE message_id IN (SELECT message_id FROM temp.purge_ids)",
     "DELETE FROM dead_letters WHERE message_id IN (SELECT message_id FROM temp.purge_ids)",
     "DELETE FROM exception_audit WHERE exception_id IN

@@ -256,6 +256,24 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE outbox ADD COLUMN last_started_at INTEGER;
     ALTER TABLE outbox ADD COLUMN last_elapsed_ms INTEGER;
     "#,
+    // 9: bodies in tables of their own, written once. A message row is
+    // updated as it is processed and an outbox row at its claim and at each
+    // attempt; with the body inside, every update rewrote it and every
+    // commit wrote its pages to the WAL again.
+    r#"
+    CREATE TABLE message_bodies (
+        message_id      TEXT PRIMARY KEY,
+        body            BLOB NOT NULL
+    );
+    INSERT INTO message_bodies (message_id, body) SELECT message_id, body FROM messages ORDER BY rowid;
+    ALTER TABLE messages DROP COLUMN body;
+    CREATE TABLE outbox_bodies (
+        id              INTEGER PRIMARY KEY,
+        body            BLOB NOT NULL
+    );
+    INSERT INTO outbox_bodies (id, body) SELECT id, body FROM outbox ORDER BY id;
+    ALTER TABLE outbox DROP COLUMN body;
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet.
@@ -394,5 +412,70 @@ mod tests {
             Some(r#"{"business_key":"CUST-1"}"#)
         );
         assert_eq!(context("partner"), None);
+    }
+
+    #[test]
+    fn a_database_of_version_8_keeps_its_bodies_in_the_body_tables() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+            .expect("version table");
+        for (i, sql) in MIGRATIONS[..8].iter().enumerate() {
+            conn.execute_batch(sql).expect("old migration");
+            conn.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [i as i64 + 1],
+            )
+            .expect("version");
+        }
+        for (id, body) in [("m1", b"{\"a\":1}".as_slice()), ("m2", b"<x12>".as_slice())] {
+            conn.execute(
+                "INSERT INTO messages (message_id, source, kind, content_type, headers, body, correlation_id, received_at, state)
+                 VALUES (?1, 's', 'k', 'application/json', '[]', ?2, 'c', 0, 'received')",
+                rusqlite::params![id, body],
+            )
+            .expect("old message");
+        }
+        conn.execute(
+            "INSERT INTO outbox (id, message_id, correlation_id, route, target, business_key, idempotency_key,
+                                 body, content_type, plugin, plugin_sha256, schema_id, state, next_attempt_at,
+                                 created_at, updated_at)
+             VALUES (7, 'm1', 'c', 'r', 't', 'k', 'i', x'6f7574', 'application/json', 'p', 's', 'x@1', 'pending', 0, 0, 0)",
+            [],
+        )
+        .expect("old delivery");
+
+        assert_eq!(migrate(&mut conn).expect("migrate"), latest() - 8);
+        let bodies: Vec<(String, Vec<u8>)> = conn
+            .prepare("SELECT message_id, body FROM message_bodies ORDER BY message_id")
+            .and_then(|mut st| {
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<_, _>>()
+            })
+            .expect("message bodies");
+        assert_eq!(
+            bodies,
+            vec![
+                ("m1".to_string(), b"{\"a\":1}".to_vec()),
+                ("m2".to_string(), b"<x12>".to_vec())
+            ]
+        );
+        let out: (i64, Vec<u8>) = conn
+            .query_row("SELECT id, body FROM outbox_bodies", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .expect("outbox body");
+        assert_eq!(out, (7, b"out".to_vec()));
+        for table in ["messages", "outbox"] {
+            let has_body: i64 = conn
+                .query_row(
+                    &format!(
+                        "SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = 'body'"
+                    ),
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("table info");
+            assert_eq!(has_body, 0, "{table} still has its body column");
+        }
     }
 }

@@ -46,9 +46,14 @@ pub(super) fn ingest(c: &Connection, m: &NewMessage) -> Result<IngestOutcome, St
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let context = context_json(&m.context)?;
     c.prepare_cached(
-        "INSERT INTO messages (message_id, source, kind, content_type, headers, body, correlation_id, idempotency_key, received_at, state, context)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'received', ?10)").and_then(|mut st| st.execute(params![m.message_id, m.source, m.kind, m.content_type, headers, m.body, m.correlation_id, m.idempotency_key, m.received_at, context],))
+        "INSERT INTO messages (message_id, source, kind, content_type, headers, correlation_id, idempotency_key, received_at, state, context)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'received', ?9)").and_then(|mut st| st.execute(params![m.message_id, m.source, m.kind, m.content_type, headers, m.correlation_id, m.idempotency_key, m.received_at, context],))
     .map_err(db_err)?;
+    // The body in its own table, written once: processing updates the
+    // message row without rewriting it.
+    c.prepare_cached("INSERT INTO message_bodies (message_id, body) VALUES (?1, ?2)")
+        .and_then(|mut st| st.execute(params![m.message_id, m.body]))
+        .map_err(db_err)?;
     if let Some(route) = &m.context.command_route {
         super::flows::create_command(c, m, route)?;
     }
