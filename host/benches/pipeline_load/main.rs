@@ -102,6 +102,22 @@ fn epoch_ns() -> u64 {
 }
 
 /// `VmHWM` and `VmRSS` of this process, in kB.
+/// CPU time of process `pid` so far (user + system, every thread), in
+/// ms; /proc counts it in USER_HZ ticks, 100 per second on Linux.
+fn cpu_ms(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces), from
+    // field 3 on: utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: u64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<u64>().ok())
+        .sum();
+    ticks * 10
+}
+
 fn memory_kb() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
@@ -153,6 +169,10 @@ struct PhaseResult {
     server_requests: u64,
     /// The load child's own peak RSS.
     load_vm_hwm_kb: u64,
+    /// CPU time (user + system, all threads) the server child used for
+    /// the whole phase: with `server_requests`, the cost per message, which
+    /// a noisy machine disturbs far less than a rate.
+    server_cpu_ms: u64,
 }
 
 /// What the server child reports on `STOP`.
@@ -304,6 +324,8 @@ fn run_phase(phase: &str) -> PhaseResult {
     let status = load.child.wait().expect("wait for load child");
     assert!(status.success(), "phase {phase}: load child {status}");
 
+    // Everything the server did for this phase (warm-up, load, drain).
+    let server_cpu_ms = cpu_ms(server.child.id());
     send_line(&mut server.stdin, "STOP");
     let Some(json) = read_tagged(&mut server.stdout, "RESULT") else {
         panic!(
@@ -317,6 +339,7 @@ fn run_phase(phase: &str) -> PhaseResult {
     assert!(status.success(), "phase {phase}: server child {status}");
 
     result.vm_hwm_kb = report.vm_hwm_kb;
+    result.server_cpu_ms = server_cpu_ms;
     result.vm_rss_kb = report.vm_rss_kb;
     result.server_requests = report.count;
     eprintln!(

@@ -22,9 +22,9 @@ pub fn print_table(results: &[PhaseResult]) {
     );
     println!();
     println!(
-        "| run | acks/s (x floor) | delivered end to end/s | paced at | p50 ack (x floor) | p99 ack (x floor) | p99 from due time | peak RSS (server process) |"
+        "| run | acks/s (x floor) | delivered end to end/s | paced at | p50 ack (x floor) | p99 ack (x floor) | p99 from due time | peak RSS (server process) | server CPU per message |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for r in results {
         let name = match r.phase.as_str() {
             "floor" => "floor: bare hyper 202, no processing",
@@ -43,7 +43,7 @@ pub fn print_table(results: &[PhaseResult]) {
             );
         }
         println!(
-            "| {name} | {:.0}{}{refused} | {e2e} | {:.0}/s | {}{} | {}{} | {} | {:.0} MB |",
+            "| {name} | {:.0}{}{refused} | {e2e} | {:.0}/s | {}{} | {}{} | {} | {:.0} MB | {} |",
             r.ack_rate,
             ratio(r.ack_rate, floor.map(|f| f.ack_rate)),
             r.paced_rate,
@@ -53,6 +53,7 @@ pub fn print_table(results: &[PhaseResult]) {
             ratio(r.p99_us as f64, floor.map(|f| f.p99_us as f64)),
             ms(r.p99_due_us),
             r.vm_hwm_kb as f64 / 1024.0,
+            cpu_per_message(r),
         );
     }
     for r in results.iter().filter(|r| r.phase == "large-x12") {
@@ -66,4 +67,16 @@ pub fn print_table(results: &[PhaseResult]) {
         );
         println!();
     }
+}
+
+/// The server's CPU time per request it handled (the floor) or per
+/// delivery its sink received (the pipelines, sink included).
+fn cpu_per_message(r: &PhaseResult) -> String {
+    if r.server_requests == 0 || r.server_cpu_ms == 0 {
+        return "-".to_string();
+    }
+    format!(
+        "{:.0} us",
+        r.server_cpu_ms as f64 * 1000.0 / r.server_requests as f64
+    )
 }
