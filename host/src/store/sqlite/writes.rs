@@ -11,16 +11,26 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub(super) fn ingest(c: &Connection, m: &NewMessage) -> Result<IngestOutcome, StoreError> {
     if let Some(key) = &m.idempotency_key {
-        let existing: Option<(String, String, String, i64)> = c
-            .cached_row(
-                "SELECT message_id, correlation_id, body_sha256, expires_at FROM idempotency_keys WHERE source = ?1 AND key = ?2",
-                params![m.source, key],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        // A new key (the common case) takes one statement; only a key seen
+        // before is read back.
+        let inserted = c
+            .prepare_cached(
+                "INSERT INTO idempotency_keys (source, key, message_id, correlation_id, body_sha256, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (source, key) DO NOTHING",
             )
-            .optional()
+            .and_then(|mut st| {
+                st.execute(params![m.source, key, m.message_id, m.correlation_id, m.body_sha256, m.received_at, m.idempotency_expires_at])
+            })
             .map_err(db_err)?;
-        match existing {
-            Some((message_id, correlation_id, sha, expires)) if expires >= m.received_at => {
+        if inserted == 0 {
+            let (message_id, correlation_id, sha, expires): (String, String, String, i64) = c
+                .cached_row(
+                    "SELECT message_id, correlation_id, body_sha256, expires_at FROM idempotency_keys WHERE source = ?1 AND key = ?2",
+                    params![m.source, key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .map_err(db_err)?;
+            if expires >= m.received_at {
                 return Ok(if sha == m.body_sha256 {
                     IngestOutcome::Duplicate {
                         message_id,
@@ -30,17 +40,16 @@ pub(super) fn ingest(c: &Connection, m: &NewMessage) -> Result<IngestOutcome, St
                     IngestOutcome::Conflict { message_id }
                 });
             }
-            Some(_) => {
-                c.prepare_cached("DELETE FROM idempotency_keys WHERE source = ?1 AND key = ?2")
-                    .and_then(|mut st| st.execute(params![m.source, key]))
-                    .map_err(db_err)?;
-            }
-            None => {}
+            // The key expired: it names this message now.
+            c.prepare_cached(
+                "UPDATE idempotency_keys SET message_id = ?3, correlation_id = ?4, body_sha256 = ?5, created_at = ?6, expires_at = ?7
+                 WHERE source = ?1 AND key = ?2",
+            )
+            .and_then(|mut st| {
+                st.execute(params![m.source, key, m.message_id, m.correlation_id, m.body_sha256, m.received_at, m.idempotency_expires_at])
+            })
+            .map_err(db_err)?;
         }
-        c.prepare_cached(
-            "INSERT INTO idempotency_keys (source, key, message_id, correlation_id, body_sha256, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)").and_then(|mut st| st.execute(params![m.source, key, m.message_id, m.correlation_id, m.body_sha256, m.received_at, m.idempotency_expires_at],))
-        .map_err(db_err)?;
     }
     let headers = serde_json::to_string(m.headers.as_slice())
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
