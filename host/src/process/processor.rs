@@ -570,6 +570,9 @@ pub(super) fn missing_plugin(
         }
         _ => format!("plugin {} is not loaded", plugin.plugin),
     };
+    // Every message of the route becomes a dead letter until the plugin is
+    // there: say so where the operator looks first.
+    tracing::warn!(route = %route.name, target = target.unwrap_or("-"), plugin = %plugin.plugin, "{message}; the message is dead-lettered (plugin-missing)");
     dead(
         Some(route),
         target,
