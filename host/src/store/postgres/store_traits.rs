@@ -150,7 +150,12 @@ impl OutboxStore for PostgresStore {
         lease: Millis,
     ) -> Result<Vec<Delivery>, StoreError> {
         in_tx!(self, |tx| writes::claim_deliveries(
-            &tx, target, now, limit, lease
+            &tx,
+            target,
+            now,
+            limit,
+            lease,
+            &self.owner
         )
         .await?)
     }
