@@ -224,6 +224,14 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         );
         tasks.spawn(worker.run(deliveries_ready.clone(), shutdown_rx.clone(), grace));
     }
+    if let Some(wakes) = store.wake_events() {
+        tasks.spawn(forward_wakes(
+            wakes,
+            app.wake_processing.clone(),
+            deliveries_ready.clone(),
+            shutdown_rx.clone(),
+        ));
+    }
     tasks.spawn(housekeeping(app.clone(), shutdown_rx.clone()));
     tasks.spawn(crate::store::retention::run_retention(
         store.clone(),
@@ -358,6 +366,36 @@ fn load_plugins(
         tracing::error!(file = %file.display(), error = %why, "plugin refused at start-up");
     }
     Ok(registry)
+}
+
+/// Pokes the processing loop and the delivery workers when the store says
+/// another host (or this one) committed work for them: a shared store's
+/// notifications. The workers share one wake-up, so a target's event wakes
+/// every worker, and the others find nothing and wait again.
+async fn forward_wakes(
+    mut wakes: tokio::sync::broadcast::Receiver<crate::store::WakeEvent>,
+    processing: Arc<tokio::sync::Notify>,
+    deliveries: Arc<tokio::sync::Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    use crate::store::WakeEvent;
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let event = tokio::select! {
+            event = wakes.recv() => event,
+            _ = shutdown.changed() => break,
+        };
+        match event {
+            Ok(WakeEvent::Messages) => processing.notify_one(),
+            Ok(WakeEvent::Deliveries(_)) => deliveries.notify_waiters(),
+            // Missed some: wake everything.
+            Err(RecvError::Lagged(_)) => {
+                processing.notify_one();
+                deliveries.notify_waiters();
+            }
+            Err(RecvError::Closed) => break,
+        }
+    }
 }
 
 /// Refreshes the backlog figure ingest uses for back-pressure, and forgets

@@ -545,3 +545,14 @@ pub struct Purged {
     /// message, old reconciliation runs.
     pub other: u64,
 }
+
+/// Work another process (or this one) committed to a shared store, told to
+/// every host on it so their loops need not wait for their next poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WakeEvent {
+    /// Messages were stored that wait for processing.
+    Messages,
+    /// Deliveries became due: of the named target, or of any (`None`: an
+    /// entry was released, or notifications may have been missed).
+    Deliveries(Option<String>),
+}

@@ -63,6 +63,15 @@ pub trait MessageStore: Send + Sync + 'static {
 
     /// Everything recorded under a correlation id.
     async fn timeline(&self, correlation_id: &str) -> Result<Option<Timeline>, StoreError>;
+
+    /// Wake-ups for work other processes committed to a store they share
+    /// with this one (new messages, deliveries due), as they commit; the
+    /// loops keep polling, this only shortens their wait. `None` (the
+    /// default) for a store only this process writes: its own writers wake
+    /// its loops directly.
+    fn wake_events(&self) -> Option<tokio::sync::broadcast::Receiver<WakeEvent>> {
+        None
+    }
 }
 
 /// The outbox: deliveries claimed with leases, their attempts, dead letters.

@@ -20,11 +20,19 @@
 //! - idempotency keys are claimed with `INSERT .. ON CONFLICT DO NOTHING`,
 //!   so two ingests of one key on two hosts store one message.
 //!
+//! Hosts wake each other with `LISTEN`/`NOTIFY` ([`listen`]): a commit
+//! that leaves work (a message stored, deliveries enqueued or released)
+//! notifies in its transaction, and [`MessageStore::wake_events`] hands the
+//! notifications out; polling stays the fallback.
+//!
 //! Only SQL lives here; the domain rules come from [`super::rules`].
+//!
+//! [`MessageStore::wake_events`]: super::MessageStore::wake_events
 
 mod batch;
 mod errors;
 mod flows;
+mod listen;
 mod reads;
 mod retention;
 mod schema;
@@ -33,7 +41,7 @@ mod writes;
 
 use super::clock::{Clock, SystemClock};
 use super::error::StoreError;
-use super::model::Millis;
+use super::model::{Millis, WakeEvent};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 pub(crate) use errors::{db_err, pool_err};
 use std::sync::Arc;
@@ -65,6 +73,18 @@ pub struct PostgresStore {
     shown: String,
     /// This instance's name on the message leases it holds.
     owner: String,
+    /// The notification channel of this store's schema.
+    channel: String,
+    /// What the listening connection heard.
+    wakes: tokio::sync::broadcast::Sender<WakeEvent>,
+    /// The listening task, stopped with the store.
+    listener: tokio::task::AbortHandle,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
 }
 
 /// A transaction on a pooled connection; every statement function takes one.
@@ -111,11 +131,21 @@ impl PostgresStore {
         if config.get_application_name().is_none() {
             config.application_name("waybill");
         }
+        let mut listen_config = config.clone();
+        listen_config.application_name(format!(
+            "{}-listen",
+            config.get_application_name().unwrap_or("waybill")
+        ));
+        // A silently vanished server is noticed on the listening
+        // connection too (it only ever reads).
+        listen_config.keepalives_idle(Duration::from_secs(30));
         let manager = Manager::from_config(
             config,
             NoTls,
             ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
+                // Verified: a connection the server closed (a restart) is found out
+                // before it is handed out, not by the statement it fails.
+                recycling_method: RecyclingMethod::Verified,
             },
         );
         let pool = Pool::builder(manager)
@@ -144,13 +174,30 @@ impl PostgresStore {
         if sync == "off" {
             tracing::warn!(url = %shown, "synchronous_commit is off: an acknowledged message may be lost in a crash");
         }
+        let schema = client
+            .query_one("SELECT current_schema()", &[])
+            .await
+            .map_err(|e| open_err(Box::new(e)))?;
+        let schema: Option<String> = schema.get(0);
+        let channel = listen::channel_for(schema.as_deref().unwrap_or("public"));
         drop(client);
+        let (wakes, _) = tokio::sync::broadcast::channel(listen::CAPACITY);
+        let listener = tokio::spawn(listen::run(
+            listen_config,
+            channel.clone(),
+            shown.clone(),
+            wakes.clone(),
+        ))
+        .abort_handle();
         let owner = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
         Ok(Arc::new(Self {
             pool,
             clock,
             shown,
             owner,
+            channel,
+            wakes,
+            listener,
         }))
     }
 
@@ -166,6 +213,11 @@ impl PostgresStore {
 
     fn now(&self) -> Millis {
         self.clock.now_ms()
+    }
+
+    /// Tells every host on this schema about `event` when `tx` commits.
+    async fn notify(&self, tx: &Tx<'_>, event: WakeEvent) -> Result<(), StoreError> {
+        listen::notify(tx, &self.channel, &event).await
     }
 }
 
@@ -229,6 +281,8 @@ pub(crate) fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
 
 #[cfg(test)]
 mod conformance_tests;
+#[cfg(test)]
+mod notify_tests;
 #[cfg(test)]
 mod shared_tests;
 #[cfg(test)]

@@ -148,7 +148,7 @@ async fn two_hosts_claiming_at_once_never_get_the_same_delivery() {
     // and does not take the later entry of a key A holds.
     let mut client = a.client().await.expect("client");
     let tx = client.transaction().await.expect("begin");
-    let held = writes::claim_deliveries(&tx, "erp", T0, 3, 60_000)
+    let held = writes::claim_deliveries(&tx, "erp", T0, 3, 60_000, &a.owner)
         .await
         .expect("A claims");
     assert_eq!(held.len(), 3);

@@ -15,7 +15,13 @@ use async_trait::async_trait;
 #[async_trait]
 impl MessageStore for PostgresStore {
     async fn ingest(&self, msg: NewMessage) -> Result<IngestOutcome, StoreError> {
-        in_tx!(self, |tx| writes::ingest(&tx, &msg).await?)
+        in_tx!(self, |tx| {
+            let outcome = writes::ingest(&tx, &msg).await?;
+            if matches!(outcome, IngestOutcome::Accepted { .. }) {
+                self.notify(&tx, WakeEvent::Messages).await?;
+            }
+            outcome
+        })
     }
 
     async fn unprocessed(&self, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
@@ -38,6 +44,8 @@ impl MessageStore for PostgresStore {
             let result =
                 writes::complete_processing(&tx, &outcome, now, &mut deferred, None).await?;
             deferred.flush(&tx, now).await?;
+            self.notify_targets(&tx, std::slice::from_ref(&outcome))
+                .await?;
             result
         })
     }
@@ -47,8 +55,11 @@ impl MessageStore for PostgresStore {
         outcomes: Vec<ProcessingOutcome>,
     ) -> Result<Vec<Result<ProcessingResult, StoreError>>, StoreError> {
         let now = self.now();
-        in_tx!(self, |tx| batch::complete_batch(&tx, &outcomes, now)
-            .await?)
+        in_tx!(self, |tx| {
+            let results = batch::complete_batch(&tx, &outcomes, now).await?;
+            self.notify_targets(&tx, &outcomes).await?;
+            results
+        })
     }
 
     async fn processing_failed(
@@ -58,14 +69,15 @@ impl MessageStore for PostgresStore {
         max_failures: u32,
     ) -> Result<ProcessingFailure, StoreError> {
         let now = self.now();
-        in_tx!(self, |tx| writes::processing_failed(
-            &tx,
-            message_id,
-            error,
-            max_failures,
-            now
-        )
-        .await?)
+        in_tx!(self, |tx| {
+            let failure =
+                writes::processing_failed(&tx, message_id, error, max_failures, now).await?;
+            if matches!(failure, ProcessingFailure::Retry { .. }) {
+                // Given back at once: any host may take it.
+                self.notify(&tx, WakeEvent::Messages).await?;
+            }
+            failure
+        })
     }
 
     async fn timeline(&self, correlation_id: &str) -> Result<Option<Timeline>, StoreError> {
@@ -83,6 +95,49 @@ impl MessageStore for PostgresStore {
         tx.commit().await.map_err(db_err)?;
         Ok(timeline)
     }
+
+    fn wake_events(&self) -> Option<tokio::sync::broadcast::Receiver<WakeEvent>> {
+        Some(self.wakes.subscribe())
+    }
+}
+
+impl PostgresStore {
+    /// Notifies the targets `outcomes` enqueue deliveries for, when `tx`
+    /// commits (an outcome refused within the batch wakes for nothing).
+    async fn notify_targets(
+        &self,
+        tx: &super::Tx<'_>,
+        outcomes: &[ProcessingOutcome],
+    ) -> Result<(), StoreError> {
+        let mut targets: Vec<&str> = outcomes
+            .iter()
+            .flat_map(|o| o.deliveries.iter().map(|d| d.target.as_str()))
+            .collect();
+        targets.sort_unstable();
+        targets.dedup();
+        for target in targets {
+            self.notify(tx, WakeEvent::Deliveries(Some(target.to_string())))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Notifies that deliveries are due when an attempt of `attempts`
+    /// ended its entry (the next of its business key may go) or gave it
+    /// back; a retry is due later and is found by polling.
+    async fn notify_released(
+        &self,
+        tx: &super::Tx<'_>,
+        attempts: &[AttemptOutcome],
+    ) -> Result<(), StoreError> {
+        if attempts
+            .iter()
+            .any(|a| !matches!(a.next, NextStep::RetryAt(_)))
+        {
+            self.notify(tx, WakeEvent::Deliveries(None)).await?;
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -95,15 +150,23 @@ impl OutboxStore for PostgresStore {
         lease: Millis,
     ) -> Result<Vec<Delivery>, StoreError> {
         in_tx!(self, |tx| writes::claim_deliveries(
-            &tx, target, now, limit, lease
+            &tx,
+            target,
+            now,
+            limit,
+            lease,
+            &self.owner
         )
         .await?)
     }
 
     async fn record_attempt(&self, outcome: AttemptOutcome) -> Result<(), StoreError> {
         let now = self.now();
-        in_tx!(self, |tx| writes::record_attempt(&tx, &outcome, now)
-            .await?)
+        in_tx!(self, |tx| {
+            writes::record_attempt(&tx, &outcome, now).await?;
+            self.notify_released(&tx, std::slice::from_ref(&outcome))
+                .await?;
+        })
     }
 
     async fn record_attempts(
@@ -111,8 +174,11 @@ impl OutboxStore for PostgresStore {
         outcomes: Vec<AttemptOutcome>,
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         let now = self.now();
-        in_tx!(self, |tx| batch::record_attempts(&tx, &outcomes, now)
-            .await?)
+        in_tx!(self, |tx| {
+            let results = batch::record_attempts(&tx, &outcomes, now).await?;
+            self.notify_released(&tx, &outcomes).await?;
+            results
+        })
     }
 
     async fn message_deliveries(&self, message_id: &str) -> Result<Vec<Delivery>, StoreError> {
@@ -133,7 +199,20 @@ impl OutboxStore for PostgresStore {
 impl ExceptionStore for PostgresStore {
     async fn apply_flow(&self, write: FlowWrite) -> Result<FlowResult, StoreError> {
         let now = self.now();
-        in_tx!(self, |tx| flows::apply_flow(&tx, &write, now).await?)
+        in_tx!(self, |tx| {
+            let result = flows::apply_flow(&tx, &write, now).await?;
+            if !result.deliveries.is_empty() {
+                let mut targets: Vec<&str> =
+                    write.deliveries.iter().map(|d| d.target.as_str()).collect();
+                targets.sort_unstable();
+                targets.dedup();
+                for target in targets {
+                    self.notify(&tx, WakeEvent::Deliveries(Some(target.to_string())))
+                        .await?;
+                }
+            }
+            result
+        })
     }
 
     async fn exceptions(

@@ -323,12 +323,24 @@ pub(super) async fn insert_dead_letter(
 /// their business key. Rows another host is claiming right now are skipped
 /// (`FOR UPDATE SKIP LOCKED`); a later entry of the same key is never
 /// picked while an earlier one is open, locked or not.
+///
+/// "Earlier" is the order the messages were received in (then the outbox
+/// order within one message), not the order their outcomes committed: with
+/// several hosts, a later message of a key may be mapped and committed
+/// before an earlier one (another host holds it, or died holding it). So
+/// nothing of a message is claimed while a message received before it is
+/// being processed by another host (`owner` is the caller): its outcome
+/// may add an earlier entry to the key. (The business key is known only
+/// once a message is mapped, so this waits for every earlier message under
+/// another host's lease, whatever its key; an unleased one, or one of the
+/// caller's own, does not hold deliveries back, as with one host.)
 pub(super) async fn claim_deliveries(
     tx: &Tx<'_>,
     target: &str,
     now: Millis,
     limit: usize,
     lease: Millis,
+    owner: &str,
 ) -> Result<Vec<Delivery>, StoreError> {
     let columns = DELIVERY_COLUMNS
         .split(',')
@@ -336,25 +348,33 @@ pub(super) async fn claim_deliveries(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "WITH picked AS (
-             SELECT o.id FROM outbox o
+        "WITH barrier AS (
+             SELECT COALESCE(MIN(id), 9223372036854775807) AS first_open
+             FROM messages WHERE state = 'received' AND leased_until > $2 AND leased_by <> $5),
+         picked AS (
+             SELECT o.id FROM outbox o JOIN messages m ON m.message_id = o.message_id, barrier
              WHERE o.target = $1 AND o.state IN ('pending', 'inflight')
                AND ((o.state = 'pending' AND o.next_attempt_at <= $2)
                     OR (o.state = 'inflight' AND COALESCE(o.claimed_at, 0) <= $2 - $4))
-               AND NOT EXISTS (SELECT 1 FROM outbox p
+               AND m.id < barrier.first_open
+               AND NOT EXISTS (SELECT 1 FROM outbox p JOIN messages pm ON pm.message_id = p.message_id
                                WHERE p.target = o.target AND p.business_key = o.business_key
-                                 AND p.id < o.id AND p.state IN ('pending', 'inflight'))
-             ORDER BY o.id LIMIT $3
+                                 AND (pm.id, p.id) < (m.id, o.id) AND p.state IN ('pending', 'inflight'))
+             ORDER BY m.id, o.id LIMIT $3
              FOR UPDATE OF o SKIP LOCKED)
          UPDATE outbox SET state = 'inflight', updated_at = $2, claimed_at = $2
          FROM picked WHERE outbox.id = picked.id
          RETURNING {columns}"
     );
-    let mut out: Vec<Delivery> = query(tx, &sql, &[&target, &now, &(limit as i64), &lease.max(1)])
-        .await?
-        .iter()
-        .map(delivery_row)
-        .collect::<Result<_, _>>()?;
+    let mut out: Vec<Delivery> = query(
+        tx,
+        &sql,
+        &[&target, &now, &(limit as i64), &lease.max(1), &owner],
+    )
+    .await?
+    .iter()
+    .map(delivery_row)
+    .collect::<Result<_, _>>()?;
     out.sort_by_key(|d| d.id);
     Ok(out)
 }
