@@ -325,6 +325,35 @@ fn check_deliveries(sink: &Sink, acked: &BTreeMap<(usize, usize), String>) -> (u
     (seen.len(), seen.len() - firsts.len())
 }
 
+/// The host processes of a test; whatever is still running when it is
+/// dropped (a failed assertion unwinding) is killed, so a failing run leaves
+/// no host behind polling the database.
+#[derive(Default)]
+struct Hosts(Vec<Child>);
+
+impl std::ops::Deref for Hosts {
+    type Target = Vec<Child>;
+    fn deref(&self) -> &Vec<Child> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Hosts {
+    fn deref_mut(&mut self) -> &mut Vec<Child> {
+        &mut self.0
+    }
+}
+
+impl Drop for Hosts {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            if let Ok(None) = child.try_wait() {
+                kill_9(child);
+            }
+        }
+    }
+}
+
 fn kill_9(child: &mut Child) {
     child.kill().expect("SIGKILL");
     let _ = child.wait();
@@ -352,7 +381,7 @@ async fn three_hosts_on_one_database_keep_every_message_and_each_keys_order_thro
     let config = config(dir.path(), &url, &sink);
     let listen = ["--listen", "127.0.0.1:0"];
     // The first migrates the schema; the others find it migrated.
-    let mut children = Vec::new();
+    let mut children = Hosts::default();
     let mut bases = Vec::new();
     for _ in 0..3 {
         let (child, base) = binary::serve(&config, &listen);
@@ -447,7 +476,7 @@ async fn hosts_answer_503_while_postgres_restarts_lose_nothing_and_recover_by_th
     let sink = Sink::start(Behaviour::Ok);
     let config = config(dir.path(), &url, &sink);
     let listen = ["--listen", "127.0.0.1:0"];
-    let mut children = Vec::new();
+    let mut children = Hosts::default();
     let mut bases = Vec::new();
     // One host: per-key order across hosts is the other test's subject.
     for _ in 0..1 {
@@ -511,7 +540,7 @@ async fn hosts_answer_503_while_postgres_restarts_lose_nothing_and_recover_by_th
             .await
             .unwrap_or_else(|s| panic!("host {i} after the restart: {s}"));
     }
-    for child in &mut children {
+    for child in children.iter_mut() {
         stop(child);
     }
     drop_schema(&base, &schema).await;

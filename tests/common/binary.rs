@@ -5,17 +5,22 @@ use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-/// Starts `waybill serve --config <config> <extra>` (logging errors only,
-/// to nowhere) and returns it with its partner base URL, read from its
-/// first line (`listening on <addr>`).
+/// Starts `waybill serve --config <config> <extra>` and returns it with its
+/// partner base URL, read from its first line (`listening on <addr>`). Its
+/// logs go nowhere, unless `WAYBILL_TEST_HOST_LOG` is set (a log filter
+/// such as `info`): then they go to the terminal, to debug a failing test.
 pub fn serve(config: &Path, extra: &[&str]) -> (Child, String) {
+    let (filter, stderr) = match std::env::var("WAYBILL_TEST_HOST_LOG") {
+        Ok(filter) => (filter, Stdio::inherit()),
+        Err(_) => ("error".to_string(), Stdio::null()),
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_waybill"))
         .args(["serve", "--config"])
         .arg(config)
         .args(extra)
-        .env("WAYBILL_LOG", "error")
+        .env("WAYBILL_LOG", filter)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("start waybill");
     let stdout = child.stdout.take().expect("stdout");
