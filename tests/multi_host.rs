@@ -463,7 +463,6 @@ fn restart_postgres() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "open: with one host, deliveries do not resume after the restart within 60 s (with two they did once RecyclingMethod::Verified was in): run with --ignored"]
 async fn hosts_answer_503_while_postgres_restarts_lose_nothing_and_recover_by_themselves() {
     let Ok(base) = std::env::var(ENV) else {
         eprintln!("skipping: {ENV} is not set");

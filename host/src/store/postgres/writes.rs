@@ -334,6 +334,11 @@ pub(super) async fn insert_dead_letter(
 /// once a message is mapped, so this waits for every earlier message under
 /// another host's lease, whatever its key; an unleased one, or one of the
 /// caller's own, does not hold deliveries back, as with one host.)
+///
+/// Each key's first open entry (`heads`) is found in one ordered pass over
+/// the target's open entries; a per-row "nothing earlier" anti-join was
+/// quadratic in the backlog (0.9 s per claim at 1,300 open entries, after
+/// an outage), which starved delivery exactly when it had catching up to do.
 pub(super) async fn claim_deliveries(
     tx: &Tx<'_>,
     target: &str,
@@ -351,16 +356,18 @@ pub(super) async fn claim_deliveries(
         "WITH barrier AS (
              SELECT COALESCE(MIN(id), 9223372036854775807) AS first_open
              FROM messages WHERE state = 'received' AND leased_until > $2 AND leased_by <> $5),
-         picked AS (
-             SELECT o.id FROM outbox o JOIN messages m ON m.message_id = o.message_id, barrier
+         heads AS (
+             SELECT DISTINCT ON (o.business_key)
+                    o.id, o.state, o.next_attempt_at, o.claimed_at, m.id AS message_seq
+             FROM outbox o JOIN messages m ON m.message_id = o.message_id
              WHERE o.target = $1 AND o.state IN ('pending', 'inflight')
-               AND ((o.state = 'pending' AND o.next_attempt_at <= $2)
-                    OR (o.state = 'inflight' AND COALESCE(o.claimed_at, 0) <= $2 - $4))
-               AND m.id < barrier.first_open
-               AND NOT EXISTS (SELECT 1 FROM outbox p JOIN messages pm ON pm.message_id = p.message_id
-                               WHERE p.target = o.target AND p.business_key = o.business_key
-                                 AND (pm.id, p.id) < (m.id, o.id) AND p.state IN ('pending', 'inflight'))
-             ORDER BY m.id, o.id LIMIT $3
+             ORDER BY o.business_key, m.id, o.id),
+         picked AS (
+             SELECT o.id FROM outbox o JOIN heads h ON h.id = o.id, barrier
+             WHERE ((h.state = 'pending' AND h.next_attempt_at <= $2)
+                    OR (h.state = 'inflight' AND COALESCE(h.claimed_at, 0) <= $2 - $4))
+               AND h.message_seq < barrier.first_open
+             ORDER BY h.message_seq, o.id LIMIT $3
              FOR UPDATE OF o SKIP LOCKED)
          UPDATE outbox SET state = 'inflight', updated_at = $2, claimed_at = $2
          FROM picked WHERE outbox.id = picked.id
