@@ -13,6 +13,7 @@ use super::super::error::StoreError;
 use super::super::model::*;
 use super::writes::{self, Settle};
 use super::{Tx, db_err, get, query};
+use crate::store::rules::deferred_rows::DeferredRows;
 use std::collections::{HashMap, HashSet};
 
 /// Enqueues deliveries `(message id, correlation id, delivery)` with one
@@ -104,38 +105,20 @@ async fn insert_processing(
     Ok(())
 }
 
-/// Rows an outcome writes that nothing later in its batch reads: written
-/// together by [`Deferred::flush`].
-pub(super) struct Deferred<'a> {
-    processing: Vec<(&'a ProcessingOutcome, &'a ProcessingRecord)>,
-    outbox: Vec<(&'a str, &'a str, &'a NewDelivery)>,
-    states: Vec<(&'a str, MessageState)>,
+/// Rows an outcome writes that nothing later in its batch reads
+/// (collected by the backend-neutral [`DeferredRows`]), written together by
+/// [`Flush::flush`].
+pub(super) type Deferred<'a> = DeferredRows<'a>;
+
+/// Writes what a batch deferred, one statement per table.
+pub(super) trait Flush {
+    async fn flush(&mut self, tx: &Tx<'_>, now: Millis) -> Result<(), StoreError>;
 }
 
-impl<'a> Deferred<'a> {
-    pub(super) fn new() -> Self {
-        Self {
-            processing: Vec::new(),
-            outbox: Vec::new(),
-            states: Vec::new(),
-        }
-    }
-
-    pub(super) fn run(&mut self, o: &'a ProcessingOutcome, r: &'a ProcessingRecord) {
-        self.processing.push((o, r));
-    }
-
-    pub(super) fn delivery(&mut self, o: &'a ProcessingOutcome, d: &'a NewDelivery) {
-        self.outbox.push((&o.message_id, &o.correlation_id, d));
-    }
-
-    pub(super) fn state(&mut self, o: &'a ProcessingOutcome, state: MessageState) {
-        self.states.push((&o.message_id, state));
-    }
-
+impl Flush for DeferredRows<'_> {
     /// Writes everything deferred so far: one statement per table. A
     /// message that leaves `received` gives up its processing lease.
-    pub(super) async fn flush(&mut self, tx: &Tx<'_>, now: Millis) -> Result<(), StoreError> {
+    async fn flush(&mut self, tx: &Tx<'_>, now: Millis) -> Result<(), StoreError> {
         insert_processing(tx, &self.processing, now).await?;
         self.processing.clear();
         insert_outbox(tx, &self.outbox, now).await?;

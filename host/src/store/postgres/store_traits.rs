@@ -8,7 +8,7 @@ use super::super::model::*;
 use super::super::traits::{
     ExceptionStore, HousekeepingStore, MessageStore, OutboxStore, SyncStore,
 };
-use super::batch::{self, Deferred};
+use super::batch::{self, Deferred, Flush};
 use super::{PostgresStore, db_err, flows, in_tx, reads, retention, writes};
 use async_trait::async_trait;
 

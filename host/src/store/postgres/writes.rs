@@ -11,6 +11,7 @@ use super::batch::Deferred;
 use super::flows::Checked;
 use super::reads::{self, DELIVERY_COLUMNS, MESSAGE_COLUMNS, delivery_row, message_row};
 use super::{PROCESSING_LEASE, Tx, execute, get, query, query_opt};
+use crate::store::rules::poison;
 
 /// Stores a message with its idempotency claim. The key is claimed with
 /// `INSERT .. ON CONFLICT DO NOTHING`: of two ingests of one key at once
@@ -549,13 +550,8 @@ pub(super) async fn processing_failed(
     if MessageState::parse(&state) != Some(MessageState::Received) {
         return Ok(ProcessingFailure::Settled);
     }
-    let failures = failures.saturating_add(1);
-    let poisoned = failures >= max.max(1);
-    let next = if poisoned {
-        MessageState::Dead
-    } else {
-        MessageState::Received
-    };
+    let (failures, next) = poison::count_failure(failures, max);
+    let poisoned = next == MessageState::Dead;
     execute(
         tx,
         "UPDATE messages SET failures = $1, state = $2, leased_until = NULL, leased_by = NULL WHERE message_id = $3",
@@ -565,20 +561,7 @@ pub(super) async fn processing_failed(
     if !poisoned {
         return Ok(ProcessingFailure::Retry { failures });
     }
-    let dl = NewDeadLetter {
-        route: None,
-        target: None,
-        reason: "poison".into(),
-        detail: serde_json::json!({
-            "message": format!("processing failed {failures} times for a host reason; set aside so it cannot block the queue"),
-            "last_error": error,
-            "failures": failures,
-        }),
-        attempts: failures,
-        last_response: None,
-        last_status: None,
-        plugin: None,
-    };
+    let dl = poison::dead_letter(failures, error);
     insert_dead_letter(tx, message_id, &correlation_id, &source, None, &dl, now).await?;
     Ok(ProcessingFailure::Poisoned { failures })
 }

@@ -8,5 +8,7 @@
 
 pub mod charge_fingerprint;
 pub mod confirmation;
+pub mod deferred_rows;
 pub mod exception_rules;
 pub mod order_guard;
+pub mod poison;

@@ -14,6 +14,7 @@
 use super::super::error::StoreError;
 use super::super::model::*;
 use super::db_err;
+use crate::store::rules::deferred_rows::DeferredRows;
 use rusqlite::{Connection, ToSql, params_from_iter};
 use std::collections::HashSet;
 
@@ -189,37 +190,19 @@ fn set_states(c: &Connection, ids: &[&str], state: MessageState) -> Result<(), S
     Ok(())
 }
 
-/// Rows an outcome writes that nothing later in its batch reads: written
-/// together by [`Deferred::flush`].
-pub(super) struct Deferred<'a> {
-    processing: Vec<(&'a ProcessingOutcome, &'a ProcessingRecord)>,
-    outbox: Vec<(&'a str, &'a str, &'a NewDelivery)>,
-    states: Vec<(&'a str, MessageState)>,
+/// Rows an outcome writes that nothing later in its batch reads
+/// (collected by the backend-neutral [`DeferredRows`]), written together by
+/// [`Flush::flush`].
+pub(super) type Deferred<'a> = DeferredRows<'a>;
+
+/// Writes what a batch deferred, multi-row statements per table.
+pub(super) trait Flush {
+    fn flush(&mut self, c: &Connection, now: Millis) -> Result<(), StoreError>;
 }
 
-impl<'a> Deferred<'a> {
-    pub(super) fn new() -> Self {
-        Self {
-            processing: Vec::new(),
-            outbox: Vec::new(),
-            states: Vec::new(),
-        }
-    }
-
-    pub(super) fn run(&mut self, o: &'a ProcessingOutcome, r: &'a ProcessingRecord) {
-        self.processing.push((o, r));
-    }
-
-    pub(super) fn delivery(&mut self, o: &'a ProcessingOutcome, d: &'a NewDelivery) {
-        self.outbox.push((&o.message_id, &o.correlation_id, d));
-    }
-
-    pub(super) fn state(&mut self, o: &'a ProcessingOutcome, state: MessageState) {
-        self.states.push((&o.message_id, state));
-    }
-
+impl Flush for DeferredRows<'_> {
     /// Writes everything deferred so far.
-    pub(super) fn flush(&mut self, c: &Connection, now: Millis) -> Result<(), StoreError> {
+    fn flush(&mut self, c: &Connection, now: Millis) -> Result<(), StoreError> {
         insert_processing(c, &self.processing, now)?;
         self.processing.clear();
         insert_outbox(c, &self.outbox, now)?;

@@ -7,6 +7,7 @@ use super::CachedRow;
 use super::batch::Deferred;
 use super::db_err;
 use super::flows::Checked;
+use crate::store::rules::poison;
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub(super) fn ingest(c: &Connection, m: &NewMessage) -> Result<IngestOutcome, StoreError> {
@@ -403,33 +404,15 @@ pub(super) fn processing_failed(
     if MessageState::parse(&state) != Some(MessageState::Received) {
         return Ok(ProcessingFailure::Settled);
     }
-    let failures = failures.saturating_add(1);
-    let poisoned = failures >= max.max(1);
-    let next = if poisoned {
-        MessageState::Dead
-    } else {
-        MessageState::Received
-    };
+    let (failures, next) = poison::count_failure(failures, max);
+    let poisoned = next == MessageState::Dead;
     c.prepare_cached("UPDATE messages SET failures = ?1, state = ?2 WHERE message_id = ?3")
         .and_then(|mut st| st.execute(params![failures, next.as_str(), message_id]))
         .map_err(db_err)?;
     if !poisoned {
         return Ok(ProcessingFailure::Retry { failures });
     }
-    let dl = NewDeadLetter {
-        route: None,
-        target: None,
-        reason: "poison".into(),
-        detail: serde_json::json!({
-            "message": format!("processing failed {failures} times for a host reason; set aside so it cannot block the queue"),
-            "last_error": error,
-            "failures": failures,
-        }),
-        attempts: failures,
-        last_response: None,
-        last_status: None,
-        plugin: None,
-    };
+    let dl = poison::dead_letter(failures, error);
     insert_dead_letter(c, message_id, &correlation_id, &source, None, &dl, now)?;
     Ok(ProcessingFailure::Poisoned { failures })
 }
