@@ -134,3 +134,22 @@ fn a_source_may_not_use_the_admin_token() {
         "{err}"
     );
 }
+
+#[test]
+fn host_id_defaults_to_hostname_and_pid_and_refuses_spaces() {
+    let config = parse_text(SOURCES).expect("valid");
+    let id = config.server.host_id();
+    assert!(
+        id.ends_with(&format!("-{}", std::process::id())),
+        "default host id {id:?} ends with the pid"
+    );
+    let named = parse_text(&format!("[server]\nhost_id = \"edge-2\"\n{SOURCES}")).expect("valid");
+    assert_eq!(named.server.host_id(), "edge-2");
+    let err = parse_text(&format!("[server]\nhost_id = \"edge 2\"\n{SOURCES}"))
+        .err()
+        .expect("refused");
+    assert!(
+        err.starts_with("waybill.toml:2:") && err.contains("server.host_id: must be 1 to 64"),
+        "{err}"
+    );
+}

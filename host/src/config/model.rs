@@ -91,6 +91,25 @@ pub struct ServerConfig {
     pub retry_after_secs: u64,
     #[serde(default = "default_shutdown_grace_secs")]
     pub shutdown_grace_secs: u64,
+    /// This host's name in the timeline, the plugin decisions and the logs
+    /// when several hosts share one store; `<hostname>-<pid>` by default.
+    #[serde(default)]
+    pub host_id: Option<String>,
+}
+
+impl ServerConfig {
+    /// `host_id`, or `<hostname>-<pid>` when it is not set.
+    pub fn host_id(&self) -> String {
+        self.host_id.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .or_else(|| std::env::var("HOSTNAME").ok())
+                .unwrap_or_else(|| "host".to_string());
+            format!("{host}-{}", std::process::id())
+        })
+    }
 }
 
 impl Default for ServerConfig {
@@ -105,6 +124,7 @@ impl Default for ServerConfig {
             max_backlog: default_max_backlog(),
             retry_after_secs: default_retry_after_secs(),
             shutdown_grace_secs: default_shutdown_grace_secs(),
+            host_id: None,
         }
     }
 }

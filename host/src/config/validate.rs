@@ -41,6 +41,19 @@ fn not_empty(path: KeyPath, value: &str) -> Checked {
     Ok(())
 }
 
+/// A host's name: it appears in logs, the timeline and lease owners, so
+/// it is short and has no spaces or quotes.
+fn check_host_id(path: KeyPath, id: &str) -> Checked {
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !ok {
+        return fail(path, "must be 1 to 64 letters, digits, '.', '_' or '-'");
+    }
+    Ok(())
+}
+
 /// Checks `config` as a whole, in document order.
 pub(crate) fn validate(config: &Config) -> Checked {
     let server = &config.server;
@@ -48,6 +61,9 @@ pub(crate) fn validate(config: &Config) -> Checked {
         check_admin_token(path("server").key("admin_token"), token)?;
     }
     at_least_one(path("server").key("max_backlog"), server.max_backlog)?;
+    if let Some(id) = &server.host_id {
+        check_host_id(path("server").key("host_id"), id)?;
+    }
     check_server_edge(server)?;
     check_store(&config.store)?;
     at_least_one(

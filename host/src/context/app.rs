@@ -62,6 +62,8 @@ pub struct App {
     pub metrics: IngestMetrics,
     /// Whether the host finished starting and is not shutting down.
     pub ready: AtomicBool,
+    /// This host's name (`server.host_id`) where several share a store.
+    pub host_id: String,
 }
 
 /// The metric label of an unconfigured source (or any other name taken
@@ -112,6 +114,7 @@ impl App {
             })
             .collect();
         Arc::new(Self {
+            host_id: config.server.host_id(),
             config,
             store,
             registry,
