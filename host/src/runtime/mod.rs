@@ -10,6 +10,7 @@ mod health;
 mod listener;
 mod logging;
 mod router;
+mod schedule;
 mod start;
 
 pub use crate::context::App;

@@ -4,6 +4,7 @@
 //! own unless configured otherwise, the admin API); shuts them down
 //! gracefully in order.
 
+use super::schedule::{FirstRun, run_scheduled};
 use super::{Listener, Surface, serve};
 use crate::config::{Config, StoreConfig, StoreKind};
 use crate::context::App;
@@ -240,15 +241,41 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         shutdown_rx.clone(),
     ));
     if let Some(every) = config.reconcile.as_ref().and_then(|r| r.schedule_secs) {
-        tasks.spawn(scheduled_reconcile(app.clone(), every, shutdown_rx.clone()));
+        tasks.spawn(run_scheduled(
+            app.clone(),
+            crate::reconcile::RECONCILE_LOCK.to_string(),
+            Duration::from_secs(every),
+            FirstRun::AfterPeriod,
+            shutdown_rx.clone(),
+            |app| async move {
+                match crate::reconcile::run_now(&app, None).await {
+                    Ok(run) => tracing::info!(
+                        run = run.id,
+                        exceptions = run.exceptions,
+                        "scheduled reconciliation"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "scheduled reconciliation failed"),
+                }
+            },
+        ));
     }
     for (name, job) in &config.sync {
         if let Some(every) = job.schedule_secs {
-            tasks.spawn(scheduled_sync(
+            let job_name = name.clone();
+            tasks.spawn(run_scheduled(
                 app.clone(),
-                name.clone(),
-                every,
+                crate::refsync::sync_lock(name),
+                Duration::from_secs(every),
+                FirstRun::AtStart,
                 shutdown_rx.clone(),
+                move |app| {
+                    let name = job_name.clone();
+                    async move {
+                        if let Err(e) = crate::refsync::run_job(&app, &name).await {
+                            tracing::error!(job = %name, error = %e, "scheduled sync failed");
+                        }
+                    }
+                },
             ));
         }
     }
@@ -416,45 +443,6 @@ async fn housekeeping(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
             if let Err(e) = app.store.purge_idempotency(last_purge).await {
                 tracing::warn!(error = %e, "idempotency purge failed");
             }
-        }
-    }
-}
-
-/// Runs sync job `name` every `every` seconds (the first run right away).
-async fn scheduled_sync(
-    app: Arc<App>,
-    name: String,
-    every: u64,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut tick = tokio::time::interval(Duration::from_secs(every.max(1)));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => break,
-        }
-        if let Err(e) = crate::refsync::run_job(&app, &name).await {
-            tracing::error!(job = %name, error = %e, "scheduled sync failed");
-        }
-    }
-}
-
-/// Runs reconciliation every `every` seconds (the first after one period).
-async fn scheduled_reconcile(app: Arc<App>, every: u64, mut shutdown: watch::Receiver<bool>) {
-    let period = Duration::from_secs(every.max(1));
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => break,
-        }
-        match crate::reconcile::run_now(&app, None).await {
-            Ok(run) => tracing::info!(
-                run = run.id,
-                exceptions = run.exceptions,
-                "scheduled reconciliation"
-            ),
-            Err(e) => tracing::error!(error = %e, "scheduled reconciliation failed"),
         }
     }
 }

@@ -14,6 +14,7 @@ mod clock;
 pub mod conformance;
 mod error;
 mod flow_model;
+mod local_locks;
 mod model;
 pub mod postgres;
 pub mod retention;
@@ -25,4 +26,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{BoxError, StoreError};
 pub use flow_model::*;
 pub use model::*;
-pub use traits::{ExceptionStore, HousekeepingStore, MessageStore, OutboxStore, Store, SyncStore};
+pub use traits::{
+    CoordinationStore, ExceptionStore, HousekeepingStore, MessageStore, OutboxStore, Store,
+    SyncStore,
+};

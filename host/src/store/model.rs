@@ -556,3 +556,25 @@ pub enum WakeEvent {
     /// entry was released, or notifications may have been missed).
     Deliveries(Option<String>),
 }
+
+/// A held exclusive lock ([`crate::store::CoordinationStore::try_exclusive`]):
+/// whatever the backend needs to keep it (an in-process lock, a database
+/// session), released when this is dropped.
+pub struct ExclusiveGuard {
+    _held: Box<dyn Send + Sync>,
+}
+
+impl ExclusiveGuard {
+    /// A guard that keeps `held` until it is dropped.
+    pub fn new(held: impl Send + Sync + 'static) -> Self {
+        Self {
+            _held: Box::new(held),
+        }
+    }
+}
+
+impl std::fmt::Debug for ExclusiveGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExclusiveGuard")
+    }
+}

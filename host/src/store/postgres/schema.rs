@@ -216,6 +216,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX recon_runs_finished ON recon_runs (finished_at);
     "#,
+    // 2: when each periodic job (a sync job, reconciliation) last started,
+    // so of several hosts one runs it per period.
+    r#"
+    CREATE TABLE schedules (
+        name            TEXT PRIMARY KEY,
+        last_started_at BIGINT NOT NULL,
+        started_by      TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet, in one

@@ -150,12 +150,7 @@ impl OutboxStore for PostgresStore {
         lease: Millis,
     ) -> Result<Vec<Delivery>, StoreError> {
         in_tx!(self, |tx| writes::claim_deliveries(
-            &tx,
-            target,
-            now,
-            limit,
-            lease,
-            &self.owner
+            &tx, target, now, limit, lease
         )
         .await?)
     }

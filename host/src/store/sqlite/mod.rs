@@ -6,6 +6,7 @@
 
 mod batch;
 mod checkpoint;
+mod coordination;
 mod flows;
 mod reads;
 mod retention;
@@ -39,6 +40,8 @@ pub struct SqliteStore {
     clock: Arc<dyn Clock>,
     /// Stops the checkpoint thread when the store is dropped.
     _checkpointer: checkpoint::Stop,
+    /// Exclusive locks (one host uses the file: they are in-process).
+    locks: super::local_locks::LocalLocks,
 }
 
 /// The writer's page cache (KiB).
@@ -159,6 +162,7 @@ impl SqliteStore {
             path,
             clock,
             _checkpointer: checkpointer,
+            locks: Default::default(),
         }))
     }
 

@@ -274,6 +274,15 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO outbox_bodies (id, body) SELECT id, body FROM outbox ORDER BY id;
     ALTER TABLE outbox DROP COLUMN body;
     "#,
+    // 10: when each periodic job (a sync job, reconciliation) last
+    // started, so a restart or a second host does not run it again early.
+    r#"
+    CREATE TABLE schedules (
+        name            TEXT PRIMARY KEY,
+        last_started_at INTEGER NOT NULL,
+        started_by      TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet.
