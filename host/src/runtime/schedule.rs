@@ -5,8 +5,7 @@
 //! several times per period, so when the host that usually wins dies,
 //! another takes over within a fraction of the period.
 
-use crate::context::App;
-use crate::store::now_ms;
+use crate::store::{Store, now_ms};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -27,17 +26,18 @@ fn check_every(period: Duration) -> Duration {
     (period / 4).clamp(Duration::from_secs(1), Duration::from_secs(30))
 }
 
-/// Runs `job` under schedule `name` every `period` across the hosts of the
-/// store, until `shutdown`.
+/// Runs `job` under schedule `name` every `period` across the hosts of
+/// `store` (this one is `host`), until `shutdown`.
 pub(crate) async fn run_scheduled<F, Fut>(
-    app: Arc<App>,
+    store: Arc<dyn Store>,
+    host: String,
     name: String,
     period: Duration,
     first: FirstRun,
     mut shutdown: watch::Receiver<bool>,
     job: F,
 ) where
-    F: Fn(Arc<App>) -> Fut + Send,
+    F: Fn() -> Fut + Send,
     Fut: std::future::Future<Output = ()> + Send,
 {
     let period = period.max(Duration::from_secs(1));
@@ -54,12 +54,11 @@ pub(crate) async fn run_scheduled<F, Fut>(
             _ = tick.tick() => {}
             _ = shutdown.changed() => break,
         }
-        let due = app
-            .store
-            .claim_schedule(&name, now_ms(), period.as_millis() as i64, &app.host_id)
+        let due = store
+            .claim_schedule(&name, now_ms(), period.as_millis() as i64, &host)
             .await;
         match due {
-            Ok(true) => job(app.clone()).await,
+            Ok(true) => job().await,
             Ok(false) => {}
             Err(e) => tracing::warn!(schedule = %name, error = %e, "cannot check the schedule"),
         }
@@ -68,8 +67,59 @@ pub(crate) async fn run_scheduled<F, Fut>(
 
 #[cfg(test)]
 mod tests {
-    use super::check_every;
-    use std::time::Duration;
+    use super::{FirstRun, check_every, run_scheduled};
+    use crate::store::Store;
+    use crate::store::sqlite::{SqliteOptions, SqliteStore};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// Two hosts on one store, each running the same 1 s schedule: the
+    /// job runs once per period in all, not once per host and period.
+    #[tokio::test]
+    async fn two_hosts_on_one_store_run_a_schedule_once_per_period() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store: Arc<dyn Store> = SqliteStore::open(&SqliteOptions {
+            path: dir.path().join("s.db"),
+            group_commit_max: 16,
+        })
+        .expect("store");
+        let runs = Arc::new(AtomicUsize::new(0));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let started = Instant::now();
+        let hosts: Vec<_> = ["h1", "h2"]
+            .into_iter()
+            .map(|host| {
+                let runs = runs.clone();
+                tokio::spawn(run_scheduled(
+                    store.clone(),
+                    host.to_string(),
+                    "sync.customers".to_string(),
+                    Duration::from_secs(1),
+                    FirstRun::AtStart,
+                    stopped.clone(),
+                    move || {
+                        let runs = runs.clone();
+                        async move {
+                            runs.fetch_add(1, Ordering::SeqCst);
+                        }
+                    },
+                ))
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(3500)).await;
+        stop.send(true).expect("stop");
+        for h in hosts {
+            h.await.expect("host");
+        }
+        let periods = started.elapsed().as_secs() as usize + 1;
+        let runs = runs.load(Ordering::SeqCst);
+        assert!(runs >= 1, "the first check runs the job");
+        assert!(
+            runs <= periods,
+            "{runs} runs in {periods} periods: two hosts ran the same period"
+        );
+    }
 
     #[test]
     fn checks_a_few_times_per_period_within_bounds() {

@@ -241,35 +241,41 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         shutdown_rx.clone(),
     ));
     if let Some(every) = config.reconcile.as_ref().and_then(|r| r.schedule_secs) {
+        let run_app = app.clone();
         tasks.spawn(run_scheduled(
-            app.clone(),
+            store.clone(),
+            app.host_id.clone(),
             crate::reconcile::RECONCILE_LOCK.to_string(),
             Duration::from_secs(every),
             FirstRun::AfterPeriod,
             shutdown_rx.clone(),
-            |app| async move {
-                match crate::reconcile::run_now(&app, None).await {
-                    Ok(run) => tracing::info!(
-                        run = run.id,
-                        exceptions = run.exceptions,
-                        "scheduled reconciliation"
-                    ),
-                    Err(e) => tracing::error!(error = %e, "scheduled reconciliation failed"),
+            move || {
+                let app = run_app.clone();
+                async move {
+                    match crate::reconcile::run_now(&app, None).await {
+                        Ok(run) => tracing::info!(
+                            run = run.id,
+                            exceptions = run.exceptions,
+                            "scheduled reconciliation"
+                        ),
+                        Err(e) => tracing::error!(error = %e, "scheduled reconciliation failed"),
+                    }
                 }
             },
         ));
     }
     for (name, job) in &config.sync {
         if let Some(every) = job.schedule_secs {
-            let job_name = name.clone();
+            let (job_name, run_app) = (name.clone(), app.clone());
             tasks.spawn(run_scheduled(
-                app.clone(),
+                store.clone(),
+                app.host_id.clone(),
                 crate::refsync::sync_lock(name),
                 Duration::from_secs(every),
                 FirstRun::AtStart,
                 shutdown_rx.clone(),
-                move |app| {
-                    let name = job_name.clone();
+                move || {
+                    let (app, name) = (run_app.clone(), job_name.clone());
                     async move {
                         if let Err(e) = crate::refsync::run_job(&app, &name).await {
                             tracing::error!(job = %name, error = %e, "scheduled sync failed");
