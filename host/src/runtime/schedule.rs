@@ -82,6 +82,7 @@ mod tests {
         let store: Arc<dyn Store> = SqliteStore::open(&SqliteOptions {
             path: dir.path().join("s.db"),
             group_commit_max: 16,
+            host: "test-host".into(),
         })
         .expect("store");
         let runs = Arc::new(AtomicUsize::new(0));

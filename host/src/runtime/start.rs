@@ -100,6 +100,7 @@ pub struct Service {
 /// (the SQLite file, or the PostgreSQL URL without its password).
 async fn open_store(
     config: &StoreConfig,
+    host: &str,
     clock: Arc<dyn crate::store::Clock>,
 ) -> Result<(Arc<dyn Store>, String), StartError> {
     match config.kind {
@@ -108,6 +109,7 @@ async fn open_store(
                 &SqliteOptions {
                     path: config.path.clone(),
                     group_commit_max: config.group_commit_max.max(1),
+                    host: host.to_string(),
                 },
                 clock,
             )?;
@@ -120,6 +122,7 @@ async fn open_store(
                 &PostgresOptions {
                     url: url.to_string(),
                     pool_size: config.pool_size.max(1),
+                    host: host.to_string(),
                 },
                 clock,
             )
@@ -158,7 +161,8 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
     let clock = crate::store::SystemClock::shared();
     // Deliveries left in flight by a previous run (or another process) are
     // claimed again once their lease is over: no start-up recovery.
-    let (store, store_shown) = open_store(&config.store, clock.clone()).await?;
+    let (store, store_shown) =
+        open_store(&config.store, &config.server.host_id(), clock.clone()).await?;
 
     let schemas = match &config.schemas {
         Some(s) => Some(Arc::new(

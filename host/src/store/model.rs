@@ -162,6 +162,11 @@ pub struct StoredMessage {
     pub state: MessageState,
     /// What the host itself recorded about the message.
     pub context: MessageContext,
+    /// The host that received it (`server.host_id`); read for the timeline
+    /// only, `None` elsewhere and for messages stored before hosts were
+    /// recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_by: Option<String>,
 }
 
 /// Which plugin version produced a record.
@@ -457,9 +462,14 @@ pub struct AttemptRecord {
     pub status: Option<u16>,
     /// Response snippet or error.
     pub response: String,
+    /// The host that made the attempt, where it is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
-/// Everything known about a message, for `GET /admin/v1/messages/{cid}`.
+/// Everything known about a message, for `GET /admin/v1/messages/{cid}`;
+/// each step names the host that did it (`received_by`, a processing
+/// run's `host`, an attempt's `host`) where several share the store.
 #[derive(Debug, Clone, Serialize)]
 pub struct Timeline {
     /// The message(s) with this correlation id.

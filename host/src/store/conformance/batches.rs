@@ -180,6 +180,14 @@ pub async fn a_batch_of_attempts_refuses_only_the_lost_claim(factory: &dyn Store
             (ds[2].id, 1, Some(503), T0 + 2),
         ]
     );
+    assert!(
+        timeline
+            .attempts
+            .iter()
+            .all(|a| a.host.as_deref() == Some(HOST)),
+        "each attempt names its host: {:?}",
+        timeline.attempts
+    );
     let stats = store.stats().await.expect("stats");
     assert_eq!(stats.attempts.get("erp"), Some(&2));
 }

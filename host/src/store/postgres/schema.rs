@@ -225,6 +225,20 @@ const MIGRATIONS: &[&str] = &[
         started_by      TEXT NOT NULL
     );
     "#,
+    // 3: the host of each step, for the timeline: every session carries
+    // its host's name (`waybill.host`, set at connect), the rows a step
+    // inserts take it by default, the attempt folded into an outbox row
+    // sets it. Rows from before stay without one (NULL, not the migrating
+    // host's name: the defaults are set after the columns are added).
+    r#"
+    ALTER TABLE messages ADD COLUMN received_by TEXT;
+    ALTER TABLE messages ALTER COLUMN received_by SET DEFAULT current_setting('waybill.host', true);
+    ALTER TABLE processing ADD COLUMN host TEXT;
+    ALTER TABLE processing ALTER COLUMN host SET DEFAULT current_setting('waybill.host', true);
+    ALTER TABLE attempts ADD COLUMN host TEXT;
+    ALTER TABLE attempts ALTER COLUMN host SET DEFAULT current_setting('waybill.host', true);
+    ALTER TABLE outbox ADD COLUMN last_host TEXT;
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet, in one

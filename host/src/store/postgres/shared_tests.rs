@@ -322,6 +322,7 @@ async fn a_lost_connection_is_retryable() {
     let nowhere = super::PostgresOptions {
         url: "postgres://postgres@127.0.0.1:1/none".into(),
         pool_size: 1,
+        host: "test-host".into(),
     };
     let open = PostgresStore::open(&nowhere).await;
     assert!(
@@ -342,6 +343,7 @@ async fn two_hosts_starting_at_once_migrate_once() {
     let options = super::PostgresOptions {
         url: url.clone(),
         pool_size: 2,
+        host: "test-host".into(),
     };
     let (a, b, c) = tokio::join!(
         PostgresStore::open(&options),

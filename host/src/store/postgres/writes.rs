@@ -429,7 +429,8 @@ pub(super) async fn record_attempt(
         tx,
         "UPDATE outbox SET state = $1, attempts = attempts + 1, last_response = $2, updated_at = $3,
                            next_attempt_at = COALESCE($4, next_attempt_at), claimed_at = NULL, last_status = $5,
-                           last_started_at = $6, last_elapsed_ms = $7
+                           last_started_at = $6, last_elapsed_ms = $7,
+                           last_host = current_setting('waybill.host', true)
          WHERE id = $8 AND state = 'inflight' AND claimed_at IS NOT DISTINCT FROM $9
          RETURNING attempts, confirm IS NOT NULL",
         &[

@@ -20,6 +20,7 @@ impl StoreFactory for Files {
         let options = SqliteOptions {
             path: self.dir.path().join(format!("conformance-{n}.db")),
             group_commit_max: 16,
+            host: crate::store::conformance::fixtures::HOST.into(),
         };
         SqliteStore::open_with_clock(&options, clock).expect("open a fresh SQLite store")
     }

@@ -30,6 +30,9 @@ pub struct SqliteOptions {
     pub path: PathBuf,
     /// Jobs that may share one commit (1 = one fsync per write).
     pub group_commit_max: usize,
+    /// This host's name, recorded when the store opens: the timeline names
+    /// it on every step done while it had the file open.
+    pub host: String,
 }
 
 /// The SQLite store.
@@ -147,6 +150,11 @@ impl SqliteStore {
         if applied > 0 {
             tracing::info!(path = %path.display(), applied, version = schema::latest(), "store migrated");
         }
+        conn.execute(
+            "INSERT INTO host_epochs (started_at, host) VALUES (?1, ?2)",
+            rusqlite::params![clock.now_ms(), options.host],
+        )
+        .map_err(open_err)?;
         let writer =
             Writer::start(conn, options.group_commit_max).map_err(|e| StoreError::Open {
                 path: path.display().to_string(),

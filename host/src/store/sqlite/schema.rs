@@ -283,6 +283,15 @@ const MIGRATIONS: &[&str] = &[
         started_by      TEXT NOT NULL
     );
     "#,
+    // 11: which host had the file open from when: the timeline names the
+    // host of each step from it (one host uses the file at a time).
+    r#"
+    CREATE TABLE host_epochs (
+        started_at      INTEGER NOT NULL,
+        host            TEXT NOT NULL
+    );
+    CREATE INDEX host_epochs_started ON host_epochs (started_at);
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet.
