@@ -230,12 +230,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         tasks.spawn(worker.run(deliveries_ready.clone(), shutdown_rx.clone(), grace));
     }
     if let Some(wakes) = store.wake_events() {
-        tasks.spawn(forward_wakes(
-            wakes,
-            app.wake_processing.clone(),
-            deliveries_ready.clone(),
-            shutdown_rx.clone(),
-        ));
+        tasks.spawn(forward_wakes(wakes, app.clone(), shutdown_rx.clone()));
     }
     tasks.spawn(housekeeping(app.clone(), shutdown_rx.clone()));
     tasks.spawn(crate::store::retention::run_retention(
@@ -411,10 +406,10 @@ fn load_plugins(
 /// every worker, and the others find nothing and wait again.
 async fn forward_wakes(
     mut wakes: tokio::sync::broadcast::Receiver<crate::store::WakeEvent>,
-    processing: Arc<tokio::sync::Notify>,
-    deliveries: Arc<tokio::sync::Notify>,
+    app: Arc<App>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let (processing, deliveries) = (&app.wake_processing, &app.wake_deliveries);
     use crate::store::WakeEvent;
     use tokio::sync::broadcast::error::RecvError;
     loop {
@@ -425,6 +420,7 @@ async fn forward_wakes(
         match event {
             Ok(WakeEvent::Messages) => processing.notify_one(),
             Ok(WakeEvent::Deliveries(_)) => deliveries.notify_waiters(),
+            Ok(WakeEvent::Command(handle)) => app.commands.done(&handle),
             // Missed some: wake everything.
             Err(RecvError::Lagged(_)) => {
                 processing.notify_one();

@@ -1,5 +1,5 @@
 //! Wake-ups across hosts: a write that leaves work for others (a message
-//! ingested, deliveries enqueued or released) sends `NOTIFY` in its own
+//! ingested, deliveries enqueued or released, a command answered) sends `NOTIFY` in its own
 //! transaction, so the notification goes out only if it commits; every
 //! store holds one dedicated connection that `LISTEN`s and turns what it
 //! hears into [`WakeEvent`]s on a broadcast channel. The channel is named
@@ -23,6 +23,8 @@ const MESSAGES: &str = "messages";
 /// The prefix of a notification about deliveries (`outbox:<target>`, or
 /// `outbox:` for any target).
 const OUTBOX: &str = "outbox:";
+/// The prefix of a notification about a command's answer (`command:<handle>`).
+const COMMAND: &str = "command:";
 /// Wake events kept for a slow receiver (a lagging one wakes everything).
 pub(super) const CAPACITY: usize = 256;
 /// The longest wait between two attempts to listen again.
@@ -47,6 +49,7 @@ pub(super) async fn notify(
     let payload = match event {
         WakeEvent::Messages => MESSAGES.to_string(),
         WakeEvent::Deliveries(target) => format!("{OUTBOX}{}", target.as_deref().unwrap_or("")),
+        WakeEvent::Command(handle) => format!("{COMMAND}{handle}"),
     };
     execute(tx, "SELECT pg_notify($1, $2)", &[&channel, &payload]).await?;
     Ok(())
@@ -57,6 +60,9 @@ pub(super) async fn notify(
 fn parse(payload: &str) -> Option<WakeEvent> {
     if payload == MESSAGES {
         return Some(WakeEvent::Messages);
+    }
+    if let Some(handle) = payload.strip_prefix(COMMAND) {
+        return Some(WakeEvent::Command(handle.to_string()));
     }
     let target = payload.strip_prefix(OUTBOX)?;
     Some(WakeEvent::Deliveries(

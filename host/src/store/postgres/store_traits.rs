@@ -226,7 +226,12 @@ impl ExceptionStore for PostgresStore {
 impl SyncStore for PostgresStore {
     async fn complete_command(&self, done: CommandCompletion) -> Result<(), StoreError> {
         let now = self.now();
-        in_tx!(self, |tx| flows::complete_command(&tx, &done, now).await?)
+        in_tx!(self, |tx| {
+            flows::complete_command(&tx, &done, now).await?;
+            // The caller may be waiting on another host.
+            self.notify(&tx, WakeEvent::Command(done.message_id.clone()))
+                .await?
+        })
     }
 
     async fn command(&self, message_id: &str) -> Result<Option<CommandRecord>, StoreError> {
