@@ -337,6 +337,13 @@ pub(super) async fn insert_dead_letter(
 /// whatever its key. The messages are mapped oldest first, so in steady
 /// state this holds back only what a slower host is still mapping.)
 ///
+/// The due test is on the locked row itself (`o`), not on `heads`: under
+/// READ COMMITTED a row another host claimed and committed while this
+/// statement ran is locked here in its new version, and PostgreSQL checks
+/// again only the conditions on the locked table; tested on `heads` (this
+/// statement's older snapshot) the claimed row still looked due, and two
+/// hosts sent it.
+///
 /// Each key's first open entry (`heads`) is found in one ordered pass over
 /// the target's open entries; a per-row "nothing earlier" anti-join was
 /// quadratic in the backlog (0.9 s per claim at 1,300 open entries, after
@@ -365,8 +372,8 @@ pub(super) async fn claim_deliveries(
              ORDER BY o.business_key, m.id, o.id),
          picked AS (
              SELECT o.id FROM outbox o JOIN heads h ON h.id = o.id, barrier
-             WHERE ((h.state = 'pending' AND h.next_attempt_at <= $2)
-                    OR (h.state = 'inflight' AND COALESCE(h.claimed_at, 0) <= $2 - $4))
+             WHERE ((o.state = 'pending' AND o.next_attempt_at <= $2)
+                    OR (o.state = 'inflight' AND COALESCE(o.claimed_at, 0) <= $2 - $4))
                AND h.message_seq < barrier.first_open
              ORDER BY h.message_seq, o.id LIMIT $3
              FOR UPDATE OF o SKIP LOCKED)
