@@ -226,6 +226,9 @@ struct PhaseResult {
     hosts: Vec<HostFigures>,
     /// The PostgreSQL phases: the sink's own process.
     sink_cpu_ms: Option<u64>,
+    /// The PostgreSQL phases: deliveries the sink had received before
+    /// (same `Idempotency-Key`), not counted in `server_requests`.
+    duplicates: u64,
     /// The PostgreSQL phases: the database server's CPU time over the
     /// phase (the hosts' backends and the server's background processes),
     /// `None` when its processes cannot be read here.
@@ -247,8 +250,11 @@ struct HostFigures {
 /// What the server child reports on `STOP`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct ServerReport {
-    /// Requests the sink (or the floor server) received.
+    /// Requests the sink (or the floor server) received; the PostgreSQL
+    /// phases' sink counts each delivery key once.
     count: u64,
+    /// The PostgreSQL phases' sink: deliveries of a key it had seen.
+    duplicates: u64,
     /// When the last one arrived, ns since the epoch (0: none).
     last_ns: u64,
     vm_hwm_kb: u64,
@@ -288,11 +294,21 @@ fn main() {
                 is_pipeline(p);
             });
             let mut results = Vec::new();
+            let mut failed = Vec::new();
             for phase in &phases {
                 eprintln!("== phase {phase}");
-                results.push(phase::run(phase));
+                // A failed phase (its message is printed) leaves the others'
+                // rows; the run still fails at the end.
+                match std::panic::catch_unwind(|| phase::run(phase)) {
+                    Ok(result) => results.push(result),
+                    Err(_) => failed.push(phase.as_str()),
+                }
             }
             report::print_table(&results);
+            if !failed.is_empty() {
+                eprintln!("failed phases: {}", failed.join(", "));
+                std::process::exit(1);
+            }
         }
     }
 }

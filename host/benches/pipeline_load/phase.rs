@@ -234,7 +234,7 @@ fn run_postgres(phase: &str, hosts: usize) -> PhaseResult {
     let base = base_url();
     let shown = redacted(&base);
     eprintln!("   {phase}: PostgreSQL at {shown}");
-    let schema = Schema::create(&base);
+    let schema = Schema::create(phase, &base);
     let url = schema.url();
     let context = format!(" (PostgreSQL at {shown})");
     let sampler = CpuSampler::start(&base, schema.application_name());
@@ -277,6 +277,7 @@ fn run_postgres(phase: &str, hosts: usize) -> PhaseResult {
     drop(schema);
 
     result.server_requests = report.count;
+    result.duplicates = report.duplicates;
     result.sink_cpu_ms = Some(sink_cpu_ms);
     result.server_cpu_ms = figures.iter().map(|h| h.cpu_ms).sum::<u64>() + sink_cpu_ms;
     result.vm_hwm_kb = figures.iter().map(|h| h.vm_hwm_kb).max().unwrap_or(0);
@@ -291,8 +292,9 @@ fn run_postgres(phase: &str, hosts: usize) -> PhaseResult {
         );
     }
     eprintln!(
-        "   {phase}: sink saw {} requests, CPU {sink_cpu_ms} ms (load generator {:.0} MB)",
+        "   {phase}: sink saw {} deliveries and {} duplicates, CPU {sink_cpu_ms} ms (load generator {:.0} MB)",
         report.count,
+        report.duplicates,
         result.load_vm_hwm_kb as f64 / 1024.0
     );
     match server_cpu {

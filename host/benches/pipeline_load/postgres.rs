@@ -54,7 +54,7 @@ async fn connect(url: &str, application_name: &str) -> Result<tokio_postgres::Cl
             redacted(url)
         )
     };
-    let mut config: tokio_postgres::Config = url.parse().map_err(|e| fail(&e))?;
+    let mut config: tokio_postgres::Config = url.parse().map_err(|e| fail(&chain(&e)))?;
     config
         .connect_timeout(CONNECT_TIMEOUT)
         .application_name(application_name);
@@ -62,9 +62,20 @@ async fn connect(url: &str, application_name: &str) -> Result<tokio_postgres::Cl
     let (client, connection) = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
         .await
         .map_err(|_| fail(&format!("no connection after {CONNECT_TIMEOUT:?}")))?
-        .map_err(|e| fail(&e))?;
+        .map_err(|e| fail(&chain(&e)))?;
     tokio::spawn(connection);
     Ok(client)
+}
+
+/// `e` and its sources, `: `-separated.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
 }
 
 /// A schema of its own for one phase, dropped with the guard.
@@ -75,18 +86,18 @@ pub struct Schema {
 
 impl Schema {
     /// Creates `wb_bench_<uuid>` in the database at `base`; panics with a
-    /// message naming the URL if it cannot.
-    pub fn create(base: &str) -> Self {
+    /// message naming `phase` and the URL if it cannot.
+    pub fn create(phase: &str, base: &str) -> Self {
         let name = format!("wb_bench_{}", uuid::Uuid::new_v4().simple());
         let made = runtime().block_on(async {
             let client = connect(base, "waybill-bench").await?;
             client
                 .batch_execute(&format!("CREATE SCHEMA {name}"))
                 .await
-                .map_err(|e| format!("CREATE SCHEMA in {}: {e}", redacted(base)))
+                .map_err(|e| format!("CREATE SCHEMA in {}: {}", redacted(base), chain(&e)))
         });
         if let Err(e) = made {
-            panic!("{e}");
+            panic!("phase {phase}: {e}");
         }
         Self {
             base: base.to_string(),

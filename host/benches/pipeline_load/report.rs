@@ -14,8 +14,13 @@ pub fn print_table(results: &[PhaseResult]) {
         return;
     };
     println!();
+    let postgres = if results.iter().any(|r| postgres_hosts(&r.phase).is_some()) {
+        " The PostgreSQL rows: the hosts, the sink and the database server share the same cores with the load generator; their peak RSS is the largest host's, their CPU every host's and the sink's."
+    } else {
+        ""
+    };
     println!(
-        "Loopback, {} connections, {} s per run, {} B JSON body, {} cores shared by two processes: the server (host and sink, or the floor server) and the load generator. Peak RSS is the server process's alone.",
+        "Loopback, {} connections, {} s per run, {} B JSON body, {} cores shared by two processes: the server (host and sink, or the floor server) and the load generator. Peak RSS is the server process's alone.{postgres}",
         first.conns,
         first.secs,
         first.body_bytes,
@@ -99,7 +104,7 @@ fn print_stores(results: &[PhaseResult]) {
     let base_cpu = sqlite.and_then(|s| per_message(s.server_cpu_ms, s.server_requests));
     println!();
     println!(
-        "Stores, same run, same pipeline and body; ratios against the SQLite row. The SQLite host and its sink share one process (its CPU includes the sink's); a PostgreSQL phase runs every host and the sink in processes of their own. CPU per message: a process's CPU time over the whole phase (user + system) divided by the messages it acknowledged (each host) or by the deliveries the sink received (the totals). PostgreSQL: the server's backends for these hosts plus its background processes."
+        "Stores, same run, same pipeline and body; ratios against the SQLite row. The SQLite host and its sink share one process (its CPU includes the sink's); a PostgreSQL phase runs every host and the sink in processes of their own. CPU per message: a process's CPU time over the whole phase (user + system) divided by the messages it acknowledged (each host) or by the deliveries the sink received (the totals; a message delivered again counts once). PostgreSQL: the server's backends for these hosts plus its background processes."
     );
     println!();
     println!(
@@ -123,8 +128,13 @@ fn print_stores(results: &[PhaseResult]) {
             r.ack_rate,
             x(Some(r.ack_rate), base(|s| Some(s.ack_rate)))
         );
+        let dups = if r.duplicates > 0 {
+            format!(" [{} sent again]", r.duplicates)
+        } else {
+            String::new()
+        };
         let e2e = r.e2e_rate.map_or("-".to_string(), |v| {
-            format!("{v:.0}{}", x(Some(v), base(|s| s.e2e_rate)))
+            format!("{v:.0}{}{dups}", x(Some(v), base(|s| s.e2e_rate)))
         });
         let p99 = format!(
             "{:.2} ms{}",

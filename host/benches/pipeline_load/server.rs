@@ -11,11 +11,12 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncBufReadExt;
 
@@ -25,7 +26,10 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(600);
 pub async fn run(phase: &str, role: &str) {
     // The floor server counts the ingest requests themselves; for the
     // pipelines the counter is the sink's.
-    let counter = Arc::new(Counter::new());
+    // The PostgreSQL phases' sink counts each delivery (its
+    // `Idempotency-Key`) once: with several hosts a message may be sent
+    // twice (at least once), and the drain must wait for every message.
+    let counter = Arc::new(Counter::new(role == "sink"));
     let mut host = None;
     let _dir;
     let addr = if role == "sink" {
@@ -127,14 +131,20 @@ struct Counter {
     n: AtomicU64,
     /// When the last request arrived, in ns since `base`.
     last_ns: AtomicU64,
+    /// The delivery keys seen, when duplicates are told apart.
+    seen: Option<Mutex<HashSet<Bytes>>>,
+    /// Deliveries of a key seen before (not in `n`).
+    duplicates: AtomicU64,
 }
 
 impl Counter {
-    fn new() -> Self {
+    fn new(dedupe: bool) -> Self {
         Self {
             base: Instant::now(),
             base_epoch_ns: epoch_ns(),
             n: AtomicU64::new(0),
+            seen: dedupe.then(|| Mutex::new(HashSet::new())),
+            duplicates: AtomicU64::new(0),
             last_ns: AtomicU64::new(0),
         }
     }
@@ -150,6 +160,7 @@ impl Counter {
         let last = self.last_ns.load(Ordering::Acquire);
         ServerReport {
             count,
+            duplicates: self.duplicates.load(Ordering::Acquire),
             last_ns: if count == 0 {
                 0
             } else {
@@ -172,7 +183,18 @@ async fn spawn_server(kind: Kind, counter: Arc<Counter>) -> SocketAddr {
             let service = service_fn(move |req: Request<Incoming>| {
                 let counter = counter.clone();
                 async move {
+                    let key = req
+                        .headers()
+                        .get("idempotency-key")
+                        .map(|v| Bytes::copy_from_slice(v.as_bytes()));
                     let _ = req.into_body().collect().await;
+                    if let (Some(seen), Some(key)) = (&counter.seen, key) {
+                        let new = seen.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
+                        if !new {
+                            counter.duplicates.fetch_add(1, Ordering::AcqRel);
+                            return Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())));
+                        }
+                    }
                     counter
                         .last_ns
                         .fetch_max(counter.since_base(Instant::now()), Ordering::AcqRel);
