@@ -274,6 +274,7 @@ fn run_postgres(phase: &str, hosts: usize) -> PhaseResult {
         });
     }
     let report = sink.stop(phase);
+    schema.print_tally(phase);
     drop(schema);
 
     result.server_requests = report.count;

@@ -124,6 +124,37 @@ impl Schema {
     }
 }
 
+impl Schema {
+    /// What the phase left in the store, on stderr: whether a message sent
+    /// again was processed twice (two outbox rows) or sent twice (one row,
+    /// several attempts).
+    pub fn print_tally(&self, phase: &str) {
+        let url = self.url();
+        let tally = runtime().block_on(async {
+            let client = connect(&url, "waybill-bench").await?;
+            let row = client
+                .query_one(
+                    "SELECT (SELECT count(*) FROM messages),
+                            (SELECT count(*) FROM outbox),
+                            (SELECT count(DISTINCT message_id) FROM outbox),
+                            (SELECT coalesce(sum(attempts), 0)::BIGINT FROM outbox),
+                            (SELECT count(*) FROM processing)",
+                    &[],
+                )
+                .await
+                .map_err(|e| chain(&e))?;
+            Ok::<_, String>((0..5).map(|i| row.get::<_, i64>(i)).collect::<Vec<_>>())
+        });
+        match tally.as_deref() {
+            Ok([messages, outbox, distinct, attempts, runs]) => eprintln!(
+                "   {phase}: store: {messages} messages, {outbox} outbox rows for {distinct} of them, {attempts} attempts recorded, {runs} plugin runs"
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("   {phase}: store tally: {e}"),
+        }
+    }
+}
+
 impl Drop for Schema {
     fn drop(&mut self) {
         let dropped = runtime().block_on(async {
