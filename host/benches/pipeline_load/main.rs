@@ -58,7 +58,8 @@
 //!
 //! `--store postgres` (or `WAYBILL_BENCH_STORE=postgres`) adds one phase
 //! `postgres-<n>` per host count of `--hosts` (or `WAYBILL_BENCH_HOSTS`;
-//! a comma list, default 1; `--hosts 3` runs three hosts only) after
+//! a comma list, default 1; `--hosts 3` runs three hosts only, and
+//! `--hosts` without `--store` implies `--store postgres`) after
 //! `floor` and `pipeline`, the rows they are compared with (or after the
 //! phases `WAYBILL_BENCH_PHASES` names; `postgres-2` may be named there
 //! too). The command line wins over the environment; `--store sqlite`, or

@@ -68,6 +68,11 @@ pub fn phases() -> Vec<String> {
             .map(str::to_string)
             .collect()
     });
+    // Host counts are a PostgreSQL matter: `--hosts` alone implies it.
+    let store = match store.as_deref().map(str::trim) {
+        None | Some("") if hosts.is_some() => Some("postgres".to_string()),
+        _ => store,
+    };
     match store.as_deref().map(str::trim) {
         None | Some("") | Some("sqlite") => {
             if let Some(h) = hosts.as_ref().filter(|h| h.iter().any(|n| *n != 1)) {
