@@ -10,6 +10,9 @@
 //!
 //! Written against today's write path so that it guards the batched one
 //! (issue 11): nothing here depends on how the store groups its writes.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 
@@ -462,4 +465,4 @@ async fn concurrent_producers_keep_per_key_order_and_idempotency(store: TestStor
     host.stop().await;
 }
 
-store_matrix!(concurrent_producers_keep_per_key_order_and_idempotency,);
+store_matrix!(concurrent_producers_keep_per_key_order_and_idempotency);

@@ -1,5 +1,8 @@
 //! End to end through the real host on loopback: real samples in over HTTP,
 //! real plugins, real target servers that record what they receive.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 

@@ -2,6 +2,9 @@
 //! then succeeds, always fails, rejects, hangs, or asks to slow down; per-key
 //! ordering under retries; and replaying dead letters after swapping a broken
 //! plugin for a fixed one.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 

@@ -2,6 +2,9 @@
 //! Retry-After), back-pressure when the backlog passes its ceiling (503 +
 //! Retry-After), NDJSON bulk ingest with per-line answers, and the
 //! Prometheus metrics.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 

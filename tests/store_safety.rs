@@ -4,19 +4,34 @@
 //! business document and gets a new one when it is not, and a message whose
 //! outcome the store keeps refusing becomes a `poison` dead letter instead
 //! of blocking the queue.
+//!
+//! Two replays at once run on both stores (`sqlite::` and `postgres::`,
+//! [`store_matrix!`]). The others are SQLite only for now: they inject
+//! their faults into the SQLite file (triggers, a rewritten row); on
+//! PostgreSQL the rules they check (leases, poison) are covered by the
+//! store conformance suite (`host/src/store/conformance/`) and
+//! `tests/multi_host.rs`.
 
 mod common;
 
-use common::host::{QUICK_TARGET, TestHost, config_head, probe_pipeline};
+use common::host::{QUICK_TARGET, TestHost, config_head, config_head_on, probe_pipeline};
+use common::store::TestStore;
 use std::path::Path;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
 
+/// The probe pipeline on the SQLite store in `dir`, `extra_store` added to
+/// its `[store]` section.
 fn probe_config(dir: &Path, sink: &Sink, extra_store: &str) -> String {
-    let plugins = common::plugins_dir().join("test");
-    let head =
-        config_head(dir, &plugins).replace("[store]\n", &format!("[store]\n{extra_store}\n"));
+    let head = config_head(dir, &common::plugins_dir().join("test"))
+        .replace("[store]\n", &format!("[store]\n{extra_store}\n"));
     head + &probe_pipeline(&sink.url("/in"), QUICK_TARGET)
+}
+
+/// The probe pipeline on `store`.
+fn probe_config_on(store: &TestStore, sink: &Sink) -> String {
+    config_head_on(store, &common::plugins_dir().join("test"))
+        + &probe_pipeline(&sink.url("/in"), QUICK_TARGET)
 }
 
 /// Posts one message as a partner does: a 503 (the store could not commit
@@ -70,15 +85,14 @@ fn keys_for(sink: &Sink, cid: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_replays_of_one_dead_letter_at_once_deliver_once() {
+/// On both stores (the others inject their faults into the SQLite file).
+async fn two_replays_of_one_dead_letter_at_once_deliver_once(store: TestStore) {
     let rounds = 5;
     let sink = Sink::start(Behaviour::FailTimes {
         times: rounds,
         status: 400,
     });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let host = TestHost::start(dir.path(), &probe_config(dir.path(), &sink, "")).await;
+    let host = TestHost::start(store.dir(), &probe_config_on(&store, &sink)).await;
     let mut letters = Vec::new();
     for n in 0..rounds {
         let cid = format!("twice-{n}");
@@ -324,3 +338,5 @@ async fn a_lost_attempt_record_is_sent_again_after_its_lease_and_keeps_key_order
     assert_eq!(t["attempts"].as_array().map(Vec::len), Some(1), "{t}");
     host.stop().await;
 }
+
+store_matrix!(two_replays_of_one_dead_letter_at_once_deliver_once);

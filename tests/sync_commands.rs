@@ -5,6 +5,9 @@
 //! gets the caller a 202 and a handle, and the booking completes
 //! asynchronously, sent exactly once; a command repeated without an
 //! idempotency key is not booked again and gets the first's answer.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 

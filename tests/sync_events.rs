@@ -2,6 +2,9 @@
 //! the customer portal, each leg with its own filter; and a late milestone
 //! (older event time than the last one sent for the shipment) is held as a
 //! `stale-event` exception instead of moving the ERP's status backwards.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 

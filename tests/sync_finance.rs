@@ -4,6 +4,9 @@
 //! outside tolerance -> exception, not posted; approve -> posted once;
 //! a repeated carrier response -> duplicate-charge; reject -> compensation;
 //! ERP refusing a posting billing already issued -> compensation.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 

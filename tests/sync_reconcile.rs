@@ -4,6 +4,9 @@
 //! (missing, status drift, attribute drift, amount mismatch judged by the
 //! charge-tolerance plugin, duplicate) is found once and nothing else, and
 //! a second run re-raises the same exceptions instead of new ones.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 
@@ -244,4 +247,4 @@ async fn a_clean_data_set_gives_no_findings_and_each_planted_drift_is_found_once
     host.stop().await;
 }
 
-store_matrix!(a_clean_data_set_gives_no_findings_and_each_planted_drift_is_found_once,);
+store_matrix!(a_clean_data_set_gives_no_findings_and_each_planted_drift_is_found_once);

@@ -3,6 +3,9 @@
 //! carriers are pushed to the TMS and billing — with the delivery guarantees
 //! of events. A second run with nothing changed pushes nothing; one changed
 //! customer is pushed alone.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 
