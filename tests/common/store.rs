@@ -37,12 +37,53 @@ impl TestStore {
         self.dir.path()
     }
 
-    /// The lines of the config's `[store]` section.
+    /// The lines of the config's `[store]` section (on PostgreSQL a pool
+    /// of 8: tests run two at a time, beside other databases' clients).
     pub fn section(&self) -> String {
         match &self.url {
-            None => format!("path = \"{}\"", self.dir().join("waybill.db").display()),
+            None => format!("path = \"{}\"", self.db_path().display()),
             Some(url) => format!("kind = \"postgres\"\nurl = \"{url}\"\npool_size = 8"),
         }
+    }
+
+    fn db_path(&self) -> std::path::PathBuf {
+        self.dir().join("waybill.db")
+    }
+
+    /// Runs one statement around the host (a fault a test injects, a row
+    /// it rewrites), in SQL both stores take; the rows it changed.
+    pub async fn execute(&self, sql: &str) -> u64 {
+        match &self.url {
+            None => {
+                let db = self.sqlite();
+                db.execute(sql, []).expect("statement") as u64
+            }
+            Some(url) => connect(url)
+                .await
+                .execute(sql, &[])
+                .await
+                .expect("statement"),
+        }
+    }
+
+    /// Runs `sqlite` or `postgres` (several statements), whichever this
+    /// store speaks: a fault (a trigger) each dialect spells its own way.
+    pub async fn batch(&self, sqlite: &str, postgres: &str) {
+        match &self.url {
+            None => self.sqlite().execute_batch(sqlite).expect("statements"),
+            Some(url) => connect(url)
+                .await
+                .batch_execute(postgres)
+                .await
+                .expect("statements"),
+        }
+    }
+
+    fn sqlite(&self) -> rusqlite::Connection {
+        let db = rusqlite::Connection::open(self.db_path()).expect("the SQLite store");
+        db.busy_timeout(std::time::Duration::from_secs(10))
+            .expect("busy timeout");
+        db
     }
 }
 
