@@ -37,8 +37,9 @@ impl TestStore {
         self.dir.path()
     }
 
-    /// The lines of the config's `[store]` section (on PostgreSQL a pool
-    /// of 8: tests run two at a time, beside other databases' clients).
+    /// The lines of the config's `[store]` section (on PostgreSQL 8
+    /// connections per host: tests run two at a time, on a server other
+    /// test runs share).
     pub fn section(&self) -> String {
         match &self.url {
             None => format!("path = \"{}\"", self.db_path().display()),
