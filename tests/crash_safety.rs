@@ -2,6 +2,10 @@
 //! host is killed with SIGKILL at random moments and restarted; every
 //! acknowledged message is delivered at least once, and the set of distinct
 //! messages delivered equals the set acknowledged.
+//!
+//! SQLite only: it proves the embedded store's file (WAL, group commit)
+//! survives its one host being killed. On PostgreSQL durability is the
+//! server's; killing hosts that share it is `tests/multi_host.rs`.
 
 /// Not in `common`: it names the `waybill` binary, which only this
 /// package's tests have.

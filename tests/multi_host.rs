@@ -21,6 +21,7 @@ mod common;
 
 use bytes::Bytes;
 use common::host::probe_pipeline;
+use common::store;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -36,37 +37,7 @@ use waybill_sims::sink::{Behaviour, Sink};
 /// The two tests share the database server (one restarts it): one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-const ENV: &str = "WAYBILL_TEST_POSTGRES";
-
 type Http = Client<HttpConnector, Full<Bytes>>;
-
-/// A fresh schema in the test database; returns the URL whose connections
-/// use it, and its name.
-async fn fresh_schema(base: &str) -> (String, String) {
-    let name = format!("wb_{}", uuid::Uuid::new_v4().simple());
-    admin(base)
-        .await
-        .batch_execute(&format!("CREATE SCHEMA {name}"))
-        .await
-        .expect("create a test schema");
-    let sep = if base.contains('?') { '&' } else { '?' };
-    (format!("{base}{sep}options=-csearch_path%3D{name}"), name)
-}
-
-async fn admin(base: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(base, tokio_postgres::NoTls)
-        .await
-        .expect("connect to the test database");
-    tokio::spawn(connection);
-    client
-}
-
-async fn drop_schema(base: &str, name: &str) {
-    let _ = admin(base)
-        .await
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-        .await;
-}
 
 /// A host's configuration: PostgreSQL at `url`, the probe pipeline to
 /// `sink`, short leases so a killed host's claims come back quickly.
@@ -368,16 +339,17 @@ fn stop(child: &mut Child) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hosts_on_one_database_keep_every_message_and_each_keys_order_through_kill_9() {
-    let Ok(base) = std::env::var(ENV) else {
-        eprintln!("skipping: {ENV} is not set");
+    let Some(base) = store::base_url() else {
         return;
     };
     let _serial = SERIAL.lock().await;
     let started = Instant::now();
-    let (url, schema) = fresh_schema(&base).await;
+    // Dropped last (after the hosts), also when an assertion unwinds.
+    let schema = store::Schema::create(&base).await;
+    let url = &schema.url;
     let dir = tempfile::tempdir().expect("tempdir");
     let sink = Sink::start(Behaviour::Ok);
-    let config = config(dir.path(), &url, &sink);
+    let config = config(dir.path(), url, &sink);
     let listen = ["--listen", "127.0.0.1:0"];
     // The first migrates the schema; the others find it migrated.
     let mut children = Hosts::default();
@@ -444,7 +416,6 @@ async fn three_hosts_on_one_database_keep_every_message_and_each_keys_order_thro
     for child in children.lock().expect("children").iter_mut() {
         stop(child);
     }
-    drop_schema(&base, &schema).await;
 }
 
 fn restart_postgres() {
@@ -463,16 +434,17 @@ fn restart_postgres() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hosts_answer_503_while_postgres_restarts_lose_nothing_and_recover_by_themselves() {
-    let Ok(base) = std::env::var(ENV) else {
-        eprintln!("skipping: {ENV} is not set");
+    let Some(base) = store::base_url() else {
         return;
     };
     let _serial = SERIAL.lock().await;
     let started = Instant::now();
-    let (url, schema) = fresh_schema(&base).await;
+    // Dropped last (after the hosts), also when an assertion unwinds.
+    let schema = store::Schema::create(&base).await;
+    let url = &schema.url;
     let dir = tempfile::tempdir().expect("tempdir");
     let sink = Sink::start(Behaviour::Ok);
-    let config = config(dir.path(), &url, &sink);
+    let config = config(dir.path(), url, &sink);
     let listen = ["--listen", "127.0.0.1:0"];
     let mut children = Hosts::default();
     let mut bases = Vec::new();
@@ -541,5 +513,4 @@ async fn hosts_answer_503_while_postgres_restarts_lose_nothing_and_recover_by_th
     for child in children.iter_mut() {
         stop(child);
     }
-    drop_schema(&base, &schema).await;
 }

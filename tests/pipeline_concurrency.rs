@@ -10,17 +10,20 @@
 //!
 //! Written against today's write path so that it guards the batched one
 //! (issue 11): nothing here depends on how the store groups its writes.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 
 use bytes::Bytes;
-use common::host::{TestHost, config_head, probe_pipeline};
+use common::host::{TestHost, config_head_on, probe_pipeline};
+use common::store::TestStore;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use waybill_sims::sink::{Behaviour, Sink};
@@ -30,7 +33,7 @@ const KEYS: usize = 20;
 const EVENTS_PER_KEY: usize = 25;
 const MESSAGES: usize = KEYS * EVENTS_PER_KEY;
 
-fn config(dir: &Path, sink: &Sink) -> String {
+fn config(store: &TestStore, sink: &Sink) -> String {
     let plugins = common::plugins_dir().join("test");
     // A generous delivery timeout: a slow moment on a busy machine must not
     // make the host send a delivery twice, so any repeat the sink sees is a
@@ -38,7 +41,7 @@ fn config(dir: &Path, sink: &Sink) -> String {
     let target = "timeout_ms = 10000
 retry = { max_attempts = 3, base_ms = 10, cap_ms = 40 }
 breaker = { failure_threshold = 100, open_secs = 1 }";
-    config_head(dir, &plugins) + &probe_pipeline(&sink.url("/in"), target)
+    config_head_on(store, &plugins) + &probe_pipeline(&sink.url("/in"), target)
 }
 
 fn business_key(k: usize) -> String {
@@ -254,11 +257,9 @@ async fn produce(
     (sent, conflicts)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_producers_keep_per_key_order_and_idempotency() {
+async fn concurrent_producers_keep_per_key_order_and_idempotency(store: TestStore) {
     let sink = Sink::start(Behaviour::Ok);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let host = TestHost::start(dir.path(), &config(dir.path(), &sink)).await;
+    let host = TestHost::start(store.dir(), &config(&store, &sink)).await;
     let addr = host.service.addr;
 
     let mut helpers = Vec::new();
@@ -447,11 +448,21 @@ async fn concurrent_producers_keep_per_key_order_and_idempotency() {
         assert_eq!(deliveries.len(), 1, "{cid}: {}", t.text);
         assert_eq!(deliveries[0]["state"], "delivered", "{}", t.text);
     }
-    let db = rusqlite::Connection::open(dir.path().join("waybill.db")).expect("db");
-    db.busy_timeout(Duration::from_secs(10)).expect("busy");
-    let stored: i64 = db
-        .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
-        .expect("count messages");
-    assert_eq!(stored, MESSAGES as i64, "stored messages");
+    let stats = host.service.app.store.stats().await.expect("stats");
+    assert_eq!(
+        stats.messages,
+        BTreeMap::from([("processed".to_string(), MESSAGES as u64)]),
+        "stored messages by state"
+    );
+    assert_eq!(
+        stats.deliveries,
+        BTreeMap::from([(
+            ("sink".to_string(), "delivered".to_string()),
+            MESSAGES as u64
+        )]),
+        "deliveries by target and state"
+    );
     host.stop().await;
 }
+
+store_matrix!(concurrent_producers_keep_per_key_order_and_idempotency);

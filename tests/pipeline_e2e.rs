@@ -1,16 +1,20 @@
 //! End to end through the real host on loopback: real samples in over HTTP,
 //! real plugins, real target servers that record what they receive.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 
 use common::host::{
-    ACME_SECRET, EDI_TOKEN, ERP_TOKEN, TestHost, acme_signature, acme_signature_aged, config_head,
-    sample,
+    ACME_SECRET, EDI_TOKEN, ERP_TOKEN, TestHost, acme_signature, acme_signature_aged,
+    config_head_on, sample,
 };
+use common::store::TestStore;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
 
-fn demo_config(dir: &std::path::Path, erp: &Sink, portal: &Sink, tms: &Sink) -> String {
+fn demo_config(store: &TestStore, erp: &Sink, portal: &Sink, tms: &Sink) -> String {
     format!(
         r#"{head}
 [sources.acme-tms]
@@ -67,7 +71,7 @@ targets = [
   {{ target = "tms", outbound = {{ plugin = "acme-tms-shipment-request", config = {{ warehouses = '{{"WH-RUMFORD-ME": {{"line1": "1 Dump Road", "city": "Rumford", "state": "ME", "postalCode": "04276", "country": "US", "utcOffset": "-04:00"}}}}', pickup_window = "10:00-16:00", handling_unit_description = "Paper rolls" }} }} }},
 ]
 "#,
-        head = config_head(dir, &common::plugins_dir()),
+        head = config_head_on(store, &common::plugins_dir()),
         erp = erp.url("/api/order-status"),
         portal = portal.url("/updates"),
         tms = tms.url("/shipments"),
@@ -78,15 +82,13 @@ fn json_of(r: &waybill_sims::Received) -> serde_json::Value {
     serde_json::from_slice(&r.body).expect("delivered body is JSON")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acme_milestone_reaches_erp_and_portal_mapped_with_keys_and_correlation() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn acme_milestone_reaches_erp_and_portal_mapped_with_keys_and_correlation(store: TestStore) {
     let (erp, portal, tms) = (
         Sink::start(Behaviour::Ok),
         Sink::start(Behaviour::Ok),
         Sink::start(Behaviour::Ok),
     );
-    let host = TestHost::start(dir.path(), &demo_config(dir.path(), &erp, &portal, &tms)).await;
+    let host = TestHost::start(store.dir(), &demo_config(&store, &erp, &portal, &tms)).await;
 
     let body = sample("vendors/acme-tms.milestone-webhook.json");
     let sig = acme_signature(&body);
@@ -164,15 +166,13 @@ async fn acme_milestone_reaches_erp_and_portal_mapped_with_keys_and_correlation(
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn order_release_and_edi_flow_with_bearer_auth_and_filters() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn order_release_and_edi_flow_with_bearer_auth_and_filters(store: TestStore) {
     let (erp, portal, tms) = (
         Sink::start(Behaviour::Ok),
         Sink::start(Behaviour::Ok),
         Sink::start(Behaviour::Ok),
     );
-    let host = TestHost::start(dir.path(), &demo_config(dir.path(), &erp, &portal, &tms)).await;
+    let host = TestHost::start(store.dir(), &demo_config(&store, &erp, &portal, &tms)).await;
     let bearer = format!("Bearer {ERP_TOKEN}");
 
     let order = host
@@ -255,16 +255,14 @@ async fn order_release_and_edi_flow_with_bearer_auth_and_filters() {
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idempotency_key_gives_the_first_answer_and_refuses_a_different_body() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn idempotency_key_gives_the_first_answer_and_refuses_a_different_body(store: TestStore) {
     let (erp, portal, tms) = (
         Sink::start(Behaviour::Ok),
         Sink::start(Behaviour::Ok),
         Sink::start(Behaviour::Ok),
     );
     let host = std::sync::Arc::new(
-        TestHost::start(dir.path(), &demo_config(dir.path(), &erp, &portal, &tms)).await,
+        TestHost::start(store.dir(), &demo_config(&store, &erp, &portal, &tms)).await,
     );
     let bearer = format!("Bearer {ERP_TOKEN}");
     let body = sample("vendors/northwind-erp.sales-order-released.json");
@@ -379,15 +377,13 @@ async fn idempotency_key_gives_the_first_answer_and_refuses_a_different_body() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_inputs_get_problems_naming_the_field_and_store_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn bad_inputs_get_problems_naming_the_field_and_store_nothing(store: TestStore) {
     let (erp, portal, tms) = (
         Sink::start(Behaviour::Ok),
         Sink::start(Behaviour::Ok),
         Sink::start(Behaviour::Ok),
     );
-    let host = TestHost::start(dir.path(), &demo_config(dir.path(), &erp, &portal, &tms)).await;
+    let host = TestHost::start(store.dir(), &demo_config(&store, &erp, &portal, &tms)).await;
     let bearer = format!("Bearer {ERP_TOKEN}");
     let body = sample("vendors/acme-tms.milestone-webhook.json");
     let sig = acme_signature(&body);
@@ -536,3 +532,10 @@ async fn bad_inputs_get_problems_naming_the_field_and_store_nothing() {
     assert_eq!(ok.status, 202, "{}", ok.text);
     host.stop().await;
 }
+
+store_matrix!(
+    acme_milestone_reaches_erp_and_portal_mapped_with_keys_and_correlation,
+    order_release_and_edi_flow_with_bearer_auth_and_filters,
+    idempotency_key_gives_the_first_answer_and_refuses_a_different_body,
+    bad_inputs_get_problems_naming_the_field_and_store_nothing,
+);

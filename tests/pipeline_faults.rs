@@ -2,24 +2,26 @@
 //! then succeeds, always fails, rejects, hangs, or asks to slow down; per-key
 //! ordering under retries; and replaying dead letters after swapping a broken
 //! plugin for a fixed one.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 
-use common::host::{QUICK_TARGET, TestHost, config_head, probe_pipeline};
+use common::host::{QUICK_TARGET, TestHost, config_head_on, probe_pipeline};
+use common::store::TestStore;
 use std::path::Path;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
 
-fn probe_config(dir: &Path, plugins: &Path, sink: &Sink, watch: bool) -> String {
-    let head = config_head(dir, plugins).replace("watch = false", &format!("watch = {watch}"));
+fn probe_config(store: &TestStore, plugins: &Path, sink: &Sink, watch: bool) -> String {
+    let head = config_head_on(store, plugins).replace("watch = false", &format!("watch = {watch}"));
     head + &probe_pipeline(&sink.url("/in"), QUICK_TARGET)
 }
 
-async fn host_with(sink: &Sink) -> (tempfile::TempDir, TestHost) {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn host_with(store: &TestStore, sink: &Sink) -> TestHost {
     let plugins = common::plugins_dir().join("test");
-    let host = TestHost::start(dir.path(), &probe_config(dir.path(), &plugins, sink, false)).await;
-    (dir, host)
+    TestHost::start(store.dir(), &probe_config(store, &plugins, sink, false)).await
 }
 
 async fn send(host: &TestHost, key: &str, n: usize, cid: &str) {
@@ -46,13 +48,12 @@ fn attempts(t: &serde_json::Value) -> Vec<Option<u64>> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_target_failing_twice_gets_the_message_once_after_retries() {
+async fn a_target_failing_twice_gets_the_message_once_after_retries(store: TestStore) {
     let sink = Sink::start(Behaviour::FailTimes {
         times: 2,
         status: 503,
     });
-    let (_dir, host) = host_with(&sink).await;
+    let host = host_with(&store, &sink).await;
     send(&host, "k", 1, "retry-1").await;
     let delivered = sink
         .wait_for_delivered_async(1, Duration::from_secs(20))
@@ -80,10 +81,9 @@ async fn a_target_failing_twice_gets_the_message_once_after_retries() {
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_target_that_always_fails_dead_letters_after_max_attempts() {
+async fn a_target_that_always_fails_dead_letters_after_max_attempts(store: TestStore) {
     let sink = Sink::start(Behaviour::Always(500));
-    let (_dir, host) = host_with(&sink).await;
+    let host = host_with(&store, &sink).await;
     send(&host, "k", 1, "always-500").await;
     let t = host
         .wait_timeline("always-500", "dead letter", |t| {
@@ -111,10 +111,9 @@ async fn a_target_that_always_fails_dead_letters_after_max_attempts() {
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_400_is_dead_lettered_at_once() {
+async fn a_400_is_dead_lettered_at_once(store: TestStore) {
     let sink = Sink::start(Behaviour::Always(400));
-    let (_dir, host) = host_with(&sink).await;
+    let host = host_with(&store, &sink).await;
     send(&host, "k", 1, "rejected").await;
     let t = host
         .wait_timeline("rejected", "dead letter", |t| {
@@ -128,10 +127,9 @@ async fn a_400_is_dead_lettered_at_once() {
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hanging_target_times_out_and_is_retried() {
+async fn a_hanging_target_times_out_and_is_retried(store: TestStore) {
     let sink = Sink::start(Behaviour::Hang);
-    let (_dir, host) = host_with(&sink).await;
+    let host = host_with(&store, &sink).await;
     send(&host, "k", 1, "hang").await;
     common::wait_until("the first attempt", Duration::from_secs(10), || async {
         (!sink.received().is_empty()).then_some(())
@@ -162,10 +160,9 @@ async fn a_hanging_target_times_out_and_is_retried() {
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retry_after_is_honoured() {
+async fn retry_after_is_honoured(store: TestStore) {
     let sink = Sink::start(Behaviour::RetryAfter { times: 1, secs: 1 });
-    let (_dir, host) = host_with(&sink).await;
+    let host = host_with(&store, &sink).await;
     send(&host, "k", 1, "slow-down").await;
     sink.wait_for_delivered_async(1, Duration::from_secs(20))
         .await;
@@ -194,13 +191,12 @@ async fn retry_after_is_honoured() {
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deliveries_for_one_business_key_arrive_in_order_despite_retries() {
+async fn deliveries_for_one_business_key_arrive_in_order_despite_retries(store: TestStore) {
     let sink = Sink::start(Behaviour::FailTimes {
         times: 2,
         status: 503,
     });
-    let (_dir, host) = host_with(&sink).await;
+    let host = host_with(&store, &sink).await;
     for n in 0..6 {
         send(
             &host,
@@ -233,18 +229,16 @@ async fn deliveries_for_one_business_key_arrive_in_order_despite_retries() {
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replay_after_swapping_a_broken_plugin_for_a_fixed_one() {
+async fn replay_after_swapping_a_broken_plugin_for_a_fixed_one(store: TestStore) {
     let sink = Sink::start(Behaviour::Ok);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let plugins = dir.path().join("plugins");
+    let plugins = store.dir().join("plugins");
     std::fs::create_dir(&plugins).expect("plugins dir");
     std::fs::copy(
         common::test_plugin("swap-probe-broken"),
         plugins.join("swap-probe.wasm"),
     )
     .expect("broken plugin");
-    let host = TestHost::start(dir.path(), &probe_config(dir.path(), &plugins, &sink, true)).await;
+    let host = TestHost::start(store.dir(), &probe_config(&store, &plugins, &sink, true)).await;
 
     for n in 0..3 {
         send(&host, "k", n, &format!("broken-{n}")).await;
@@ -328,3 +322,13 @@ async fn replay_after_swapping_a_broken_plugin_for_a_fixed_one() {
     assert_eq!(unauthorized.status, 401);
     host.stop().await;
 }
+
+store_matrix!(
+    a_target_failing_twice_gets_the_message_once_after_retries,
+    a_target_that_always_fails_dead_letters_after_max_attempts,
+    a_400_is_dead_lettered_at_once,
+    a_hanging_target_times_out_and_is_retried,
+    retry_after_is_honoured,
+    deliveries_for_one_business_key_arrive_in_order_despite_retries,
+    replay_after_swapping_a_broken_plugin_for_a_fixed_one,
+);

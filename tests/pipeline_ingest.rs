@@ -2,15 +2,19 @@
 //! Retry-After), back-pressure when the backlog passes its ceiling (503 +
 //! Retry-After), NDJSON bulk ingest with per-line answers, and the
 //! Prometheus metrics.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 
-use common::host::{TestHost, config_head};
+use common::host::{TestHost, config_head_on};
+use common::store::TestStore;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
 
-fn config(dir: &std::path::Path, sink: &Sink, extra_server: &str, source_extra: &str) -> String {
-    let head = config_head(dir, &common::plugins_dir().join("test")).replace(
+fn config(store: &TestStore, sink: &Sink, extra_server: &str, source_extra: &str) -> String {
+    let head = config_head_on(store, &common::plugins_dir().join("test")).replace(
         "shutdown_grace_secs = 2",
         &format!("shutdown_grace_secs = 1\n{extra_server}"),
     );
@@ -38,14 +42,12 @@ targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
 
 const JSON: (&str, &str) = ("content-type", "application/json");
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_source_past_its_rate_limit_gets_429_with_retry_after() {
+async fn a_source_past_its_rate_limit_gets_429_with_retry_after(store: TestStore) {
     let sink = Sink::start(Behaviour::Ok);
-    let dir = tempfile::tempdir().expect("tempdir");
     let host = TestHost::start(
-        dir.path(),
+        store.dir(),
         &config(
-            dir.path(),
+            &store,
             &sink,
             "",
             "rate_limit = { per_second = 0.5, burst = 2 }",
@@ -96,19 +98,14 @@ async fn a_source_past_its_rate_limit_gets_429_with_retry_after() {
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ingest_answers_503_once_the_backlog_passes_its_ceiling_and_loses_nothing() {
+async fn ingest_answers_503_once_the_backlog_passes_its_ceiling_and_loses_nothing(
+    store: TestStore,
+) {
     // The target hangs, so deliveries pile up.
     let sink = Sink::start(Behaviour::Hang);
-    let dir = tempfile::tempdir().expect("tempdir");
     let host = TestHost::start(
-        dir.path(),
-        &config(
-            dir.path(),
-            &sink,
-            "max_backlog = 5\nretry_after_secs = 7",
-            "",
-        ),
+        store.dir(),
+        &config(&store, &sink, "max_backlog = 5\nretry_after_secs = 7", ""),
     )
     .await;
     let mut accepted = 0;
@@ -152,11 +149,9 @@ async fn ingest_answers_503_once_the_backlog_passes_its_ceiling_and_loses_nothin
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bulk_ndjson_acknowledges_each_line() {
+async fn bulk_ndjson_acknowledges_each_line(store: TestStore) {
     let sink = Sink::start(Behaviour::Ok);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let host = TestHost::start(dir.path(), &config(dir.path(), &sink, "", "")).await;
+    let host = TestHost::start(store.dir(), &config(&store, &sink, "", "")).await;
     let body = "{\"key\":\"a\",\"n\":1}\n\n{not json}\n{\"key\":\"b\",\"n\":2}\n";
     let a = host
         .request(
@@ -203,14 +198,12 @@ async fn bulk_ndjson_acknowledges_each_line() {
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_health_and_readiness() {
+async fn metrics_health_and_readiness(store: TestStore) {
     let sink = Sink::start(Behaviour::FailTimes {
         times: 1,
         status: 503,
     });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let host = TestHost::start(dir.path(), &config(dir.path(), &sink, "", "")).await;
+    let host = TestHost::start(store.dir(), &config(&store, &sink, "", "")).await;
     let a = host.post("test", &[JSON], r#"{"key":"k","n":1}"#).await;
     assert_eq!(a.status, 202);
     sink.wait_for_delivered_async(1, Duration::from_secs(20))
@@ -234,3 +227,10 @@ async fn metrics_health_and_readiness() {
     }
     host.stop().await;
 }
+
+store_matrix!(
+    a_source_past_its_rate_limit_gets_429_with_retry_after,
+    ingest_answers_503_once_the_backlog_passes_its_ceiling_and_loses_nothing,
+    bulk_ndjson_acknowledges_each_line,
+    metrics_health_and_readiness,
+);

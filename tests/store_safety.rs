@@ -4,18 +4,23 @@
 //! business document and gets a new one when it is not, and a message whose
 //! outcome the store keeps refusing becomes a `poison` dead letter instead
 //! of blocking the queue.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`); the faults are injected
+//! around the host, in each store's own SQL (a trigger, a rewritten row).
 
 mod common;
 
-use common::host::{QUICK_TARGET, TestHost, config_head, probe_pipeline};
-use std::path::Path;
+use common::host::{QUICK_TARGET, TestHost, config_head_on, probe_pipeline};
+use common::store::TestStore;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
 
-fn probe_config(dir: &Path, sink: &Sink, extra_store: &str) -> String {
-    let plugins = common::plugins_dir().join("test");
-    let head =
-        config_head(dir, &plugins).replace("[store]\n", &format!("[store]\n{extra_store}\n"));
+/// The probe pipeline on `store`, `extra_store` added to its `[store]`
+/// section.
+fn probe_config(store: &TestStore, sink: &Sink, extra_store: &str) -> String {
+    let head = config_head_on(store, &common::plugins_dir().join("test"))
+        .replace("[store]\n", &format!("[store]\n{extra_store}\n"));
     head + &probe_pipeline(&sink.url("/in"), QUICK_TARGET)
 }
 
@@ -70,15 +75,13 @@ fn keys_for(sink: &Sink, cid: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_replays_of_one_dead_letter_at_once_deliver_once() {
+async fn two_replays_of_one_dead_letter_at_once_deliver_once(store: TestStore) {
     let rounds = 5;
     let sink = Sink::start(Behaviour::FailTimes {
         times: rounds,
         status: 400,
     });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let host = TestHost::start(dir.path(), &probe_config(dir.path(), &sink, "")).await;
+    let host = TestHost::start(store.dir(), &probe_config(&store, &sink, "")).await;
     let mut letters = Vec::new();
     for n in 0..rounds {
         let cid = format!("twice-{n}");
@@ -132,14 +135,14 @@ async fn two_replays_of_one_dead_letter_at_once_deliver_once() {
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replayed_delivery_keeps_its_idempotency_key_only_for_the_same_document() {
+async fn a_replayed_delivery_keeps_its_idempotency_key_only_for_the_same_document(
+    store: TestStore,
+) {
     let sink = Sink::start(Behaviour::FailTimes {
         times: 2,
         status: 400,
     });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let host = TestHost::start(dir.path(), &probe_config(dir.path(), &sink, "")).await;
+    let host = TestHost::start(store.dir(), &probe_config(&store, &sink, "")).await;
 
     // The same business document: the receiver refused it, the replay sends
     // it again under the key it already saw.
@@ -150,17 +153,10 @@ async fn a_replayed_delivery_keeps_its_idempotency_key_only_for_the_same_documen
     // shipment), so the replay is a new document with a new key.
     send(&host, "SHP-2", "other-doc").await;
     let other = dead_letter_of(&host, "other-doc").await;
-    {
-        let db = rusqlite::Connection::open(dir.path().join("waybill.db")).expect("db");
-        db.busy_timeout(Duration::from_secs(10)).expect("busy");
-        let changed = db
-            .execute(
-                "UPDATE outbox SET business_key = 'SHP-WRONG' WHERE correlation_id = 'other-doc'",
-                [],
-            )
-            .expect("update");
-        assert_eq!(changed, 1);
-    }
+    let changed = store
+        .execute("UPDATE outbox SET business_key = 'SHP-WRONG' WHERE correlation_id = 'other-doc'")
+        .await;
+    assert_eq!(changed, 1);
     for id in [same, other] {
         let r = host
             .admin_post("dead-letters/replay", serde_json::json!({"ids": [id]}))
@@ -192,26 +188,27 @@ async fn a_replayed_delivery_keeps_its_idempotency_key_only_for_the_same_documen
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_message_the_store_keeps_refusing_becomes_poison_and_the_queue_moves_on() {
+async fn a_message_the_store_keeps_refusing_becomes_poison_and_the_queue_moves_on(
+    store: TestStore,
+) {
     let sink = Sink::start(Behaviour::Ok);
-    let dir = tempfile::tempdir().expect("tempdir");
     let host = TestHost::start(
-        dir.path(),
-        &probe_config(dir.path(), &sink, "max_processing_failures = 3"),
+        store.dir(),
+        &probe_config(&store, &sink, "max_processing_failures = 3"),
     )
     .await;
-    {
-        // A fault only this message's outcome hits, which takes the whole
-        // group transaction down with it (as a full disk can).
-        let db = rusqlite::Connection::open(dir.path().join("waybill.db")).expect("db");
-        db.busy_timeout(Duration::from_secs(10)).expect("busy");
-        db.execute_batch(
+    // A fault only this message's outcome hits, which takes the whole
+    // group transaction down with it (as a full disk can).
+    store
+        .batch(
             "CREATE TRIGGER poison BEFORE INSERT ON processing WHEN NEW.correlation_id = 'poison-1'
              BEGIN SELECT RAISE(ROLLBACK, 'injected store fault'); END;",
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql
+               AS $$ BEGIN RAISE EXCEPTION 'injected store fault'; END $$;
+             CREATE TRIGGER poison BEFORE INSERT ON processing FOR EACH ROW
+               WHEN (NEW.correlation_id = 'poison-1') EXECUTE FUNCTION poison();",
         )
-        .expect("trigger");
-    }
+        .await;
     send(&host, "P", "poison-1").await;
     send(&host, "Q", "fine-1").await;
     let t = host
@@ -258,24 +255,25 @@ async fn a_message_the_store_keeps_refusing_becomes_poison_and_the_queue_moves_o
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lost_attempt_record_is_sent_again_after_its_lease_and_keeps_key_order() {
+async fn a_lost_attempt_record_is_sent_again_after_its_lease_and_keeps_key_order(store: TestStore) {
     let sink = Sink::start(Behaviour::Ok);
-    let dir = tempfile::tempdir().expect("tempdir");
     let host = TestHost::start(
-        dir.path(),
-        &probe_config(dir.path(), &sink, "lease_margin_secs = 1"),
+        store.dir(),
+        &probe_config(&store, &sink, "lease_margin_secs = 1"),
     )
     .await;
-    let db = rusqlite::Connection::open(dir.path().join("waybill.db")).expect("db");
-    db.busy_timeout(Duration::from_secs(10)).expect("busy");
     // Every attempt record fails, as on a full disk (an attempt is
     // recorded by the update that writes its start into the outbox row).
-    db.execute_batch(
-        "CREATE TRIGGER lost BEFORE UPDATE OF last_started_at ON outbox
-         BEGIN SELECT RAISE(ABORT, 'disk full (injected)'); END;",
-    )
-    .expect("trigger");
+    store
+        .batch(
+            "CREATE TRIGGER lost BEFORE UPDATE OF last_started_at ON outbox
+             BEGIN SELECT RAISE(ABORT, 'disk full (injected)'); END;",
+            "CREATE FUNCTION lost() RETURNS trigger LANGUAGE plpgsql
+               AS $$ BEGIN RAISE EXCEPTION 'disk full (injected)'; END $$;
+             CREATE TRIGGER lost BEFORE UPDATE OF last_started_at ON outbox FOR EACH ROW
+               EXECUTE FUNCTION lost();",
+        )
+        .await;
     send(&host, "SHP-7", "lease-1").await;
     send(&host, "SHP-7", "lease-2").await;
     common::wait_until("the first send", Duration::from_secs(20), || async {
@@ -288,14 +286,24 @@ async fn a_lost_attempt_record_is_sent_again_after_its_lease_and_keeps_key_order
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_millis();
-    db.execute_batch(&format!(
-        "BEGIN;
-         DROP TRIGGER lost;
-         CREATE TRIGGER lost BEFORE UPDATE OF last_started_at ON outbox WHEN NEW.last_started_at <= {cutoff}
-         BEGIN SELECT RAISE(ABORT, 'disk full (injected)'); END;
-         COMMIT;"
-    ))
-    .expect("narrow the trigger to the first attempt");
+    store
+        .batch(
+            &format!(
+                "BEGIN;
+                 DROP TRIGGER lost;
+                 CREATE TRIGGER lost BEFORE UPDATE OF last_started_at ON outbox WHEN NEW.last_started_at <= {cutoff}
+                 BEGIN SELECT RAISE(ABORT, 'disk full (injected)'); END;
+                 COMMIT;"
+            ),
+            &format!(
+                "BEGIN;
+                 DROP TRIGGER lost ON outbox;
+                 CREATE TRIGGER lost BEFORE UPDATE OF last_started_at ON outbox FOR EACH ROW
+                   WHEN (NEW.last_started_at <= {cutoff}) EXECUTE FUNCTION lost();
+                 COMMIT;"
+            ),
+        )
+        .await;
 
     // Within the lease (300 ms timeout + 1 s) the first is claimed again.
     let delivered = sink
@@ -324,3 +332,10 @@ async fn a_lost_attempt_record_is_sent_again_after_its_lease_and_keeps_key_order
     assert_eq!(t["attempts"].as_array().map(Vec::len), Some(1), "{t}");
     host.stop().await;
 }
+
+store_matrix!(
+    two_replays_of_one_dead_letter_at_once_deliver_once,
+    a_replayed_delivery_keeps_its_idempotency_key_only_for_the_same_document,
+    a_message_the_store_keeps_refusing_becomes_poison_and_the_queue_moves_on,
+    a_lost_attempt_record_is_sent_again_after_its_lease_and_keeps_key_order,
+);

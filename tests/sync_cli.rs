@@ -3,10 +3,14 @@
 //! and `waybill sync run`, including the mistakes an operator makes (no
 //! note on resolve, acting on a closed exception, an unknown job, a host
 //! without reconciliation configured).
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 
-use common::host::{ACME_SECRET, ADMIN_TOKEN, TestHost, acme_signature, config_head, sample};
+use common::host::{ACME_SECRET, ADMIN_TOKEN, TestHost, acme_signature, config_head_on, sample};
+use common::store::TestStore;
 use std::process::Command;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
@@ -32,9 +36,7 @@ fn milestone(code: &str, event_id: &str, at: &str) -> Vec<u8> {
     serde_json::to_vec(&v).expect("json")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exception_reconcile_and_sync_commands_talk_to_the_running_host() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn exception_reconcile_and_sync_commands_talk_to_the_running_host(store: TestStore) {
     let erp = Sink::start(Behaviour::Ok);
     let config = format!(
         r#"{head}
@@ -51,10 +53,10 @@ source = "acme-tms"
 inbound = {{ plugin = "acme-tms-milestone" }}
 targets = [{{ target = "erp", outbound = {{ plugin = "northwind-status-update" }}, ordering = {{ event_time = "/event_time" }} }}]
 "#,
-        head = config_head(dir.path(), &common::plugins_dir()),
+        head = config_head_on(&store, &common::plugins_dir()),
         erp = erp.url("/api/order-status"),
     );
-    let host = TestHost::start(dir.path(), &config).await;
+    let host = TestHost::start(store.dir(), &config).await;
     for (code, id, at) in [
         ("DELIVERED", "e2", "2026-05-29T09:52:00-05:00"),
         ("IN_TRANSIT", "e1", "2026-05-28T14:03:00-05:00"),
@@ -157,3 +159,5 @@ targets = [{{ target = "erp", outbound = {{ plugin = "northwind-status-update" }
     assert!(stderr.contains("no sync job `customers`"), "{stderr}");
     host.stop().await;
 }
+
+store_matrix!(exception_reconcile_and_sync_commands_talk_to_the_running_host);

@@ -5,14 +5,18 @@
 //! gets the caller a 202 and a handle, and the booking completes
 //! asynchronously, sent exactly once; a command repeated without an
 //! idempotency key is not booked again and gets the first's answer.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 
-use common::host::{ERP_TOKEN, TestHost, config_head, sample};
+use common::host::{ERP_TOKEN, TestHost, config_head_on, sample};
+use common::store::TestStore;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
 
-fn config(dir: &std::path::Path, tms: &Sink, deadline_ms: u64) -> String {
+fn config(store: &TestStore, tms: &Sink, deadline_ms: u64) -> String {
     format!(
         r#"{head}
 [sources.northwind-erp]
@@ -33,7 +37,7 @@ targets = [
 ]
 command = {{ response = {{ plugin = "acme-tms-booking" }}, response_kind = "acme-tms.shipment-booking", deadline_ms = {deadline_ms}, confirms = "acme-tms" }}
 "#,
-        head = config_head(dir, &common::plugins_dir()),
+        head = config_head_on(store, &common::plugins_dir()),
         tms = tms.url("/shipments"),
     )
 }
@@ -59,15 +63,13 @@ async fn command(host: &TestHost, key: &str, body: Vec<u8>) -> common::host::Ans
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_command_returns_the_tms_booking_mapped_back() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn a_command_returns_the_tms_booking_mapped_back(store: TestStore) {
     let tms = tms_booking();
     tms.set_behaviour(Behaviour::FailTimes {
         times: 1,
         status: 503,
     });
-    let host = TestHost::start(dir.path(), &config(dir.path(), &tms, 5_000)).await;
+    let host = TestHost::start(store.dir(), &config(&store, &tms, 5_000)).await;
 
     let answer = command(
         &host,
@@ -119,11 +121,9 @@ async fn a_command_returns_the_tms_booking_mapped_back() {
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_invalid_command_is_refused_with_its_violations_and_nothing_is_sent() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn an_invalid_command_is_refused_with_its_violations_and_nothing_is_sent(store: TestStore) {
     let tms = tms_booking();
-    let host = TestHost::start(dir.path(), &config(dir.path(), &tms, 5_000)).await;
+    let host = TestHost::start(store.dir(), &config(&store, &tms, 5_000)).await;
     let mut order: serde_json::Value =
         serde_json::from_slice(&sample("vendors/northwind-erp.sales-order-released.json"))
             .expect("json");
@@ -168,12 +168,10 @@ async fn an_invalid_command_is_refused_with_its_violations_and_nothing_is_sent()
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_command_past_its_deadline_completes_asynchronously_exactly_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn a_command_past_its_deadline_completes_asynchronously_exactly_once(store: TestStore) {
     let tms = tms_booking();
     tms.set_delay(Duration::from_millis(1500));
-    let host = TestHost::start(dir.path(), &config(dir.path(), &tms, 300)).await;
+    let host = TestHost::start(store.dir(), &config(&store, &tms, 300)).await;
 
     let answer = command(
         &host,
@@ -229,11 +227,9 @@ async fn a_command_past_its_deadline_completes_asynchronously_exactly_once() {
 /// A command goes the normal processing path, and the host's metadata
 /// about it (its command route) is the host's own: `x-waybill-*` headers
 /// the caller sends are dropped, not stored, and do not change its route.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_command_drops_the_callers_x_waybill_headers() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn a_command_drops_the_callers_x_waybill_headers(store: TestStore) {
     let tms = tms_booking();
-    let host = TestHost::start(dir.path(), &config(dir.path(), &tms, 5_000)).await;
+    let host = TestHost::start(store.dir(), &config(&store, &tms, 5_000)).await;
     let auth = format!("Bearer {ERP_TOKEN}");
     let answer = host
         .request(
@@ -326,11 +322,9 @@ async fn handle_of(host: &TestHost, cid: &str) -> String {
 /// body and no `Idempotency-Key` is a new message that processing finds a
 /// duplicate of the first; it is not booked again and its caller gets the
 /// first's answer, now and when polling its own handle.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_repeated_command_without_a_key_gets_the_first_answer() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn a_repeated_command_without_a_key_gets_the_first_answer(store: TestStore) {
     let tms = tms_booking();
-    let host = TestHost::start(dir.path(), &config(dir.path(), &tms, 5_000)).await;
+    let host = TestHost::start(store.dir(), &config(&store, &tms, 5_000)).await;
 
     let first = unkeyed_command(&host, "unkeyed-first").await;
     assert_eq!(first.status, 200, "{}", first.text);
@@ -357,12 +351,10 @@ async fn a_repeated_command_without_a_key_gets_the_first_answer() {
 /// The repeat arrives while the first is still being booked (the TMS is
 /// slower than the deadline, so both callers get 202 and a handle): the
 /// repeat's handle completes with the first's answer once it is in.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_repeat_while_the_first_is_in_flight_completes_with_the_first_answer() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn a_repeat_while_the_first_is_in_flight_completes_with_the_first_answer(store: TestStore) {
     let tms = tms_booking();
     tms.set_delay(Duration::from_millis(2500));
-    let host = TestHost::start(dir.path(), &config(dir.path(), &tms, 300)).await;
+    let host = TestHost::start(store.dir(), &config(&store, &tms, 300)).await;
 
     let first = unkeyed_command(&host, "inflight-first").await;
     assert_eq!(first.status, 202, "{}", first.text);
@@ -398,3 +390,12 @@ async fn a_repeat_while_the_first_is_in_flight_completes_with_the_first_answer()
     assert_eq!(tms.received().len(), 1, "booked once: {}", tms.describe());
     host.stop().await;
 }
+
+store_matrix!(
+    a_command_returns_the_tms_booking_mapped_back,
+    an_invalid_command_is_refused_with_its_violations_and_nothing_is_sent,
+    a_command_past_its_deadline_completes_asynchronously_exactly_once,
+    a_command_drops_the_callers_x_waybill_headers,
+    a_repeated_command_without_a_key_gets_the_first_answer,
+    a_repeat_while_the_first_is_in_flight_completes_with_the_first_answer,
+);

@@ -2,15 +2,19 @@
 //! the customer portal, each leg with its own filter; and a late milestone
 //! (older event time than the last one sent for the shipment) is held as a
 //! `stale-event` exception instead of moving the ERP's status backwards.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 
-use common::host::{ACME_SECRET, TestHost, acme_signature, config_head, sample};
+use common::host::{ACME_SECRET, TestHost, acme_signature, config_head_on, sample};
+use common::store::TestStore;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
 
 fn config(
-    dir: &std::path::Path,
+    store: &TestStore,
     erp: &Sink,
     portal: &Sink,
     erp_leg_extra: &str,
@@ -39,7 +43,7 @@ targets = [
   {{ target = "portal", outbound = {{ plugin = "portal-visibility" }}{portal_leg_extra} }},
 ]
 "#,
-        head = config_head(dir, &common::plugins_dir()),
+        head = config_head_on(store, &common::plugins_dir()),
         erp = erp.url("/api/order-status"),
         portal = portal.url("/updates"),
     )
@@ -81,14 +85,12 @@ fn statuses(received: &[waybill_sims::Received], field: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_event_fans_out_to_each_target_through_its_own_filter() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn one_event_fans_out_to_each_target_through_its_own_filter(store: TestStore) {
     let (erp, portal) = (Sink::start(Behaviour::Ok), Sink::start(Behaviour::Ok));
     let portal_only_delivered = r#", filter = { pointer = "/milestone", in = ["DELIVERED"] }"#;
     let host = TestHost::start(
-        dir.path(),
-        &config(dir.path(), &erp, &portal, "", portal_only_delivered),
+        store.dir(),
+        &config(&store, &erp, &portal, "", portal_only_delivered),
     )
     .await;
 
@@ -133,12 +135,10 @@ async fn one_event_fans_out_to_each_target_through_its_own_filter() {
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_late_milestone_does_not_move_the_erp_backwards() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn a_late_milestone_does_not_move_the_erp_backwards(store: TestStore) {
     let (erp, portal) = (Sink::start(Behaviour::Ok), Sink::start(Behaviour::Ok));
     let guard = r#", ordering = { event_time = "/event_time", on_stale = "exception" }"#;
-    let host = TestHost::start(dir.path(), &config(dir.path(), &erp, &portal, guard, "")).await;
+    let host = TestHost::start(store.dir(), &config(&store, &erp, &portal, guard, "")).await;
 
     post(
         &host,
@@ -233,3 +233,8 @@ async fn a_late_milestone_does_not_move_the_erp_backwards() {
     assert_eq!(erp.received().len(), 3, "{}", erp.describe());
     host.stop().await;
 }
+
+store_matrix!(
+    one_event_fans_out_to_each_target_through_its_own_filter,
+    a_late_milestone_does_not_move_the_erp_backwards,
+);

@@ -4,10 +4,14 @@
 //! outside tolerance -> exception, not posted; approve -> posted once;
 //! a repeated carrier response -> duplicate-charge; reject -> compensation;
 //! ERP refusing a posting billing already issued -> compensation.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 
-use common::host::{ACME_SECRET, ERP_TOKEN, TestHost, acme_signature, config_head, sample};
+use common::host::{ACME_SECRET, ERP_TOKEN, TestHost, acme_signature, config_head_on, sample};
+use common::store::TestStore;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
 
@@ -20,7 +24,7 @@ struct Systems {
     credits: Sink,
 }
 
-fn config(dir: &std::path::Path, s: &Systems) -> String {
+fn config(store: &TestStore, s: &Systems) -> String {
     format!(
         r#"{head}
 [sources.northwind-erp]
@@ -84,7 +88,7 @@ approval = {{ validator = {{ plugin = "charge-tolerance" }}, quote = {{ system =
 compensation = {{ target = "billing-credits", outbound = {{ plugin = "ledgerly-credit-note" }} }}
 confirms = {{ system = "erp" }}
 "#,
-        head = config_head(dir, &common::plugins_dir()),
+        head = config_head_on(store, &common::plugins_dir()),
         tms = s.tms.url("/shipments"),
         billing = s.billing.url("/v1/shipment_charges"),
         ar = s.ar.url("/api/ar-postings"),
@@ -92,7 +96,7 @@ confirms = {{ system = "erp" }}
     )
 }
 
-async fn start(dir: &std::path::Path, ar: Behaviour) -> (TestHost, Systems) {
+async fn start(store: &TestStore, ar: Behaviour) -> (TestHost, Systems) {
     let s = Systems {
         tms: Sink::start(Behaviour::Ok),
         billing: Sink::start(Behaviour::Ok),
@@ -101,7 +105,7 @@ async fn start(dir: &std::path::Path, ar: Behaviour) -> (TestHost, Systems) {
     };
     s.tms
         .set_reply(sample("vendors/acme-tms.shipment-booking.json"));
-    let host = TestHost::start(dir, &config(dir, &s)).await;
+    let host = TestHost::start(store.dir(), &config(store, &s)).await;
     (host, s)
 }
 
@@ -182,10 +186,8 @@ fn json_of(r: &waybill_sims::Received) -> serde_json::Value {
     serde_json::from_slice(&r.body).expect("JSON body")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn charges_outside_tolerance_wait_for_approval_and_post_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (host, s) = start(dir.path(), Behaviour::Ok).await;
+async fn charges_outside_tolerance_wait_for_approval_and_post_once(store: TestStore) {
+    let (host, s) = start(&store, Behaviour::Ok).await;
     book(&host).await;
     post_charges(&host, charges("evt-final-1", true)).await;
 
@@ -274,10 +276,8 @@ async fn charges_outside_tolerance_wait_for_approval_and_post_once() {
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn charges_within_tolerance_post_automatically_and_a_repeat_is_a_duplicate() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (host, s) = start(dir.path(), Behaviour::Ok).await;
+async fn charges_within_tolerance_post_automatically_and_a_repeat_is_a_duplicate(store: TestStore) {
+    let (host, s) = start(&store, Behaviour::Ok).await;
     // Without a quote nothing is approved.
     post_charges(&host, charges("evt-early", false)).await;
     let missing = wait_exceptions(&host, "missing-quote", 1).await;
@@ -304,10 +304,10 @@ async fn charges_within_tolerance_post_automatically_and_a_repeat_is_a_duplicate
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_invoice_is_coded_approved_and_posted_and_a_rejected_one_is_compensated() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (host, s) = start(dir.path(), Behaviour::Ok).await;
+async fn an_invoice_is_coded_approved_and_posted_and_a_rejected_one_is_compensated(
+    store: TestStore,
+) {
+    let (host, s) = start(&store, Behaviour::Ok).await;
     book(&host).await;
     post_invoice(&host, sample("vendors/ledgerly.invoice-ready.json")).await;
     let posted =
@@ -376,10 +376,8 @@ async fn an_invoice_is_coded_approved_and_posted_and_a_rejected_one_is_compensat
     host.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_erp_refusal_after_billing_issued_the_invoice_sends_a_credit_note() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (host, s) = start(dir.path(), Behaviour::Always(422)).await;
+async fn an_erp_refusal_after_billing_issued_the_invoice_sends_a_credit_note(store: TestStore) {
+    let (host, s) = start(&store, Behaviour::Always(422)).await;
     book(&host).await;
     post_invoice(&host, sample("vendors/ledgerly.invoice-ready.json")).await;
     let rejected = wait_exceptions(&host, "downstream-rejected", 1).await;
@@ -412,10 +410,8 @@ async fn an_erp_refusal_after_billing_issued_the_invoice_sends_a_credit_note() {
 /// read is recorded with it, so a replay after the TMS re-quoted the order
 /// maps (and delivers) what the first run did instead of reading the new
 /// quote, which these charges would fail.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replay_after_the_quote_changed_maps_as_the_first_run_did() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (host, s) = start(dir.path(), Behaviour::Ok).await;
+async fn a_replay_after_the_quote_changed_maps_as_the_first_run_did(store: TestStore) {
+    let (host, s) = start(&store, Behaviour::Ok).await;
     book(&host).await;
     s.billing.set_behaviour(Behaviour::Always(422));
     post_charges(&host, charges("evt-final-replayed", false)).await;
@@ -495,3 +491,11 @@ async fn a_replay_after_the_quote_changed_maps_as_the_first_run_did() {
     );
     host.stop().await;
 }
+
+store_matrix!(
+    charges_outside_tolerance_wait_for_approval_and_post_once,
+    charges_within_tolerance_post_automatically_and_a_repeat_is_a_duplicate,
+    an_invoice_is_coded_approved_and_posted_and_a_rejected_one_is_compensated,
+    an_erp_refusal_after_billing_issued_the_invoice_sends_a_credit_note,
+    a_replay_after_the_quote_changed_maps_as_the_first_run_did,
+);

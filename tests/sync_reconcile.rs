@@ -4,13 +4,17 @@
 //! (missing, status drift, attribute drift, amount mismatch judged by the
 //! charge-tolerance plugin, duplicate) is found once and nothing else, and
 //! a second run re-raises the same exceptions instead of new ones.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 
-use common::host::{TestHost, config_head};
+use common::host::{TestHost, config_head_on};
+use common::store::TestStore;
 use waybill_sims::sink::{Behaviour, Sink};
 
-fn config(dir: &std::path::Path, erp: &Sink, tms: &Sink, billing: &Sink) -> String {
+fn config(store: &TestStore, erp: &Sink, tms: &Sink, billing: &Sink) -> String {
     format!(
         r#"{head}
 [reconcile]
@@ -36,8 +40,8 @@ systems = ["erp", "billing"]
 compare_amount = true
 ignore_statuses = ["VOID", "REVERSED"]
 "#,
-        head = config_head(dir, &common::plugins_dir()),
-        scratch = dir.join("recon").display(),
+        head = config_head_on(store, &common::plugins_dir()),
+        scratch = store.dir().join("recon").display(),
         erp = erp.url("/api/snapshots/orders"),
         tms = tms.url("/v2/snapshots/shipments"),
         billing = billing.url("/v1/invoices?format=ndjson"),
@@ -108,9 +112,7 @@ async fn recon_exceptions(host: &TestHost) -> Vec<serde_json::Value> {
         .unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_clean_data_set_gives_no_findings_and_each_planted_drift_is_found_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn a_clean_data_set_gives_no_findings_and_each_planted_drift_is_found_once(store: TestStore) {
     let (erp, tms, billing) = (
         Sink::start(Behaviour::Ok),
         Sink::start(Behaviour::Ok),
@@ -133,7 +135,7 @@ async fn a_clean_data_set_gives_no_findings_and_each_planted_drift_is_found_once
     erp.set_reply(erp_lines.join("\n"));
     tms.set_reply(tms_lines.join("\n"));
     billing.set_reply(billing_lines.join("\n"));
-    let host = TestHost::start(dir.path(), &config(dir.path(), &erp, &tms, &billing)).await;
+    let host = TestHost::start(store.dir(), &config(&store, &erp, &tms, &billing)).await;
 
     let clean = run(&host).await;
     assert_eq!(clean["exceptions"], 0, "{}", clean["summary"]);
@@ -244,3 +246,5 @@ async fn a_clean_data_set_gives_no_findings_and_each_planted_drift_is_found_once
     assert_eq!(bad.status, 400, "{}", bad.text);
     host.stop().await;
 }
+
+store_matrix!(a_clean_data_set_gives_no_findings_and_each_planted_drift_is_found_once);

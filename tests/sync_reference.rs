@@ -3,10 +3,14 @@
 //! carriers are pushed to the TMS and billing — with the delivery guarantees
 //! of events. A second run with nothing changed pushes nothing; one changed
 //! customer is pushed alone.
+//!
+//! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
+//! ([`store_matrix!`], `tests/common/store.rs`).
 
 mod common;
 
-use common::host::{TestHost, config_head};
+use common::host::{TestHost, config_head_on};
+use common::store::TestStore;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
 
@@ -17,7 +21,7 @@ fn snapshot() -> String {
     .expect("master data sample")
 }
 
-fn config(dir: &std::path::Path, erp: &Sink, tms: &Sink, billing: &Sink) -> String {
+fn config(store: &TestStore, erp: &Sink, tms: &Sink, billing: &Sink) -> String {
     format!(
         r#"{head}
 [targets.tms-reference]
@@ -42,7 +46,7 @@ targets = [
   {{ target = "billing-customers", outbound = {{ plugin = "ledgerly-reference" }} }},
 ]
 "#,
-        head = config_head(dir, &common::plugins_dir()),
+        head = config_head_on(store, &common::plugins_dir()),
         erp = erp.url("/api/snapshots/master-data"),
         tms = tms.url("/v2/reference"),
         billing = billing.url("/v1/customers"),
@@ -56,16 +60,14 @@ fn bodies(sink: &Sink) -> Vec<serde_json::Value> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_changed_reference_records_are_pushed() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn only_changed_reference_records_are_pushed(store: TestStore) {
     let (erp, tms, billing) = (
         Sink::start(Behaviour::Ok),
         Sink::start(Behaviour::Ok),
         Sink::start(Behaviour::Ok),
     );
     erp.set_reply(snapshot());
-    let host = TestHost::start(dir.path(), &config(dir.path(), &erp, &tms, &billing)).await;
+    let host = TestHost::start(store.dir(), &config(&store, &erp, &tms, &billing)).await;
     let lines = snapshot().lines().filter(|l| !l.trim().is_empty()).count();
 
     let first = host
@@ -150,9 +152,7 @@ async fn only_changed_reference_records_are_pushed() {
 /// headers in it are dropped at ingest, so a forged business key (or
 /// command route, or approver) changes nothing, and none is stored or
 /// handed on.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_partner_cannot_set_host_metadata_with_x_waybill_headers() {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn a_partner_cannot_set_host_metadata_with_x_waybill_headers(store: TestStore) {
     let tms = Sink::start(Behaviour::Ok);
     let config = format!(
         r#"{head}
@@ -169,10 +169,10 @@ name = "partner-carriers"
 source = "partner-carriers"
 targets = [{{ target = "tms-reference", outbound = {{ plugin = "acme-tms-reference" }} }}]
 "#,
-        head = config_head(dir.path(), &common::plugins_dir()),
+        head = config_head_on(&store, &common::plugins_dir()),
         tms = tms.url("/v2/reference"),
     );
-    let host = TestHost::start(dir.path(), &config).await;
+    let host = TestHost::start(store.dir(), &config).await;
     let body = std::fs::read(
         common::repo_root().join("plugins/acme-tms-reference/fixtures/carrier-odfl.input.json"),
     )
@@ -232,3 +232,8 @@ targets = [{{ target = "tms-reference", outbound = {{ plugin = "acme-tms-referen
     );
     host.stop().await;
 }
+
+store_matrix!(
+    only_changed_reference_records_are_pushed,
+    a_partner_cannot_set_host_metadata_with_x_waybill_headers,
+);

@@ -2,6 +2,7 @@
 //! and a small HTTP client to talk to it.
 #![allow(dead_code)]
 
+use super::store::TestStore;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -15,8 +16,21 @@ pub const ACME_SECRET: &str = "acme-test-secret";
 pub const ERP_TOKEN: &str = "erp-test-token";
 pub const EDI_TOKEN: &str = "edi-test-token";
 
-/// The common head of every test config: server, store, plugins.
+/// The common head of every test config: server, store, plugins; the
+/// store is the SQLite file `waybill.db` in `dir`.
 pub fn config_head(dir: &Path, plugins_dir: &Path) -> String {
+    head_with(
+        &format!("path = \"{}\"", dir.join("waybill.db").display()),
+        plugins_dir,
+    )
+}
+
+/// [`config_head`] on a test's store (SQLite or PostgreSQL).
+pub fn config_head_on(store: &TestStore, plugins_dir: &Path) -> String {
+    head_with(&store.section(), plugins_dir)
+}
+
+fn head_with(store: &str, plugins_dir: &Path) -> String {
     format!(
         r#"
 [server]
@@ -26,7 +40,7 @@ admin_token = "{ADMIN_TOKEN}"
 shutdown_grace_secs = 2
 
 [store]
-path = "{db}"
+{store}
 
 [plugins]
 dir = "{plugins}"
@@ -37,7 +51,6 @@ watch = false
 dir = "{schemas}"
 "#,
         schemas = super::repo_root().join("schemas").display(),
-        db = dir.join("waybill.db").display(),
         plugins = plugins_dir.display(),
         cache = super::repo_root()
             .join("target/waybill-test-cache")

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod host;
+pub mod store;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

@@ -145,9 +145,8 @@ fn host_id_defaults_to_hostname_and_pid_and_refuses_spaces() {
     );
     let named = parse_text(&format!("[server]\nhost_id = \"edge-2\"\n{SOURCES}")).expect("valid");
     assert_eq!(named.server.host_id(), "edge-2");
-    let err = parse_text(&format!("[server]\nhost_id = \"edge 2\"\n{SOURCES}"))
-        .err()
-        .expect("refused");
+    let err =
+        parse_text(&format!("[server]\nhost_id = \"edge 2\"\n{SOURCES}")).expect_err("refused");
     assert!(
         err.starts_with("waybill.toml:2:") && err.contains("server.host_id: must be 1 to 64"),
         "{err}"

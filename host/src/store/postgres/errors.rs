@@ -8,12 +8,14 @@
 
 use super::super::error::StoreError;
 use deadpool_postgres::PoolError;
+use std::fmt;
 use tokio_postgres::error::SqlState;
 
 /// A client error as a [`StoreError`], kept as its source where it has one.
 pub(crate) fn db_err(e: tokio_postgres::Error) -> StoreError {
-    if let Some(code) = e.code() {
-        return match kind_of(code) {
+    if let Some(kind) = e.code().map(kind_of) {
+        let e = ServerError(e);
+        return match kind {
             Kind::Busy => StoreError::Busy(Box::new(e)),
             Kind::Unavailable => StoreError::Unavailable(e.to_string()),
             Kind::Permanent => StoreError::Database(Box::new(e)),
@@ -34,6 +36,33 @@ pub(crate) fn db_err(e: tokio_postgres::Error) -> StoreError {
         StoreError::Corrupt(text)
     } else {
         StoreError::Database(Box::new(e))
+    }
+}
+
+/// An error the server answered, shown with what it said: the client's
+/// own text is only "db error" (the server's message is its source), which
+/// is all a dead letter, a log line or an answer would have shown.
+#[derive(Debug)]
+struct ServerError(tokio_postgres::Error);
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_db_error() {
+            Some(db) => {
+                write!(f, "{}: {}", db.severity(), db.message())?;
+                if let Some(detail) = db.detail() {
+                    write!(f, " ({detail})")?;
+                }
+                Ok(())
+            }
+            None => self.0.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ServerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
     }
 }
 
