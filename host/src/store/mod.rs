@@ -15,6 +15,7 @@ pub mod conformance;
 mod error;
 mod flow_model;
 mod model;
+mod plugin_model;
 pub mod postgres;
 pub mod retention;
 pub mod rules;
@@ -25,4 +26,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{BoxError, StoreError};
 pub use flow_model::*;
 pub use model::*;
-pub use traits::{ExceptionStore, HousekeepingStore, MessageStore, OutboxStore, Store, SyncStore};
+pub use plugin_model::*;
+pub use traits::{
+    ExceptionStore, HousekeepingStore, MessageStore, OutboxStore, PluginStore, Store, SyncStore,
+};

@@ -555,4 +555,6 @@ pub enum WakeEvent {
     /// Deliveries became due: of the named target, or of any (`None`: an
     /// entry was released, or notifications may have been missed).
     Deliveries(Option<String>),
+    /// A plugin decision was made: every host converges to it.
+    Plugins,
 }

@@ -14,6 +14,7 @@ pub(crate) mod fixtures;
 pub mod housekeeping;
 pub mod messages;
 pub mod outbox;
+pub mod plugins;
 pub mod sync;
 
 use super::{Clock, ManualClock, Store};
@@ -59,4 +60,7 @@ pub async fn run_all(factory: &dyn StoreFactory) {
     sync::sync_hashes_and_recon_runs_are_kept(factory).await;
     housekeeping::purge_removes_finished_work_and_keeps_what_is_open(factory).await;
     housekeeping::backlog_and_stats_count_what_waits(factory).await;
+    plugins::plugin_versions_are_stored_once_by_sha256(factory).await;
+    plugins::plugin_decisions_are_a_log_whose_newest_entry_is_current(factory).await;
+    plugins::each_host_keeps_one_state_per_plugin(factory).await;
 }

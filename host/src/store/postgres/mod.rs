@@ -33,6 +33,7 @@ mod batch;
 mod errors;
 mod flows;
 mod listen;
+mod plugins;
 mod reads;
 mod retention;
 mod schema;

@@ -64,6 +64,9 @@ cases!(
     sync::sync_hashes_and_recon_runs_are_kept,
     housekeeping::purge_removes_finished_work_and_keeps_what_is_open,
     housekeeping::backlog_and_stats_count_what_waits,
+    plugins::plugin_versions_are_stored_once_by_sha256,
+    plugins::plugin_decisions_are_a_log_whose_newest_entry_is_current,
+    plugins::each_host_keeps_one_state_per_plugin,
 );
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 mod batch;
 mod checkpoint;
 mod flows;
+mod plugins;
 mod reads;
 mod retention;
 mod schema;
