@@ -640,3 +640,93 @@ async fn three_hosts_follow_one_decision_and_a_late_host_converges() {
     }
     drop_schema(&base, &schema).await;
 }
+
+/// Runs the `waybill` binary; returns (exit code, stdout, stderr).
+fn waybill(args: Vec<String>) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_waybill"))
+        .args(&args)
+        .output()
+        .expect("run waybill");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_pushes_a_file_with_its_fixtures_and_names_the_file_when_it_fails() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sink = Sink::start(Behaviour::Ok);
+    let plugins = plugins_dir(tmp.path());
+    let config = format!(
+        "{}{}",
+        config_head(tmp.path(), &plugins),
+        probe_pipeline(&sink.url("/in"), QUICK_TARGET)
+    );
+    let host = TestHost::start(tmp.path(), &config).await;
+    // Builds to push, each with swap-probe's fixtures beside it.
+    let builds = tmp.path().join("builds");
+    let fixtures = common::test_plugin("swap-probe").with_extension("fixtures");
+    for (file, build) in [("v2", "swap-probe-v2"), ("broken", "swap-probe-broken")] {
+        let own = builds.join(format!("{file}.fixtures"));
+        std::fs::create_dir_all(&own).expect("fixtures dir");
+        std::fs::write(builds.join(format!("{file}.wasm")), bytes_of(build)).expect("build");
+        for entry in std::fs::read_dir(&fixtures).expect("fixtures") {
+            let p = entry.expect("entry").path();
+            std::fs::copy(&p, own.join(p.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let push = |file: PathBuf, extra: &[&str]| {
+        let mut args: Vec<String> =
+            vec!["plugin".into(), "push".into(), file.display().to_string()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend([
+            "--host".into(),
+            host.admin_base.clone(),
+            "--token".into(),
+            ADMIN_TOKEN.into(),
+        ]);
+        tokio::task::spawn_blocking(move || waybill(args))
+    };
+
+    let (code, stdout, stderr) = push(builds.join("v2.wasm"), &[]).await.expect("task");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("swap-probe@2.0.0") && stdout.contains("3 fixture file(s)"),
+        "{stdout}"
+    );
+    let status = probe_status(&host.client, &host.admin_base).await;
+    assert_eq!(status["active"], "2.0.0");
+    assert_eq!(status["stored"][0]["fixtures"], 3, "{status}");
+    assert_eq!(
+        map_through(&host.client, &host.base, &sink, "c1").await,
+        pair("2.0.0")
+    );
+
+    let broken = builds.join("broken.wasm");
+    let (code, _, stderr) = push(broken.clone(), &[]).await.expect("task");
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains(&broken.display().to_string())
+            && stderr.contains("422")
+            && stderr.contains("other-kind"),
+        "{stderr}"
+    );
+    let missing = builds.join("nothing.wasm");
+    let (code, _, stderr) = push(missing.clone(), &[]).await.expect("task");
+    assert_ne!(code, 0);
+    assert!(stderr.contains(&missing.display().to_string()), "{stderr}");
+    let no_dir = builds.join("no-such-fixtures");
+    let (code, _, stderr) = push(broken, &["--fixtures", &no_dir.display().to_string()])
+        .await
+        .expect("task");
+    assert_ne!(code, 0);
+    assert!(stderr.contains(&no_dir.display().to_string()), "{stderr}");
+
+    assert_eq!(
+        probe_status(&host.client, &host.admin_base).await["active"],
+        "2.0.0"
+    );
+    host.stop().await;
+}

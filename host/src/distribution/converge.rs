@@ -114,7 +114,8 @@ impl Distributor {
         mut wakes: Option<broadcast::Receiver<WakeEvent>>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        let mut tick = tokio::time::interval(POLL);
+        // Start-up converged already: the first poll is one period away.
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + POLL, POLL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut ticks = 0u64;
         loop {
