@@ -730,3 +730,91 @@ async fn the_cli_pushes_a_file_with_its_fixtures_and_names_the_file_when_it_fail
     );
     host.stop().await;
 }
+
+/// A decision this host cannot follow (made elsewhere, where the version
+/// passed): it keeps its version, says why, and follows the next one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_refuses_a_decided_version_that_fails_here_and_keeps_its_own() {
+    use waybill::store::{NewPluginDecision, NewPluginVersion, PluginAction};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sink = Sink::start(Behaviour::Ok);
+    let plugins = plugins_dir(tmp.path());
+    let config = format!(
+        "{}{}",
+        config_head(tmp.path(), &plugins),
+        probe_pipeline(&sink.url("/in"), QUICK_TARGET)
+    );
+    let host = TestHost::start(tmp.path(), &config).await;
+    let store = host.service.app.store.clone();
+    let fixtures_dir = common::test_plugin("swap-probe").with_extension("fixtures");
+    let fixtures = waybill::distribution::read_fixture_dir(&fixtures_dir).expect("fixtures");
+    let broken = bytes_of("swap-probe-broken");
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&broken))
+    };
+    store
+        .put_plugin_version(NewPluginVersion {
+            name: "swap-probe".into(),
+            version: "3.0.0".into(),
+            sha256: sha.clone(),
+            component: broken,
+            fixtures,
+            pushed_by: "elsewhere".into(),
+        })
+        .await
+        .expect("store the broken build");
+    store
+        .decide_plugin(NewPluginDecision {
+            name: "swap-probe".into(),
+            sha256: sha.clone(),
+            action: PluginAction::Activate,
+            host: "elsewhere".into(),
+        })
+        .await
+        .expect("decide");
+    let state = common::wait_until("this host's refusal", Duration::from_secs(10), || async {
+        let status = probe_status(&host.client, &host.admin_base).await;
+        status["hosts"]
+            .as_array()
+            .and_then(|hs| hs.iter().find(|h| h["state"] == "refused").cloned())
+            .map(|h| (status, h))
+    })
+    .await;
+    let (status, refusal) = state;
+    assert_eq!(status["active"], "1.0.0", "{status}");
+    assert_eq!(refusal["sha256"], sha.as_str());
+    assert_eq!(refusal["host"], host.service.app.host_id.as_str());
+    assert!(
+        refusal["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("other-kind")),
+        "{refusal}"
+    );
+    assert!(
+        status["last_refusal"]
+            .as_str()
+            .is_some_and(|r| r.contains("other-kind")),
+        "{status}"
+    );
+    assert_eq!(
+        map_through(&host.client, &host.base, &sink, "r1").await,
+        pair("1.0.0")
+    );
+
+    // The next decision (v2, pushed here) is followed.
+    let (status, pushed) = admin(
+        &host.client,
+        &host.admin_base,
+        "POST",
+        "plugins",
+        Some(push_body(&bytes_of("swap-probe-v2"))),
+    )
+    .await;
+    assert_eq!(status, 201, "{pushed}");
+    assert_eq!(
+        map_through(&host.client, &host.base, &sink, "r2").await,
+        pair("2.0.0")
+    );
+    host.stop().await;
+}
