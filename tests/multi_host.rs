@@ -299,7 +299,6 @@ fn check_deliveries(sink: &Sink, acked: &BTreeMap<(usize, usize), String>) -> (u
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "per-key order across hosts still breaks now and then (a host delivers a later entry while it processes an earlier message of the key itself, or while a dead host's expired lease waits to be taken): run with --ignored"]
 async fn three_hosts_on_one_database_keep_every_message_and_each_keys_order_through_kill_9() {
     let Ok(base) = std::env::var(ENV) else {
         eprintln!("skipping: {ENV} is not set");

@@ -143,3 +143,22 @@ fn serve_refuses_a_bad_config_naming_file_line_and_key() {
     assert!(stderr.contains("bad.toml:6:"), "file and line: {stderr}");
     assert!(stderr.contains("targets.erp.timeout_ms"), "key: {stderr}");
 }
+
+#[test]
+fn serve_refuses_a_host_id_with_spaces() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ok.toml");
+    std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:0\"\n").expect("write");
+    let (code, _, stderr) = waybill(&[
+        "serve",
+        "--config",
+        path.to_str().expect("path"),
+        "--host-id",
+        "edge 1",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--host-id \"edge 1\": must be 1 to 64 letters"),
+        "{stderr}"
+    );
+}

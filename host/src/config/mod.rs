@@ -28,3 +28,4 @@ pub use outbound_tls::{ClientTlsConfig, certificates, private_key};
 pub use reconcile::{ConfigProblem, EntityConfig, ReconcileConfig, SnapshotEndpoint, SystemConfig};
 pub use secret::{REDACTED, Secret, redact_url};
 pub use server::{ListenerTls, ServerLimits};
+pub use validate::host_id_error;

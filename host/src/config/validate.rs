@@ -41,17 +41,21 @@ fn not_empty(path: KeyPath, value: &str) -> Checked {
     Ok(())
 }
 
-/// A host's name: it appears in logs, the timeline and lease owners, so
-/// it is short and has no spaces or quotes.
-fn check_host_id(path: KeyPath, id: &str) -> Checked {
+/// A host's name: it appears in logs, the timeline and database
+/// sessions, so it is short and has no spaces or quotes.
+pub fn host_id_error(id: &str) -> Option<&'static str> {
     let ok = (1..=64).contains(&id.len())
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if !ok {
-        return fail(path, "must be 1 to 64 letters, digits, '.', '_' or '-'");
+    (!ok).then_some("must be 1 to 64 letters, digits, '.', '_' or '-'")
+}
+
+fn check_host_id(path: KeyPath, id: &str) -> Checked {
+    match host_id_error(id) {
+        Some(why) => fail(path, why),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Checks `config` as a whole, in document order.

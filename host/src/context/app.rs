@@ -50,8 +50,6 @@ pub struct App {
     pub wake_deliveries: Arc<Notify>,
     /// Callers waiting for synchronous commands.
     pub commands: crate::context::CommandWaiters,
-    /// One reconciliation run at a time.
-    pub reconcile_lock: tokio::sync::Mutex<()>,
     /// Per-source rate limits.
     pub source_limits: BTreeMap<String, TokenBucket>,
     /// Per-source signatures already accepted (HMAC sources).
@@ -126,7 +124,6 @@ impl App {
             wake_processing: Arc::new(Notify::new()),
             wake_deliveries: Arc::new(Notify::new()),
             commands: crate::context::CommandWaiters::default(),
-            reconcile_lock: tokio::sync::Mutex::new(()),
             source_limits,
             replay_guards,
             backlog: AtomicU64::new(0),

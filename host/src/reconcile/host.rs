@@ -3,7 +3,8 @@
 //! becomes an exception (`recon-<kind>`, deduplicated across runs by the
 //! finding's stable key, reopened if it was closed and comes back), and the
 //! run report is stored. Runs on demand (admin API, `waybill reconcile run`)
-//! and on the `[reconcile] schedule_secs` schedule; one at a time.
+//! and on the `[reconcile] schedule_secs` schedule; one at a time across
+//! every host on the store (an exclusive lock of the store).
 
 use crate::context::App;
 use crate::reconcile::{Finding, FindingSink, RunReport, SinkError};
@@ -11,13 +12,16 @@ use crate::store::{FlowWrite, NewException};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+/// The exclusive lock a run holds, and the schedule's name.
+pub const RECONCILE_LOCK: &str = "reconcile";
+
 /// Why a run could not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileRunError {
     /// No `[reconcile]` section.
     #[error("reconciliation is not configured: add a [reconcile] section")]
     NotConfigured,
-    /// Another run is in progress.
+    /// Another run is in progress (on this host or another).
     #[error("a reconciliation run is already in progress")]
     Busy,
     /// The engine failed.
@@ -51,10 +55,12 @@ pub async fn run_now(
         .reconcile
         .clone()
         .ok_or(ReconcileRunError::NotConfigured)?;
+    // One run at a time across every host on the store.
     let _guard = app
-        .reconcile_lock
-        .try_lock()
-        .map_err(|_| ReconcileRunError::Busy)?;
+        .store
+        .try_exclusive(RECONCILE_LOCK)
+        .await?
+        .ok_or(ReconcileRunError::Busy)?;
     let mut sink = ExceptionSink {
         app: app.clone(),
         raised: 0,

@@ -41,7 +41,7 @@ pub use crate::config::{
 };
 pub use error::{ReconcileError, ValidatorFault};
 pub use finding::{CountingSink, Finding, FindingKind, FindingSink, SinkError, VecSink};
-pub use host::{ReconcileRunError, StoredRun, run_now};
+pub use host::{RECONCILE_LOCK, ReconcileRunError, StoredRun, run_now};
 pub use mapper::NDJSON;
 /// The NDJSON pager, public for the `ndjson_pager` fuzz target only.
 #[doc(hidden)]

@@ -18,6 +18,10 @@ pub async fn route(app: Arc<App>, req: Request<Incoming>, rest: &[&str]) -> Resu
                 &serde_json::to_value(report).unwrap_or_default(),
             )),
             Err(e @ SyncError::UnknownJob(_)) => Err(Problem::not_found(e.to_string())),
+            Err(e @ SyncError::Busy(_)) => {
+                Err(Problem::new(409, "sync-busy", "The job is running already")
+                    .detail(e.to_string()))
+            }
             Err(e) => Err(
                 Problem::new(502, "sync-failed", "The sync job could not run")
                     .detail(e.to_string()),

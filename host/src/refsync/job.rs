@@ -67,6 +67,9 @@ pub enum SyncError {
         /// Why.
         source: crate::deliver::TlsError,
     },
+    /// The job is running already (on this host or another).
+    #[error("sync job {0} is already running")]
+    Busy(String),
     /// The plugin is not loaded.
     #[error("sync job {job}: plugin {plugin} is not loaded")]
     Plugin {
@@ -85,6 +88,11 @@ pub enum SyncError {
     },
 }
 
+/// The exclusive lock a run of job `name` holds, and its schedule's name.
+pub fn sync_lock(name: &str) -> String {
+    format!("sync.{name}")
+}
+
 /// Runs sync job `name` once.
 #[tracing::instrument(name = "waybill.refsync", skip(app))]
 pub async fn run_job(app: &Arc<App>, name: &str) -> Result<SyncReport, SyncError> {
@@ -95,6 +103,17 @@ pub async fn run_job(app: &Arc<App>, name: &str) -> Result<SyncReport, SyncError
         .get(name)
         .cloned()
         .ok_or_else(|| SyncError::UnknownJob(name.to_string()))?;
+    // One run of a job at a time across every host on the store: two
+    // would fetch and ingest the same snapshot twice.
+    let _guard = app
+        .store
+        .try_exclusive(&sync_lock(name))
+        .await
+        .map_err(|source| SyncError::Store {
+            job: name.to_string(),
+            source,
+        })?
+        .ok_or_else(|| SyncError::Busy(name.to_string()))?;
     let token = job.token.as_ref().map(|t| t.expose());
     let connector = crate::deliver::tls::connector(job.tls.as_ref(), Some(FETCH_TIMEOUT)).map_err(
         |source| SyncError::Tls {

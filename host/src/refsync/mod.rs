@@ -5,4 +5,4 @@
 pub mod admin;
 mod job;
 
-pub use job::{SyncError, SyncReport, run_job};
+pub use job::{SyncError, SyncReport, run_job, sync_lock};

@@ -11,6 +11,7 @@ mod listener;
 mod logging;
 mod plugins_admin;
 mod router;
+mod schedule;
 mod start;
 
 pub use crate::context::App;

@@ -4,6 +4,7 @@
 //! own unless configured otherwise, the admin API); shuts them down
 //! gracefully in order.
 
+use super::schedule::{FirstRun, run_scheduled};
 use super::{Listener, Surface, serve};
 use crate::config::{Config, StoreConfig, StoreKind};
 use crate::context::App;
@@ -100,6 +101,7 @@ pub struct Service {
 /// (the SQLite file, or the PostgreSQL URL without its password).
 async fn open_store(
     config: &StoreConfig,
+    host: &str,
     clock: Arc<dyn crate::store::Clock>,
 ) -> Result<(Arc<dyn Store>, String), StartError> {
     match config.kind {
@@ -108,6 +110,7 @@ async fn open_store(
                 &SqliteOptions {
                     path: config.path.clone(),
                     group_commit_max: config.group_commit_max.max(1),
+                    host: host.to_string(),
                 },
                 clock,
             )?;
@@ -120,6 +123,7 @@ async fn open_store(
                 &PostgresOptions {
                     url: url.to_string(),
                     pool_size: config.pool_size.max(1),
+                    host: host.to_string(),
                 },
                 clock,
             )
@@ -158,7 +162,8 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
     let clock = crate::store::SystemClock::shared();
     // Deliveries left in flight by a previous run (or another process) are
     // claimed again once their lease is over: no start-up recovery.
-    let (store, store_shown) = open_store(&config.store, clock.clone()).await?;
+    let (store, store_shown) =
+        open_store(&config.store, &config.server.host_id(), clock.clone()).await?;
 
     let schemas = match &config.schemas {
         Some(s) => Some(Arc::new(
@@ -240,12 +245,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         tasks.spawn(worker.run(deliveries_ready.clone(), shutdown_rx.clone(), grace));
     }
     if let Some(wakes) = store.wake_events() {
-        tasks.spawn(forward_wakes(
-            wakes,
-            app.wake_processing.clone(),
-            deliveries_ready.clone(),
-            shutdown_rx.clone(),
-        ));
+        tasks.spawn(forward_wakes(wakes, app.clone(), shutdown_rx.clone()));
     }
     tasks.spawn(distribution.run(store.wake_events(), shutdown_rx.clone()));
     tasks.spawn(housekeeping(app.clone(), shutdown_rx.clone()));
@@ -256,15 +256,47 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         shutdown_rx.clone(),
     ));
     if let Some(every) = config.reconcile.as_ref().and_then(|r| r.schedule_secs) {
-        tasks.spawn(scheduled_reconcile(app.clone(), every, shutdown_rx.clone()));
+        let run_app = app.clone();
+        tasks.spawn(run_scheduled(
+            store.clone(),
+            app.host_id.clone(),
+            crate::reconcile::RECONCILE_LOCK.to_string(),
+            Duration::from_secs(every),
+            FirstRun::AfterPeriod,
+            shutdown_rx.clone(),
+            move || {
+                let app = run_app.clone();
+                async move {
+                    match crate::reconcile::run_now(&app, None).await {
+                        Ok(run) => tracing::info!(
+                            run = run.id,
+                            exceptions = run.exceptions,
+                            "scheduled reconciliation"
+                        ),
+                        Err(e) => tracing::error!(error = %e, "scheduled reconciliation failed"),
+                    }
+                }
+            },
+        ));
     }
     for (name, job) in &config.sync {
         if let Some(every) = job.schedule_secs {
-            tasks.spawn(scheduled_sync(
-                app.clone(),
-                name.clone(),
-                every,
+            let (job_name, run_app) = (name.clone(), app.clone());
+            tasks.spawn(run_scheduled(
+                store.clone(),
+                app.host_id.clone(),
+                crate::refsync::sync_lock(name),
+                Duration::from_secs(every),
+                FirstRun::AtStart,
                 shutdown_rx.clone(),
+                move || {
+                    let (app, name) = (run_app.clone(), job_name.clone());
+                    async move {
+                        if let Err(e) = crate::refsync::run_job(&app, &name).await {
+                            tracing::error!(job = %name, error = %e, "scheduled sync failed");
+                        }
+                    }
+                },
             ));
         }
     }
@@ -390,10 +422,10 @@ fn load_plugins(
 /// every worker, and the others find nothing and wait again.
 async fn forward_wakes(
     mut wakes: tokio::sync::broadcast::Receiver<crate::store::WakeEvent>,
-    processing: Arc<tokio::sync::Notify>,
-    deliveries: Arc<tokio::sync::Notify>,
+    app: Arc<App>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let (processing, deliveries) = (&app.wake_processing, &app.wake_deliveries);
     use crate::store::WakeEvent;
     use tokio::sync::broadcast::error::RecvError;
     loop {
@@ -404,6 +436,7 @@ async fn forward_wakes(
         match event {
             Ok(WakeEvent::Messages) => processing.notify_one(),
             Ok(WakeEvent::Deliveries(_)) => deliveries.notify_waiters(),
+            Ok(WakeEvent::Command(handle)) => app.commands.done(&handle),
             // The plugin follower listens for these itself.
             Ok(WakeEvent::Plugins) => {}
             // Missed some: wake everything.
@@ -434,45 +467,6 @@ async fn housekeeping(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
             if let Err(e) = app.store.purge_idempotency(last_purge).await {
                 tracing::warn!(error = %e, "idempotency purge failed");
             }
-        }
-    }
-}
-
-/// Runs sync job `name` every `every` seconds (the first run right away).
-async fn scheduled_sync(
-    app: Arc<App>,
-    name: String,
-    every: u64,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut tick = tokio::time::interval(Duration::from_secs(every.max(1)));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => break,
-        }
-        if let Err(e) = crate::refsync::run_job(&app, &name).await {
-            tracing::error!(job = %name, error = %e, "scheduled sync failed");
-        }
-    }
-}
-
-/// Runs reconciliation every `every` seconds (the first after one period).
-async fn scheduled_reconcile(app: Arc<App>, every: u64, mut shutdown: watch::Receiver<bool>) {
-    let period = Duration::from_secs(every.max(1));
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => break,
-        }
-        match crate::reconcile::run_now(&app, None).await {
-            Ok(run) => tracing::info!(
-                run = run.id,
-                exceptions = run.exceptions,
-                "scheduled reconciliation"
-            ),
-            Err(e) => tracing::error!(error = %e, "scheduled reconciliation failed"),
         }
     }
 }

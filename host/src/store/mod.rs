@@ -14,6 +14,7 @@ mod clock;
 pub mod conformance;
 mod error;
 mod flow_model;
+mod local_locks;
 mod model;
 mod plugin_model;
 pub mod postgres;
@@ -28,5 +29,6 @@ pub use flow_model::*;
 pub use model::*;
 pub use plugin_model::*;
 pub use traits::{
-    ExceptionStore, HousekeepingStore, MessageStore, OutboxStore, PluginStore, Store, SyncStore,
+    CoordinationStore, ExceptionStore, HousekeepingStore, MessageStore, OutboxStore, PluginStore,
+    Store, SyncStore,
 };

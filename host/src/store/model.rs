@@ -162,6 +162,11 @@ pub struct StoredMessage {
     pub state: MessageState,
     /// What the host itself recorded about the message.
     pub context: MessageContext,
+    /// The host that received it (`server.host_id`); read for the timeline
+    /// only, `None` elsewhere and for messages stored before hosts were
+    /// recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_by: Option<String>,
 }
 
 /// Which plugin version produced a record.
@@ -457,9 +462,14 @@ pub struct AttemptRecord {
     pub status: Option<u16>,
     /// Response snippet or error.
     pub response: String,
+    /// The host that made the attempt, where it is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
-/// Everything known about a message, for `GET /admin/v1/messages/{cid}`.
+/// Everything known about a message, for `GET /admin/v1/messages/{cid}`;
+/// each step names the host that did it (`received_by`, a processing
+/// run's `host`, an attempt's `host`) where several share the store.
 #[derive(Debug, Clone, Serialize)]
 pub struct Timeline {
     /// The message(s) with this correlation id.
@@ -557,4 +567,30 @@ pub enum WakeEvent {
     Deliveries(Option<String>),
     /// A plugin decision was made: every host converges to it.
     Plugins,
+    /// The synchronous command with this handle has its answer: the host
+    /// holding the caller's connection answers it now (not at its next
+    /// poll of the store).
+    Command(String),
+}
+
+/// A held exclusive lock ([`crate::store::CoordinationStore::try_exclusive`]):
+/// whatever the backend needs to keep it (an in-process lock, a database
+/// session), released when this is dropped.
+pub struct ExclusiveGuard {
+    _held: Box<dyn Send + Sync>,
+}
+
+impl ExclusiveGuard {
+    /// A guard that keeps `held` until it is dropped.
+    pub fn new(held: impl Send + Sync + 'static) -> Self {
+        Self {
+            _held: Box::new(held),
+        }
+    }
+}
+
+impl std::fmt::Debug for ExclusiveGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExclusiveGuard")
+    }
 }

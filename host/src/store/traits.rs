@@ -1,7 +1,8 @@
 //! The storage traits every backend implements, one per concern: received
 //! messages, the outbox with its deliveries, exceptions, the sync patterns'
 //! state (commands, confirmed entity state, reference-data hashes,
-//! reconciliation runs), housekeeping and plugin distribution. [`Store`] is all of them: code
+//! reconciliation runs), housekeeping, the coordination of hosts that
+//! share a store, and plugin distribution. [`Store`] is all of them: code
 //! that needs everything keeps an `Arc<dyn Store>`, code that needs one
 //! concern can take just that trait (an `Arc<dyn Store>` upcasts to it).
 //! Nothing here names a backend's types.
@@ -234,15 +235,49 @@ pub trait PluginStore: Send + Sync + 'static {
     async fn plugin_hosts(&self) -> Result<Vec<PluginHostRecord>, StoreError>;
 }
 
+/// Work that one host at a time does when several share the store:
+/// reconciliation runs, a sync job's runs, the periodic schedules.
+#[async_trait]
+pub trait CoordinationStore: Send + Sync + 'static {
+    /// Takes the lock `name` if nobody (this host or another on the same
+    /// store) holds it; `None` if it is held. The lock is released when
+    /// the guard is dropped, or when the holding host dies.
+    async fn try_exclusive(&self, name: &str) -> Result<Option<ExclusiveGuard>, StoreError>;
+
+    /// Whether the periodic job `name` is due at `now` (it last started
+    /// `period` or longer ago, or never), marking it started by `host` if
+    /// so, in one statement: of several hosts asking at once, one hears
+    /// `true`.
+    async fn claim_schedule(
+        &self,
+        name: &str,
+        now: Millis,
+        period: Millis,
+        host: &str,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Durable storage of the pipeline: every concern at once. Every write
 /// returns only once committed. Implemented for every type that
 /// implements the concern traits.
 pub trait Store:
-    MessageStore + OutboxStore + ExceptionStore + SyncStore + HousekeepingStore + PluginStore
+    MessageStore
+    + OutboxStore
+    + ExceptionStore
+    + SyncStore
+    + HousekeepingStore
+    + CoordinationStore
+    + PluginStore
 {
 }
 
 impl<T> Store for T where
-    T: MessageStore + OutboxStore + ExceptionStore + SyncStore + HousekeepingStore + PluginStore
+    T: MessageStore
+        + OutboxStore
+        + ExceptionStore
+        + SyncStore
+        + HousekeepingStore
+        + CoordinationStore
+        + PluginStore
 {
 }

@@ -17,6 +17,10 @@ pub struct ServeArgs {
     /// Serve the admin API here instead of `server.admin_listen`.
     #[arg(long)]
     admin_listen: Option<std::net::SocketAddr>,
+    /// This host's name instead of `server.host_id` (several hosts sharing
+    /// one configuration file and one PostgreSQL store).
+    #[arg(long, env = "WAYBILL_HOST_ID")]
+    host_id: Option<String>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -29,6 +33,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     if let Some(admin) = args.admin_listen {
         config.server.admin_listen = admin;
+    }
+    if let Some(id) = args.host_id {
+        if let Some(why) = waybill::config::host_id_error(&id) {
+            eprintln!("error: --host-id {id:?}: {why}");
+            return Ok(ExitCode::from(2));
+        }
+        config.server.host_id = Some(id);
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

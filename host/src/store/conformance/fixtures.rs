@@ -23,6 +23,10 @@ pub(super) fn message(id: &str, key: Option<&str>, body: &[u8], at: Millis) -> N
     }
 }
 
+/// The host name every factory opens its stores with: the timeline names
+/// it on each step.
+pub const HOST: &str = "test-host";
+
 /// The plugin every fixture names.
 pub(crate) fn stamp() -> PluginStamp {
     PluginStamp {

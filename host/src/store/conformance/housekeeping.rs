@@ -100,10 +100,6 @@ pub async fn purge_removes_finished_work_and_keeps_what_is_open(factory: &dyn St
 /// waiting per target; stats count by state.
 pub async fn backlog_and_stats_count_what_waits(factory: &dyn StoreFactory) {
     let (store, _) = fresh(factory).await;
-    store
-        .ingest(message("new", None, b"n", T0))
-        .await
-        .expect("ingest");
     enqueue(
         store.as_ref(),
         "m1",
@@ -111,6 +107,10 @@ pub async fn backlog_and_stats_count_what_waits(factory: &dyn StoreFactory) {
         vec![delivery("erp", "S1", "a"), delivery("portal", "S1", "b")],
     )
     .await;
+    store
+        .ingest(message("new", None, b"n", T0))
+        .await
+        .expect("ingest");
     let claimed = store
         .claim_deliveries("portal", T0, 10, 60_000)
         .await

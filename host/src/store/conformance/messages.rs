@@ -105,6 +105,8 @@ pub async fn processing_is_written_once_and_shows_in_the_timeline(factory: &dyn 
     assert_eq!(tl.messages[0].state, MessageState::Processed);
     assert_eq!(tl.processing.len(), 1);
     assert_eq!(tl.processing[0]["plugin"], "p@1.0.0");
+    assert_eq!(tl.messages[0].received_by.as_deref(), Some(HOST));
+    assert_eq!(tl.processing[0]["host"], HOST, "the host that mapped it");
     assert_eq!(tl.deliveries.len(), 1);
     assert!(
         store

@@ -1,14 +1,15 @@
 //! The backend-neutral conformance suite of the store traits: what every
 //! backend must do, written once against `dyn Store`. A backend runs it by
 //! implementing [`StoreFactory`] (a fresh, empty store reading the clock
-//! it is given) and calling [`run_all`] from a test; the SQLite store does
-//! in `store/sqlite/tests.rs`, the PostgreSQL store will run it unchanged.
+//! it is given) and turning [`with_cases`] into one test per case, as
+//! `store/sqlite/conformance_tests.rs` and `store/postgres/conformance_tests.rs` do.
 //! Each case takes its own fresh store and a [`ManualClock`], so it can
 //! move time (expire a lease, age records past retention) without waiting.
 //!
 //! The cases panic on the first broken expectation, as tests do.
 
 pub mod batches;
+pub mod coordination;
 pub mod exceptions;
 pub(crate) mod fixtures;
 pub mod housekeeping;
@@ -38,29 +39,38 @@ pub async fn fresh(factory: &dyn StoreFactory) -> (Arc<dyn Store>, Arc<ManualClo
     (store, clock)
 }
 
-/// Runs every case, one fresh store each.
-pub async fn run_all(factory: &dyn StoreFactory) {
-    messages::ingest_is_idempotent_by_key(factory).await;
-    messages::an_expired_key_is_a_new_message(factory).await;
-    messages::processing_is_written_once_and_shows_in_the_timeline(factory).await;
-    messages::a_derived_key_makes_the_second_message_a_duplicate(factory).await;
-    messages::host_failures_poison_a_message_at_the_limit(factory).await;
-    outbox::deliveries_go_in_order_per_business_key(factory).await;
-    outbox::a_claim_is_a_lease_claimed_again_once_it_is_over(factory).await;
-    outbox::a_retry_waits_and_a_release_records_no_attempt(factory).await;
-    outbox::a_dead_delivery_leaves_a_dead_letter_with_its_status(factory).await;
-    batches::a_batch_of_outcomes_writes_each_on_its_own(factory).await;
-    batches::a_batch_of_attempts_refuses_only_the_lost_claim(factory).await;
-    exceptions::exceptions_are_raised_acted_on_once_and_audited(factory).await;
-    exceptions::a_known_dedupe_key_counts_and_reopens(factory).await;
-    exceptions::stale_events_and_duplicate_lines_are_held(factory).await;
-    sync::commands_complete_once_and_confirm_state(factory).await;
-    sync::a_duplicate_command_gets_the_first_commands_answer(factory).await;
-    sync::an_acknowledged_delivery_confirms_state(factory).await;
-    sync::sync_hashes_and_recon_runs_are_kept(factory).await;
-    housekeeping::purge_removes_finished_work_and_keeps_what_is_open(factory).await;
-    housekeeping::backlog_and_stats_count_what_waits(factory).await;
-    plugins::plugin_versions_are_stored_once_by_sha256(factory).await;
-    plugins::plugin_decisions_are_a_log_whose_newest_entry_is_current(factory).await;
-    plugins::each_host_keeps_one_state_per_plugin(factory).await;
+/// Calls the macro `$each` with every case as `module::case`, once: each
+/// backend's test module turns them into one test per case, so a new case
+/// runs on every backend.
+macro_rules! with_cases {
+    ($each:ident) => {
+        $each!(
+            messages::ingest_is_idempotent_by_key,
+            messages::an_expired_key_is_a_new_message,
+            messages::processing_is_written_once_and_shows_in_the_timeline,
+            messages::a_derived_key_makes_the_second_message_a_duplicate,
+            messages::host_failures_poison_a_message_at_the_limit,
+            outbox::deliveries_go_in_order_per_business_key,
+            outbox::a_claim_is_a_lease_claimed_again_once_it_is_over,
+            outbox::a_retry_waits_and_a_release_records_no_attempt,
+            outbox::a_dead_delivery_leaves_a_dead_letter_with_its_status,
+            batches::a_batch_of_outcomes_writes_each_on_its_own,
+            batches::a_batch_of_attempts_refuses_only_the_lost_claim,
+            exceptions::exceptions_are_raised_acted_on_once_and_audited,
+            exceptions::a_known_dedupe_key_counts_and_reopens,
+            exceptions::stale_events_and_duplicate_lines_are_held,
+            sync::commands_complete_once_and_confirm_state,
+            sync::a_duplicate_command_gets_the_first_commands_answer,
+            sync::an_acknowledged_delivery_confirms_state,
+            sync::sync_hashes_and_recon_runs_are_kept,
+            housekeeping::purge_removes_finished_work_and_keeps_what_is_open,
+            housekeeping::backlog_and_stats_count_what_waits,
+            coordination::an_exclusive_lock_is_held_until_its_guard_drops,
+            coordination::a_schedule_is_claimed_once_per_period,
+            plugins::plugin_versions_are_stored_once_by_sha256,
+            plugins::plugin_decisions_are_a_log_whose_newest_entry_is_current,
+            plugins::each_host_keeps_one_state_per_plugin,
+        );
+    };
 }
+pub(crate) use with_cases;

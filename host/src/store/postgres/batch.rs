@@ -291,7 +291,8 @@ async fn batched_attempts(
             tx,
             "UPDATE outbox o SET state = u.state, attempts = o.attempts + 1, last_response = u.response, updated_at = $1,
                                  next_attempt_at = COALESCE(u.next_at, o.next_attempt_at), claimed_at = NULL,
-                                 last_status = u.status, last_started_at = u.started, last_elapsed_ms = u.elapsed
+                                 last_status = u.status, last_started_at = u.started, last_elapsed_ms = u.elapsed,
+                                 last_host = current_setting('waybill.host', true)
              FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::int[], $8::bigint[], $9::bigint[])
                   AS u(id, claimed_at, state, response, next_at, status, started, elapsed)
              WHERE o.id = u.id AND o.state = 'inflight' AND o.claimed_at IS NOT DISTINCT FROM u.claimed_at

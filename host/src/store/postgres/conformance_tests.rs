@@ -18,37 +18,4 @@ macro_rules! cases {
     };
 }
 
-cases!(
-    messages::ingest_is_idempotent_by_key,
-    messages::an_expired_key_is_a_new_message,
-    messages::processing_is_written_once_and_shows_in_the_timeline,
-    messages::a_derived_key_makes_the_second_message_a_duplicate,
-    messages::host_failures_poison_a_message_at_the_limit,
-    outbox::deliveries_go_in_order_per_business_key,
-    outbox::a_claim_is_a_lease_claimed_again_once_it_is_over,
-    outbox::a_retry_waits_and_a_release_records_no_attempt,
-    outbox::a_dead_delivery_leaves_a_dead_letter_with_its_status,
-    batches::a_batch_of_outcomes_writes_each_on_its_own,
-    batches::a_batch_of_attempts_refuses_only_the_lost_claim,
-    exceptions::exceptions_are_raised_acted_on_once_and_audited,
-    exceptions::a_known_dedupe_key_counts_and_reopens,
-    exceptions::stale_events_and_duplicate_lines_are_held,
-    sync::commands_complete_once_and_confirm_state,
-    sync::a_duplicate_command_gets_the_first_commands_answer,
-    sync::an_acknowledged_delivery_confirms_state,
-    sync::sync_hashes_and_recon_runs_are_kept,
-    housekeeping::purge_removes_finished_work_and_keeps_what_is_open,
-    housekeeping::backlog_and_stats_count_what_waits,
-    plugins::plugin_versions_are_stored_once_by_sha256,
-    plugins::plugin_decisions_are_a_log_whose_newest_entry_is_current,
-    plugins::each_host_keeps_one_state_per_plugin,
-);
-
-#[tokio::test]
-async fn the_whole_suite_runs_in_one_go() {
-    let Some(schemas) = Schemas::from_env() else {
-        return;
-    };
-    conformance::run_all(&schemas).await;
-    schemas.cleanup().await;
-}
+conformance::with_cases!(cases);

@@ -1,5 +1,6 @@
 //! Wake-ups across hosts: a write that leaves work for others (a message
-//! ingested, deliveries enqueued or released, a plugin decision) sends `NOTIFY` in its own
+//! ingested, deliveries enqueued or released, a command answered, a plugin
+//! decision) sends `NOTIFY` in its own
 //! transaction, so the notification goes out only if it commits; every
 //! store holds one dedicated connection that `LISTEN`s and turns what it
 //! hears into [`WakeEvent`]s on a broadcast channel. The channel is named
@@ -25,6 +26,8 @@ const MESSAGES: &str = "messages";
 const OUTBOX: &str = "outbox:";
 /// The payload of a notification about a plugin decision.
 const PLUGINS: &str = "plugins";
+/// The prefix of a notification about a command's answer (`command:<handle>`).
+const COMMAND: &str = "command:";
 /// Wake events kept for a slow receiver (a lagging one wakes everything).
 pub(super) const CAPACITY: usize = 256;
 /// The longest wait between two attempts to listen again.
@@ -50,6 +53,7 @@ pub(super) async fn notify(
         WakeEvent::Messages => MESSAGES.to_string(),
         WakeEvent::Deliveries(target) => format!("{OUTBOX}{}", target.as_deref().unwrap_or("")),
         WakeEvent::Plugins => PLUGINS.to_string(),
+        WakeEvent::Command(handle) => format!("{COMMAND}{handle}"),
     };
     execute(tx, "SELECT pg_notify($1, $2)", &[&channel, &payload]).await?;
     Ok(())
@@ -63,6 +67,9 @@ fn parse(payload: &str) -> Option<WakeEvent> {
     }
     if payload == PLUGINS {
         return Some(WakeEvent::Plugins);
+    }
+    if let Some(handle) = payload.strip_prefix(COMMAND) {
+        return Some(WakeEvent::Command(handle.to_string()));
     }
     let target = payload.strip_prefix(OUTBOX)?;
     Some(WakeEvent::Deliveries(

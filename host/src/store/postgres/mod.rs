@@ -30,6 +30,7 @@
 //! [`MessageStore::wake_events`]: super::MessageStore::wake_events
 
 mod batch;
+mod coordination;
 mod errors;
 mod flows;
 mod listen;
@@ -64,6 +65,9 @@ pub struct PostgresOptions {
     pub url: String,
     /// Connections in the pool.
     pub pool_size: usize,
+    /// This host's name (letters, digits, `.`, `_`, `-`): every session
+    /// carries it (`waybill.host`) and the rows a step writes record it.
+    pub host: String,
 }
 
 /// The PostgreSQL store.
@@ -97,6 +101,21 @@ pub(crate) type Params<'a> = [&'a (dyn ToSql + Sync)];
 /// How long a caller waits for a pooled connection, and for a new one.
 const WAIT: Duration = Duration::from_secs(5);
 
+/// `host` as a session setting's value: characters outside letters,
+/// digits, `.`, `_` and `-` (which the connection options would have to
+/// escape) become `_`.
+fn session_host(host: &str) -> String {
+    host.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// `url` without its password.
 pub(crate) fn redacted(url: &str) -> String {
     match url::Url::parse(url) {
@@ -129,6 +148,13 @@ impl PostgresStore {
         let mut config: tokio_postgres::Config =
             options.url.parse().map_err(|e| open_err(Box::new(e)))?;
         config.connect_timeout(WAIT);
+        // Every session names its host: the rows a step writes record it.
+        let host_option = format!("-c waybill.host={}", session_host(&options.host));
+        let options_text = match config.get_options() {
+            Some(existing) if !existing.trim().is_empty() => format!("{existing} {host_option}"),
+            _ => host_option,
+        };
+        config.options(&options_text);
         if config.get_application_name().is_none() {
             config.application_name("waybill");
         }

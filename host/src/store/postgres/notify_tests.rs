@@ -127,6 +127,44 @@ async fn a_host_hears_what_another_committed_on_its_schema_and_listens_again_aft
     schemas.cleanup().await;
 }
 
+/// A command answered on one host wakes the host holding its caller, by
+/// handle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_answered_on_one_host_is_heard_by_handle_on_another() {
+    let Some(schemas) = Schemas::from_env() else {
+        return;
+    };
+    let url = schemas.create().await;
+    let clock: Arc<dyn Clock> = ManualClock::new(T0);
+    let a = schemas.open(&url, clock.clone()).await;
+    let b = schemas.open(&url, clock).await;
+    let mut heard = b.wake_events().expect("wake events");
+    until_listening(&b, &mut heard).await;
+    a.complete_command(CommandCompletion {
+        message_id: "cmd-42".into(),
+        state: CommandState::Completed,
+        status: Some(200),
+        response: serde_json::json!({"ok": true}),
+        confirm: None,
+    })
+    .await
+    .expect("complete");
+    let mut events = Vec::new();
+    while let Some(e) = next(&mut heard, Duration::from_secs(2)).await {
+        let done = e == WakeEvent::Command("cmd-42".into());
+        events.push(e);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(
+        events.last(),
+        Some(&WakeEvent::Command("cmd-42".into())),
+        "heard: {events:?}"
+    );
+    schemas.cleanup().await;
+}
+
 /// A plugin decision is heard by the other stores of the schema once it
 /// commits; a refused one (its version is not stored) is not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -39,6 +39,7 @@ pub(super) fn message_row(r: &Row) -> Result<StoredMessage, StoreError> {
         context: context
             .and_then(|c| serde_json::from_value(c).ok())
             .unwrap_or_default(),
+        received_by: None,
     })
 }
 
@@ -151,7 +152,7 @@ pub(super) async fn dead_letters(
 pub(super) async fn timeline(tx: &Tx<'_>, cid: &str) -> Result<Option<Timeline>, StoreError> {
     let sql =
         format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE correlation_id = $1 ORDER BY id");
-    let messages: Vec<StoredMessage> = query(tx, &sql, &[&cid])
+    let mut messages: Vec<StoredMessage> = query(tx, &sql, &[&cid])
         .await?
         .iter()
         .map(message_row)
@@ -159,9 +160,21 @@ pub(super) async fn timeline(tx: &Tx<'_>, cid: &str) -> Result<Option<Timeline>,
     if messages.is_empty() {
         return Ok(None);
     }
+    for r in query(
+        tx,
+        "SELECT message_id, received_by FROM messages WHERE correlation_id = $1",
+        &[&cid],
+    )
+    .await?
+    {
+        let (id, host): (String, Option<String>) = (get(&r, 0)?, get(&r, 1)?);
+        if let Some(m) = messages.iter_mut().find(|m| m.message_id == id) {
+            m.received_by = host;
+        }
+    }
     let processing = query(
         tx,
-        "SELECT message_id, route, stage, plugin, plugin_sha256, ok, result, elapsed_us, created_at
+        "SELECT message_id, route, stage, plugin, plugin_sha256, ok, result, elapsed_us, created_at, host
          FROM processing WHERE message_id IN (SELECT message_id FROM messages WHERE correlation_id = $1)
          ORDER BY id",
         &[&cid],
@@ -179,6 +192,7 @@ pub(super) async fn timeline(tx: &Tx<'_>, cid: &str) -> Result<Option<Timeline>,
             "result": get::<serde_json::Value>(r, 6)?,
             "elapsed_us": get::<i64>(r, 7)?,
             "at": get::<i64>(r, 8)?,
+            "host": get::<Option<String>>(r, 9)?,
         }))
     })
     .collect::<Result<Vec<_>, StoreError>>()?;
@@ -193,11 +207,11 @@ pub(super) async fn timeline(tx: &Tx<'_>, cid: &str) -> Result<Option<Timeline>,
     // last attempt is in its outbox row.
     let attempts = query(
         tx,
-        "SELECT delivery_id, attempt, started_at, elapsed_ms, status, response FROM (
-             SELECT a.delivery_id, a.attempt, a.started_at, a.elapsed_ms, a.status, a.response
+        "SELECT delivery_id, attempt, started_at, elapsed_ms, status, response, host FROM (
+             SELECT a.delivery_id, a.attempt, a.started_at, a.elapsed_ms, a.status, a.response, a.host
              FROM attempts a JOIN outbox o ON o.id = a.delivery_id WHERE o.correlation_id = $1
              UNION ALL
-             SELECT o.id, o.attempts, o.last_started_at, o.last_elapsed_ms, o.last_status, COALESCE(o.last_response, '')
+             SELECT o.id, o.attempts, o.last_started_at, o.last_elapsed_ms, o.last_status, COALESCE(o.last_response, ''), o.last_host
              FROM outbox o WHERE o.correlation_id = $1 AND o.last_started_at IS NOT NULL
                AND o.state IN ('delivered', 'dead')) AS all_attempts
          ORDER BY started_at, delivery_id, attempt",
@@ -213,6 +227,7 @@ pub(super) async fn timeline(tx: &Tx<'_>, cid: &str) -> Result<Option<Timeline>,
             elapsed_ms: get::<i64>(r, 3)?.max(0) as u64,
             status: get_status(r, 4)?,
             response: get(r, 5)?,
+            host: get(r, 6)?,
         })
     })
     .collect::<Result<Vec<_>, StoreError>>()?;

@@ -216,6 +216,29 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX recon_runs_finished ON recon_runs (finished_at);
     "#,
+    // 2: when each periodic job (a sync job, reconciliation) last started,
+    // so of several hosts one runs it per period.
+    r#"
+    CREATE TABLE schedules (
+        name            TEXT PRIMARY KEY,
+        last_started_at BIGINT NOT NULL,
+        started_by      TEXT NOT NULL
+    );
+    "#,
+    // 3: the host of each step, for the timeline: every session carries
+    // its host's name (`waybill.host`, set at connect), the rows a step
+    // inserts take it by default, the attempt folded into an outbox row
+    // sets it. Rows from before stay without one (NULL, not the migrating
+    // host's name: the defaults are set after the columns are added).
+    r#"
+    ALTER TABLE messages ADD COLUMN received_by TEXT;
+    ALTER TABLE messages ALTER COLUMN received_by SET DEFAULT current_setting('waybill.host', true);
+    ALTER TABLE processing ADD COLUMN host TEXT;
+    ALTER TABLE processing ALTER COLUMN host SET DEFAULT current_setting('waybill.host', true);
+    ALTER TABLE attempts ADD COLUMN host TEXT;
+    ALTER TABLE attempts ALTER COLUMN host SET DEFAULT current_setting('waybill.host', true);
+    ALTER TABLE outbox ADD COLUMN last_host TEXT;
+    "#,
     // plugin distribution: versions pushed into the store (by sha256,
     // with their fixtures), the log of store-wide decisions every host
     // follows, and each host's state of each plugin.

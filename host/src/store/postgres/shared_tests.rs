@@ -1,7 +1,8 @@
 //! Several hosts on one database: two store instances (two pools) on the
 //! same schema never both store one idempotency key, never claim the same
 //! delivery or process the same message at once; a lost connection is a
-//! retryable error (ingest answers 503).
+//! retryable error (ingest answers 503); an exclusive lock and a
+//! schedule period belong to one of them.
 
 use super::test_db::{Schemas, connect};
 use super::{PostgresStore, writes};
@@ -148,7 +149,7 @@ async fn two_hosts_claiming_at_once_never_get_the_same_delivery() {
     // and does not take the later entry of a key A holds.
     let mut client = a.client().await.expect("client");
     let tx = client.transaction().await.expect("begin");
-    let held = writes::claim_deliveries(&tx, "erp", T0, 3, 60_000, &a.owner)
+    let held = writes::claim_deliveries(&tx, "erp", T0, 3, 60_000)
         .await
         .expect("A claims");
     assert_eq!(held.len(), 3);
@@ -321,6 +322,7 @@ async fn a_lost_connection_is_retryable() {
     let nowhere = super::PostgresOptions {
         url: "postgres://postgres@127.0.0.1:1/none".into(),
         pool_size: 1,
+        host: "test-host".into(),
     };
     let open = PostgresStore::open(&nowhere).await;
     assert!(
@@ -341,6 +343,7 @@ async fn two_hosts_starting_at_once_migrate_once() {
     let options = super::PostgresOptions {
         url: url.clone(),
         pool_size: 2,
+        host: "test-host".into(),
     };
     let (a, b, c) = tokio::join!(
         PostgresStore::open(&options),
@@ -358,5 +361,149 @@ async fn two_hosts_starting_at_once_migrate_once() {
     a.ingest(message("m1", "k", b"x")).await.expect("ingest");
     let again = PostgresStore::open(&options).await.expect("reopen");
     assert!(again.message("m1").await.expect("read").is_some());
+    schemas.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_host_at_a_time_holds_a_lock_and_one_claims_each_schedule_period() {
+    let Some(schemas) = Schemas::from_env() else {
+        return;
+    };
+    let (a, b) = two_hosts(&schemas).await;
+    let held = a
+        .try_exclusive("reconcile")
+        .await
+        .expect("A tries")
+        .expect("A holds");
+    assert!(
+        b.try_exclusive("reconcile")
+            .await
+            .expect("B tries")
+            .is_none(),
+        "B does not get what A holds"
+    );
+    // Another store on another schema is not excluded.
+    let elsewhere = two_hosts(&schemas).await.0;
+    assert!(
+        elsewhere
+            .try_exclusive("reconcile")
+            .await
+            .expect("try")
+            .is_some()
+    );
+    drop(held);
+    let mut taken = None;
+    for _ in 0..100 {
+        taken = b.try_exclusive("reconcile").await.expect("B tries");
+        if taken.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(taken.is_some(), "B holds it once A let go");
+
+    // Both ask for the same period at once, many times: one hears yes
+    // each period.
+    for period_no in 0..20 {
+        let now = T0 + period_no * 60_000;
+        let (ya, yb) = tokio::join!(
+            a.claim_schedule("sync.customers", now, 60_000, "a"),
+            b.claim_schedule("sync.customers", now, 60_000, "b"),
+        );
+        let yes = [ya.expect("A"), yb.expect("B")]
+            .iter()
+            .filter(|y| **y)
+            .count();
+        assert_eq!(yes, 1, "period {period_no}: exactly one host runs it");
+    }
+    schemas.cleanup().await;
+}
+
+/// The bodies of `claimed`, in claim order.
+fn bodies(claimed: &[Delivery]) -> Vec<String> {
+    claimed
+        .iter()
+        .map(|d| String::from_utf8_lossy(&d.body).into_owned())
+        .collect()
+}
+
+/// A host maps a later message of a key while another holds (or died
+/// holding) an earlier one: nothing received after the earlier message is
+/// delivered until it is mapped, by either host, whether the lease is
+/// live, the caller's own or run out; then the key's entries go in the
+/// order the messages were received.
+#[tokio::test]
+async fn a_later_message_mapped_first_waits_for_the_earlier_one_whoever_holds_it() {
+    use crate::store::conformance::fixtures::{delivery, outcome};
+    let Some(schemas) = Schemas::from_env() else {
+        return;
+    };
+    let url = schemas.create().await;
+    let clock = ManualClock::new(T0);
+    let a = schemas.open(&url, clock.clone()).await;
+    let b = schemas.open(&url, clock.clone()).await;
+    for id in ["m1", "m2", "m3"] {
+        a.ingest(message(id, id, id.as_bytes()))
+            .await
+            .expect("ingest");
+    }
+    assert_eq!(a.unprocessed(1).await.expect("A").len(), 1, "A holds m1");
+    let taken: Vec<String> = b
+        .unprocessed(10)
+        .await
+        .expect("B")
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect();
+    assert_eq!(taken, ["m2", "m3"]);
+    for r in b
+        .complete_processing_batch(vec![
+            outcome("m2", vec![delivery("erp", "K", "second")]),
+            outcome("m3", vec![delivery("erp", "L", "other")]),
+        ])
+        .await
+        .expect("B maps")
+    {
+        r.expect("mapped");
+    }
+    for (who, store) in [("A (holds m1)", &a), ("B", &b)] {
+        assert!(
+            store
+                .claim_deliveries("erp", clock.now_ms(), 10, 60_000)
+                .await
+                .expect("claim")
+                .is_empty(),
+            "{who}: nothing goes out while m1 is unprocessed"
+        );
+    }
+    // A dies: its lease runs out, m1 is still not mapped.
+    clock.advance(super::PROCESSING_LEASE + 1);
+    assert!(
+        b.claim_deliveries("erp", clock.now_ms(), 10, 60_000)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "an expired lease still holds deliveries back"
+    );
+    let taken = b.unprocessed(10).await.expect("B takes m1 over");
+    assert_eq!(taken[0].message_id, "m1");
+    for r in b
+        .complete_processing_batch(vec![outcome("m1", vec![delivery("erp", "K", "first")])])
+        .await
+        .expect("B maps m1")
+    {
+        r.expect("mapped");
+    }
+    let claimed = b
+        .claim_deliveries("erp", clock.now_ms(), 10, 60_000)
+        .await
+        .expect("claim");
+    let mut got = bodies(&claimed);
+    got.sort();
+    assert_eq!(
+        got,
+        ["first", "other"],
+        "K's first entry is m1's; m2's waits behind it"
+    );
     schemas.cleanup().await;
 }

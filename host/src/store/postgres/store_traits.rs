@@ -150,12 +150,7 @@ impl OutboxStore for PostgresStore {
         lease: Millis,
     ) -> Result<Vec<Delivery>, StoreError> {
         in_tx!(self, |tx| writes::claim_deliveries(
-            &tx,
-            target,
-            now,
-            limit,
-            lease,
-            &self.owner
+            &tx, target, now, limit, lease
         )
         .await?)
     }
@@ -231,7 +226,12 @@ impl ExceptionStore for PostgresStore {
 impl SyncStore for PostgresStore {
     async fn complete_command(&self, done: CommandCompletion) -> Result<(), StoreError> {
         let now = self.now();
-        in_tx!(self, |tx| flows::complete_command(&tx, &done, now).await?)
+        in_tx!(self, |tx| {
+            flows::complete_command(&tx, &done, now).await?;
+            // The caller may be waiting on another host.
+            self.notify(&tx, WakeEvent::Command(done.message_id.clone()))
+                .await?
+        })
     }
 
     async fn command(&self, message_id: &str) -> Result<Option<CommandRecord>, StoreError> {

@@ -73,6 +73,7 @@ impl Schemas {
         let options = PostgresOptions {
             url: url.to_string(),
             pool_size: 4,
+            host: crate::store::conformance::fixtures::HOST.into(),
         };
         PostgresStore::open_with_clock(&options, clock)
             .await

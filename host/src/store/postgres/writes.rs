@@ -328,13 +328,14 @@ pub(super) async fn insert_dead_letter(
 /// "Earlier" is the order the messages were received in (then the outbox
 /// order within one message), not the order their outcomes committed: with
 /// several hosts, a later message of a key may be mapped and committed
-/// before an earlier one (another host holds it, or died holding it). So
-/// nothing of a message is claimed while a message received before it is
-/// being processed by another host (`owner` is the caller): its outcome
-/// may add an earlier entry to the key. (The business key is known only
-/// once a message is mapped, so this waits for every earlier message under
-/// another host's lease, whatever its key; an unleased one, or one of the
-/// caller's own, does not hold deliveries back, as with one host.)
+/// before an earlier one (another host holds it, died holding it, or the
+/// caller itself is mapping it right now). So nothing of a message is
+/// claimed while any message received before it is still unprocessed,
+/// whoever holds it and whether its lease has run out: its outcome may add
+/// an earlier entry to the key. (The business key is known only once a
+/// message is mapped, so this waits for every earlier unprocessed message,
+/// whatever its key. The messages are mapped oldest first, so in steady
+/// state this holds back only what a slower host is still mapping.)
 ///
 /// Each key's first open entry (`heads`) is found in one ordered pass over
 /// the target's open entries; a per-row "nothing earlier" anti-join was
@@ -346,7 +347,6 @@ pub(super) async fn claim_deliveries(
     now: Millis,
     limit: usize,
     lease: Millis,
-    owner: &str,
 ) -> Result<Vec<Delivery>, StoreError> {
     let columns = DELIVERY_COLUMNS
         .split(',')
@@ -356,7 +356,7 @@ pub(super) async fn claim_deliveries(
     let sql = format!(
         "WITH barrier AS (
              SELECT COALESCE(MIN(id), 9223372036854775807) AS first_open
-             FROM messages WHERE state = 'received' AND leased_until > $2 AND leased_by <> $5),
+             FROM messages WHERE state = 'received'),
          heads AS (
              SELECT DISTINCT ON (o.business_key)
                     o.id, o.state, o.next_attempt_at, o.claimed_at, m.id AS message_seq
@@ -374,15 +374,11 @@ pub(super) async fn claim_deliveries(
          FROM picked WHERE outbox.id = picked.id
          RETURNING {columns}"
     );
-    let mut out: Vec<Delivery> = query(
-        tx,
-        &sql,
-        &[&target, &now, &(limit as i64), &lease.max(1), &owner],
-    )
-    .await?
-    .iter()
-    .map(delivery_row)
-    .collect::<Result<_, _>>()?;
+    let mut out: Vec<Delivery> = query(tx, &sql, &[&target, &now, &(limit as i64), &lease.max(1)])
+        .await?
+        .iter()
+        .map(delivery_row)
+        .collect::<Result<_, _>>()?;
     out.sort_by_key(|d| d.id);
     Ok(out)
 }
@@ -433,7 +429,8 @@ pub(super) async fn record_attempt(
         tx,
         "UPDATE outbox SET state = $1, attempts = attempts + 1, last_response = $2, updated_at = $3,
                            next_attempt_at = COALESCE($4, next_attempt_at), claimed_at = NULL, last_status = $5,
-                           last_started_at = $6, last_elapsed_ms = $7
+                           last_started_at = $6, last_elapsed_ms = $7,
+                           last_host = current_setting('waybill.host', true)
          WHERE id = $8 AND state = 'inflight' AND claimed_at IS NOT DISTINCT FROM $9
          RETURNING attempts, confirm IS NOT NULL",
         &[

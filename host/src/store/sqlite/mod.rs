@@ -6,6 +6,7 @@
 
 mod batch;
 mod checkpoint;
+mod coordination;
 mod flows;
 mod plugins;
 mod reads;
@@ -30,6 +31,9 @@ pub struct SqliteOptions {
     pub path: PathBuf,
     /// Jobs that may share one commit (1 = one fsync per write).
     pub group_commit_max: usize,
+    /// This host's name, recorded when the store opens: the timeline names
+    /// it on every step done while it had the file open.
+    pub host: String,
 }
 
 /// The SQLite store.
@@ -40,6 +44,8 @@ pub struct SqliteStore {
     clock: Arc<dyn Clock>,
     /// Stops the checkpoint thread when the store is dropped.
     _checkpointer: checkpoint::Stop,
+    /// Exclusive locks (one host uses the file: they are in-process).
+    locks: super::local_locks::LocalLocks,
 }
 
 /// The writer's page cache (KiB).
@@ -145,6 +151,11 @@ impl SqliteStore {
         if applied > 0 {
             tracing::info!(path = %path.display(), applied, version = schema::latest(), "store migrated");
         }
+        conn.execute(
+            "INSERT INTO host_epochs (started_at, host) VALUES (?1, ?2)",
+            rusqlite::params![clock.now_ms(), options.host],
+        )
+        .map_err(open_err)?;
         let writer =
             Writer::start(conn, options.group_commit_max).map_err(|e| StoreError::Open {
                 path: path.display().to_string(),
@@ -160,6 +171,7 @@ impl SqliteStore {
             path,
             clock,
             _checkpointer: checkpointer,
+            locks: Default::default(),
         }))
     }
 

@@ -28,7 +28,18 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<StoredMessage> {
             .get::<_, Option<String>>(10)?
             .and_then(|c| serde_json::from_str(&c).ok())
             .unwrap_or_default(),
+        received_by: None,
     })
+}
+
+/// The host that had the file open at the time in column `at`: the
+/// latest host epoch started at or before it. One host uses the file at a
+/// time, so this names the host that did the step at no cost on the hot
+/// path (nothing is written per row).
+fn host_at(at: &str) -> String {
+    format!(
+        "(SELECT h.host FROM host_epochs h WHERE h.started_at <= {at} ORDER BY h.started_at DESC LIMIT 1)"
+    )
 }
 
 pub(super) fn unprocessed(c: &Connection, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
@@ -159,19 +170,30 @@ pub(super) fn timeline(c: &Connection, cid: &str) -> Result<Option<Timeline>, St
 fn timeline_in(c: &Connection, cid: &str) -> Result<Option<Timeline>, StoreError> {
     let sql =
         format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE correlation_id = ?1 ORDER BY rowid");
-    let messages: Vec<StoredMessage> = c
+    let mut messages: Vec<StoredMessage> = c
         .prepare(&sql)
         .and_then(|mut s| s.query_map([cid], message_row)?.collect())
         .map_err(db_err)?;
     if messages.is_empty() {
         return Ok(None);
     }
+    let mut received_by = c
+        .prepare(&format!("SELECT {}", host_at("?1")))
+        .map_err(db_err)?;
+    for m in &mut messages {
+        m.received_by = received_by
+            .query_row([m.received_at], |r| r.get(0))
+            .optional()
+            .map_err(db_err)?
+            .flatten();
+    }
     let processing: Vec<serde_json::Value> = c
-        .prepare(
-            "SELECT message_id, route, stage, plugin, plugin_sha256, ok, result, elapsed_us, created_at
+        .prepare(&format!(
+            "SELECT message_id, route, stage, plugin, plugin_sha256, ok, result, elapsed_us, created_at, {}
              FROM processing WHERE message_id IN (SELECT message_id FROM messages WHERE correlation_id = ?1)
              ORDER BY id",
-        )
+            host_at("processing.created_at")
+        ))
         .and_then(|mut s| {
             s.query_map([cid], |r| {
                 let result: String = r.get(6)?;
@@ -185,6 +207,7 @@ fn timeline_in(c: &Connection, cid: &str) -> Result<Option<Timeline>, StoreError
                     "result": serde_json::from_str::<serde_json::Value>(&result).unwrap_or(serde_json::Value::String(result)),
                     "elapsed_us": r.get::<_, i64>(7)?,
                     "at": r.get::<_, i64>(8)?,
+                    "host": r.get::<_, Option<String>>(9)?,
                 }))
             })?
             .collect()
@@ -200,8 +223,8 @@ fn timeline_in(c: &Connection, cid: &str) -> Result<Option<Timeline>, StoreError
     // last attempt is in its outbox row (older rows: in the table too,
     // without `last_started_at`).
     let attempts: Vec<AttemptRecord> = c
-        .prepare(
-            "SELECT delivery_id, attempt, started_at, elapsed_ms, status, response FROM (
+        .prepare(&format!(
+            "SELECT delivery_id, attempt, started_at, elapsed_ms, status, response, {} FROM (
                  SELECT a.delivery_id, a.attempt, a.started_at, a.elapsed_ms, a.status, a.response
                  FROM attempts a JOIN outbox o ON o.id = a.delivery_id WHERE o.correlation_id = ?1
                  UNION ALL
@@ -209,7 +232,8 @@ fn timeline_in(c: &Connection, cid: &str) -> Result<Option<Timeline>, StoreError
                  FROM outbox o WHERE o.correlation_id = ?1 AND o.last_started_at IS NOT NULL
                    AND o.state IN ('delivered', 'dead'))
              ORDER BY started_at, delivery_id, attempt",
-        )
+            host_at("started_at")
+        ))
         .and_then(|mut s| {
             s.query_map([cid], |r| {
                 Ok(AttemptRecord {
@@ -219,6 +243,7 @@ fn timeline_in(c: &Connection, cid: &str) -> Result<Option<Timeline>, StoreError
                     elapsed_ms: r.get::<_, i64>(3)? as u64,
                     status: r.get(4)?,
                     response: r.get(5)?,
+                    host: r.get(6)?,
                 })
             })?
             .collect()

@@ -11,6 +11,7 @@ fn open(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
     SqliteStore::open(&SqliteOptions {
         path: dir.path().join("s.db"),
         group_commit_max: 64,
+        host: "test-host".into(),
     })
     .unwrap()
 }

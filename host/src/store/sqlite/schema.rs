@@ -274,6 +274,24 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO outbox_bodies (id, body) SELECT id, body FROM outbox ORDER BY id;
     ALTER TABLE outbox DROP COLUMN body;
     "#,
+    // 10: when each periodic job (a sync job, reconciliation) last
+    // started, so a restart or a second host does not run it again early.
+    r#"
+    CREATE TABLE schedules (
+        name            TEXT PRIMARY KEY,
+        last_started_at INTEGER NOT NULL,
+        started_by      TEXT NOT NULL
+    );
+    "#,
+    // 11: which host had the file open from when: the timeline names the
+    // host of each step from it (one host uses the file at a time).
+    r#"
+    CREATE TABLE host_epochs (
+        started_at      INTEGER NOT NULL,
+        host            TEXT NOT NULL
+    );
+    CREATE INDEX host_epochs_started ON host_epochs (started_at);
+    "#,
     // plugin distribution: versions pushed into the store (by sha256,
     // with their fixtures), the log of store-wide decisions every host
     // follows, and each host's state of each plugin.

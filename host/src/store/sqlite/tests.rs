@@ -12,6 +12,7 @@ fn open(dir: &tempfile::TempDir) -> Arc<SqliteStore> {
     SqliteStore::open(&SqliteOptions {
         path: dir.path().join("w.db"),
         group_commit_max: 64,
+        host: "test-host".into(),
     })
     .unwrap()
 }
