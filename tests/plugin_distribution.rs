@@ -370,7 +370,7 @@ async fn bad_push_inputs_name_their_field(client: &Http, admin_base: &str) {
             "application/wasm",
             [b"\0asm".to_vec(), vec![0; 1_100_000]].concat(),
             413,
-            "body",
+            "component",
         ),
         (
             "malformed JSON",

@@ -129,7 +129,9 @@ async fn read_push(
     let content_type = header(&req, "content-type").map(str::to_string);
     let (component, fixtures, field) = match media_type(content_type.as_deref()).as_deref() {
         Some("application/wasm") => {
-            let body = read_body(req.into_body(), max, app.body_read_timeout()).await?;
+            let body = read_body(req.into_body(), max, app.body_read_timeout())
+                .await
+                .map_err(|p| if p.status == 413 { too_large(max) } else { p })?;
             (body.to_vec(), Vec::new(), "body")
         }
         Some("application/json") => {
