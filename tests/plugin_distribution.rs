@@ -703,6 +703,25 @@ async fn the_cli_pushes_a_file_with_its_fixtures_and_names_the_file_when_it_fail
         map_through(&host.client, &host.base, &sink, "c1").await,
         pair("2.0.0")
     );
+    let list = vec![
+        "plugin".to_string(),
+        "list".into(),
+        "--host".into(),
+        host.admin_base.clone(),
+        "--token".into(),
+        ADMIN_TOKEN.into(),
+    ];
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || waybill(list))
+        .await
+        .expect("task");
+    assert_eq!(code, 0, "{stderr}");
+    let me = &host.service.app.host_id;
+    assert!(
+        stdout.contains("swap-probe (active 2.0.0)")
+            && stdout.contains("store decision #1: activate 2.0.0")
+            && stdout.contains(&format!("host {me}: active swap-probe@2.0.0")),
+        "{stdout}"
+    );
 
     let broken = builds.join("broken.wasm");
     let (code, _, stderr) = push(broken.clone(), &[]).await.expect("task");
