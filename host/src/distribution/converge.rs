@@ -207,12 +207,9 @@ impl Distributor {
     /// beside it) unless the store has it, so other hosts can follow a
     /// decision about it.
     pub async fn ensure_stored(&self, version: &PluginVersion) -> Result<(), DecideError> {
-        if self
-            .store
-            .plugin_version(&version.id.sha256)
-            .await?
-            .is_some()
-        {
+        // The listing, not the version: no need to read its bytes.
+        let stored = self.store.plugin_versions(&version.id.name).await?;
+        if stored.iter().any(|v| v.sha256 == version.id.sha256) {
             return Ok(());
         }
         let Some(path) = version.path.clone() else {
