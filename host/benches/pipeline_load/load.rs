@@ -43,7 +43,10 @@ async fn drain(want: u64) -> ServerReport {
     .expect("drain task")
 }
 
-pub async fn run(phase: &str, target: &str) -> PhaseResult {
+/// Runs the load against `targets`: one address, or several separated by
+/// commas (the hosts of a PostgreSQL phase), connection `i` sending to
+/// target `i % n`.
+pub async fn run(phase: &str, targets: &str) -> PhaseResult {
     let secs = env_num("WAYBILL_BENCH_SECS", 10).max(1);
     let conns = usize::try_from(env_num("WAYBILL_BENCH_CONNS", 64)).map_or(64, |n| n.max(1));
     let duration = Duration::from_secs(secs);
@@ -61,20 +64,28 @@ pub async fn run(phase: &str, target: &str) -> PhaseResult {
     } else {
         INGEST_PATH
     };
-    let uri: Uri = format!("http://{target}{path}")
-        .parse()
-        .expect("target URI");
+    let uris: Vec<Uri> = targets
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("http://{t}{path}").parse().expect("target URI"))
+        .collect();
+    assert!(!uris.is_empty(), "no target in {targets:?}");
+    let uris = Arc::new(uris);
+    let mut target_acks = vec![0; uris.len()];
     let client = client(conns);
 
     // Warm-up, one at a time: compiles and instantiates the plugins, fills
     // the pools; excluded from every figure.
     let before = if pipeline { drain(0).await.count } else { 0 };
-    for _ in 0..WARMUP {
+    for i in 0..WARMUP as usize {
         let (key, body) = messages.next();
-        let status = send(&client, &uri, messages.content_type(), key, body)
+        let target = i % uris.len();
+        let status = send(&client, &uris[target], messages.content_type(), key, body)
             .await
             .expect("warm-up send");
         assert_eq!(status, 202, "warm-up answered {status}");
+        target_acks[target] += 1;
     }
     result.total_acks += WARMUP;
     if pipeline {
@@ -88,13 +99,14 @@ pub async fn run(phase: &str, target: &str) -> PhaseResult {
     let start_epoch_ns = epoch_ns();
     let tally = run_load(
         &client,
-        &uri,
+        &uris,
         &messages,
         conns,
         Load::Closed(start + duration),
     )
     .await;
     let elapsed = start.elapsed().as_secs_f64();
+    tally.add_target_acks(&mut target_acks);
     result.acks = tally.acks;
     result.total_acks += tally.acks;
     result.ack_rate = tally.acks as f64 / elapsed;
@@ -126,7 +138,7 @@ pub async fn run(phase: &str, target: &str) -> PhaseResult {
     let start = Instant::now();
     let paced = run_load(
         &client,
-        &uri,
+        &uris,
         &messages,
         conns,
         Load::Paced {
@@ -137,6 +149,8 @@ pub async fn run(phase: &str, target: &str) -> PhaseResult {
     )
     .await;
     let elapsed = start.elapsed().as_secs_f64();
+    paced.add_target_acks(&mut target_acks);
+    result.target_acks = target_acks;
     result.paced_acks = paced.acks;
     result.total_acks += paced.acks;
     result.paced_refused = paced.refused.values().sum::<u64>() + paced.errors;
@@ -368,6 +382,8 @@ struct Tally {
     errors: u64,
     latencies: Vec<u64>,
     due_latencies: Vec<u64>,
+    /// Acks per target (connection `i` sends to target `i % n`).
+    target_acks: BTreeMap<usize, u64>,
 }
 
 impl Tally {
@@ -379,19 +395,31 @@ impl Tally {
         self.errors += other.errors;
         self.latencies.extend(other.latencies);
         self.due_latencies.extend(other.due_latencies);
+        for (target, n) in other.target_acks {
+            *self.target_acks.entry(target).or_default() += n;
+        }
+    }
+
+    fn add_target_acks(&self, to: &mut [u64]) {
+        for (target, n) in &self.target_acks {
+            if let Some(slot) = to.get_mut(*target) {
+                *slot += n;
+            }
+        }
     }
 }
 
 async fn run_load(
     client: &HttpClient,
-    uri: &Uri,
+    uris: &Arc<Vec<Uri>>,
     messages: &Arc<Messages>,
     conns: usize,
     load: Load,
 ) -> Tally {
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..conns as u64 {
-        let (client, uri, messages) = (client.clone(), uri.clone(), messages.clone());
+        let target = worker as usize % uris.len();
+        let (client, uri, messages) = (client.clone(), uris[target].clone(), messages.clone());
         tasks.spawn(async move {
             let mut tally = Tally::default();
             let mut i = worker;
@@ -422,6 +450,7 @@ async fn run_load(
                 match send(&client, &uri, messages.content_type(), key, body).await {
                     Ok(202) => {
                         tally.acks += 1;
+                        *tally.target_acks.entry(target).or_default() += 1;
                         if let Some(due) = due {
                             tally.latencies.push(issued.elapsed().as_micros() as u64);
                             tally.due_latencies.push(due.elapsed().as_micros() as u64);

@@ -51,8 +51,55 @@
 //! alone runs one phase). The children get `WAYBILL_BENCH_PHASE` and
 //! `WAYBILL_BENCH_ROLE`; the parent prints their pids on stderr, e.g. for
 //! `perf record -p <server pid>`.
+//!
+//! # The PostgreSQL store, several hosts
+//!
+//! `cargo bench -p waybill --bench pipeline_load -- --store postgres --hosts 1,2,3`
+//!
+//! `--store postgres` (or `WAYBILL_BENCH_STORE=postgres`) adds one phase
+//! `postgres-<n>` per host count of `--hosts` (or `WAYBILL_BENCH_HOSTS`;
+//! a comma list, default 1; `--hosts 3` runs three hosts only, and
+//! `--hosts` without `--store` implies `--store postgres`) after
+//! `floor` and `pipeline`, the rows they are compared with (or after the
+//! phases `WAYBILL_BENCH_PHASES` names; `postgres-2` may be named there
+//! too). The command line wins over the environment; `--store sqlite`, or
+//! nothing, runs the SQLite phases as before, and `--hosts` above 1 needs
+//! `--store postgres`.
+//!
+//! A `postgres-<n>` phase uses the database `WAYBILL_BENCH_POSTGRES`
+//! (else `WAYBILL_TEST_POSTGRES`, else
+//! `postgres://postgres@127.0.0.1:5432/test`) and a schema of its own,
+//! created for the phase and dropped after it (every connection gets it as
+//! its `search_path` through the URL's `options`, and an
+//! `application_name` naming it). Its children:
+//!
+//! - a sink child (`WAYBILL_BENCH_ROLE=sink`): the sink alone, in its own
+//!   process, so its CPU is counted apart from the hosts'; it answers
+//!   `DRAIN` and `STOP` as the server child does;
+//! - `n` server children, each a host with the `pipeline` phase's
+//!   configuration and route except `[store] kind = "postgres"` (the URL
+//!   in `WAYBILL_BENCH_STORE_URL`, the sink's address in
+//!   `WAYBILL_BENCH_SINK`), each on its own 127.0.0.1 port;
+//! - the load child, with every host's address in `WAYBILL_BENCH_TARGET`
+//!   (comma-separated): connection `i` (and warm-up request `i`) goes to
+//!   host `i % n`; it reports the acks of each host.
+//!
+//! The parent reads each host's and the sink's CPU time from
+//! `/proc/<pid>/stat` before `STOP`, and samples the PostgreSQL server's
+//! processes every 500 ms for the whole phase: the backends whose
+//! `application_name` is the phase's (the hosts' connections) and the
+//! background processes and postmaster (`pg_stat_activity`, then
+//! `/proc/<pid>/stat`; "n/a" when they cannot be read, e.g. a database on
+//! another machine). Other clients' backends are left out and reported on
+//! stderr. A database that cannot be reached within 10 s, or a child that
+//! does not listen within 120 s, fails the phase with a message naming
+//! the URL (password redacted). A second table closes the run: the
+//! PostgreSQL rows beside the SQLite group-commit row and the floor.
 
 mod load;
+mod options;
+mod phase;
+mod postgres;
 mod report;
 mod server;
 
@@ -63,9 +110,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 const PHASES: &[&str] = &["floor", "pipeline", "pipeline-fsync", "large-x12"];
 
@@ -88,7 +133,8 @@ fn is_pipeline(phase: &str) -> bool {
     match phase {
         "floor" => false,
         "pipeline" | "pipeline-fsync" | "large-x12" => true,
-        other => panic!("unknown phase {other}; expected one of {PHASES:?}"),
+        p if options::postgres_hosts(p).is_some() => true,
+        other => panic!("unknown phase {other}; expected one of {PHASES:?} or postgres-<hosts>"),
     }
 }
 
@@ -101,7 +147,6 @@ fn epoch_ns() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// `VmHWM` and `VmRSS` of this process, in kB.
 /// CPU time of process `pid` so far (user + system, every thread), in
 /// ms; /proc counts it in USER_HZ ticks, 100 per second on Linux.
 fn cpu_ms(pid: u32) -> u64 {
@@ -118,6 +163,7 @@ fn cpu_ms(pid: u32) -> u64 {
     ticks * 10
 }
 
+/// `VmHWM` and `VmRSS` of this process, in kB.
 fn memory_kb() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
@@ -171,15 +217,45 @@ struct PhaseResult {
     load_vm_hwm_kb: u64,
     /// CPU time (user + system, all threads) the server child used for
     /// the whole phase: with `server_requests`, the cost per message, which
-    /// a noisy machine disturbs far less than a rate.
+    /// a noisy machine disturbs far less than a rate. In the PostgreSQL
+    /// phases: every host and the sink together.
     server_cpu_ms: u64,
+    /// The load child: requests each target (host) acknowledged, warm-up
+    /// and paced run included, in the order of `WAYBILL_BENCH_TARGET`.
+    target_acks: Vec<u64>,
+    /// The PostgreSQL phases: one entry per host process.
+    hosts: Vec<HostFigures>,
+    /// The PostgreSQL phases: the sink's own process.
+    sink_cpu_ms: Option<u64>,
+    /// The PostgreSQL phases: deliveries the sink had received before
+    /// (same `Idempotency-Key`), not counted in `server_requests`.
+    duplicates: u64,
+    /// The PostgreSQL phases: the database server's CPU time over the
+    /// phase (the hosts' backends and the server's background processes),
+    /// `None` when its processes cannot be read here.
+    postgres_cpu_ms: Option<u64>,
+}
+
+/// One host process of a PostgreSQL phase.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct HostFigures {
+    /// CPU time (user + system, every thread) over the whole phase.
+    cpu_ms: u64,
+    /// Peak RSS.
+    vm_hwm_kb: u64,
+    /// Requests it acknowledged (the load child's count).
+    acks: u64,
 }
 
 /// What the server child reports on `STOP`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct ServerReport {
-    /// Requests the sink (or the floor server) received.
+    /// Requests the sink (or the floor server) received; the PostgreSQL
+    /// phases' sink counts each delivery key once.
     count: u64,
+    /// The PostgreSQL phases' sink: deliveries of a key it had seen.
+    duplicates: u64,
     /// When the last one arrived, ns since the epoch (0: none).
     last_ns: u64,
     vm_hwm_kb: u64,
@@ -198,7 +274,7 @@ fn main() {
                 .build()
                 .expect("tokio runtime");
             match role {
-                "server" => runtime.block_on(server::run(&phase)),
+                "server" | "sink" => runtime.block_on(server::run(&phase, role)),
                 "load" => {
                     let target = std::env::var("WAYBILL_BENCH_TARGET")
                         .expect("WAYBILL_BENCH_ROLE=load needs WAYBILL_BENCH_TARGET");
@@ -208,156 +284,32 @@ fn main() {
                         serde_json::to_string(&result).expect("result JSON")
                     );
                 }
-                other => panic!("unknown WAYBILL_BENCH_ROLE {other}; expected server or load"),
+                other => {
+                    panic!("unknown WAYBILL_BENCH_ROLE {other}; expected server, sink or load")
+                }
             }
         }
         Err(_) => {
-            let wanted = std::env::var("WAYBILL_BENCH_PHASES")
-                .or_else(|_| std::env::var("WAYBILL_BENCH_PHASE"))
-                .unwrap_or_else(|_| PHASES.join(","));
+            let phases = options::phases();
+            phases.iter().for_each(|p| {
+                is_pipeline(p);
+            });
             let mut results = Vec::new();
-            for phase in wanted.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                is_pipeline(phase);
+            let mut failed = Vec::new();
+            for phase in &phases {
                 eprintln!("== phase {phase}");
-                results.push(run_phase(phase));
+                // A failed phase (its message is printed) leaves the others'
+                // rows; the run still fails at the end.
+                match std::panic::catch_unwind(|| phase::run(phase)) {
+                    Ok(result) => results.push(result),
+                    Err(_) => failed.push(phase.as_str()),
+                }
             }
             report::print_table(&results);
+            if !failed.is_empty() {
+                eprintln!("failed phases: {}", failed.join(", "));
+                std::process::exit(1);
+            }
         }
     }
-}
-
-/// Starts this binary in `role` for `phase`, stdin and stdout piped.
-fn spawn_child(phase: &str, role: &str, target: Option<&str>) -> Child {
-    let exe = std::env::current_exe().expect("current exe");
-    let mut cmd = Command::new(exe);
-    cmd.env("WAYBILL_BENCH_PHASE", phase)
-        .env("WAYBILL_BENCH_ROLE", role)
-        .env_remove("WAYBILL_BENCH_TARGET")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    if let Some(target) = target {
-        cmd.env("WAYBILL_BENCH_TARGET", target);
-    }
-    let child = cmd.spawn().expect("start child");
-    eprintln!("   {phase}: {role} child pid {}", child.id());
-    child
-}
-
-/// Reads lines until one starts with `tag ` and returns the rest; other
-/// lines go to stderr. `None` at end of stream.
-fn read_tagged(out: &mut impl BufRead, tag: &str) -> Option<String> {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if out.read_line(&mut line).expect("read child stdout") == 0 {
-            return None;
-        }
-        let l = line.trim_end();
-        if let Some(rest) = l.strip_prefix(tag).and_then(|r| r.strip_prefix(' ')) {
-            return Some(rest.to_string());
-        }
-        eprintln!("   | {l}");
-    }
-}
-
-fn send_line(to: &mut ChildStdin, line: &str) {
-    writeln!(to, "{line}")
-        .and_then(|()| to.flush())
-        .expect("write to child");
-}
-
-struct Piped {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl Piped {
-    fn new(mut child: Child) -> Self {
-        let stdin = child.stdin.take().expect("child stdin");
-        let stdout = BufReader::new(child.stdout.take().expect("child stdout"));
-        Self {
-            child,
-            stdin,
-            stdout,
-        }
-    }
-}
-
-/// One phase: the server child, then the load child against it; relays the
-/// load child's `DRAIN` requests; then stops the server and merges both
-/// reports.
-fn run_phase(phase: &str) -> PhaseResult {
-    let mut server = Piped::new(spawn_child(phase, "server", None));
-    let Some(addr) = read_tagged(&mut server.stdout, "ADDR") else {
-        panic!(
-            "phase {phase}: server child exited before listening ({:?})",
-            server.child.wait()
-        );
-    };
-    let mut load = Piped::new(spawn_child(phase, "load", Some(&addr)));
-    let mut result = loop {
-        let mut line = String::new();
-        if load.stdout.read_line(&mut line).expect("read load stdout") == 0 {
-            let status = load.child.wait();
-            let _ = server.child.kill();
-            panic!("phase {phase}: load child exited without a result ({status:?})");
-        }
-        let l = line.trim_end();
-        if let Some(want) = l.strip_prefix("DRAIN ") {
-            send_line(&mut server.stdin, &format!("DRAIN {want}"));
-            let Some(answer) = read_tagged(&mut server.stdout, "DRAINED") else {
-                let _ = load.child.kill();
-                panic!(
-                    "phase {phase}: server child exited ({:?})",
-                    server.child.wait()
-                );
-            };
-            send_line(&mut load.stdin, &format!("DRAINED {answer}"));
-        } else if let Some(json) = l.strip_prefix("RESULT ") {
-            break serde_json::from_str::<PhaseResult>(json).expect("load result");
-        } else {
-            eprintln!("   | {l}");
-        }
-    };
-    let status = load.child.wait().expect("wait for load child");
-    assert!(status.success(), "phase {phase}: load child {status}");
-
-    // Everything the server did for this phase (warm-up, load, drain).
-    let server_cpu_ms = cpu_ms(server.child.id());
-    send_line(&mut server.stdin, "STOP");
-    let Some(json) = read_tagged(&mut server.stdout, "RESULT") else {
-        panic!(
-            "phase {phase}: server child exited without a report ({:?})",
-            server.child.wait()
-        );
-    };
-    let report: ServerReport = serde_json::from_str(&json).expect("server report");
-    drop(server.stdin);
-    let status = server.child.wait().expect("wait for server child");
-    assert!(status.success(), "phase {phase}: server child {status}");
-
-    result.vm_hwm_kb = report.vm_hwm_kb;
-    result.server_cpu_ms = server_cpu_ms;
-    result.vm_rss_kb = report.vm_rss_kb;
-    result.server_requests = report.count;
-    eprintln!(
-        "   {phase}: server saw {} requests{}, peak RSS {:.0} MB (load generator {:.0} MB)",
-        report.count,
-        if is_pipeline(phase) {
-            " at the sink"
-        } else {
-            ""
-        },
-        report.vm_hwm_kb as f64 / 1024.0,
-        result.load_vm_hwm_kb as f64 / 1024.0
-    );
-    if report.count < result.total_acks {
-        eprintln!(
-            "   {phase}: WARNING: {} requests acked but the server counted {}",
-            result.total_acks, report.count
-        );
-    }
-    result
 }

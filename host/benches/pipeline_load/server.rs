@@ -1,6 +1,7 @@
 //! The server child: the floor server, or the host and its sink; answers the
 //! parent's `DRAIN <n>` and `STOP` lines on stdin.
 
+use crate::options::postgres_hosts;
 use crate::{ServerReport, epoch_ns, is_pipeline, memory_kb, root};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -10,28 +11,50 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncBufReadExt;
 
 /// Longest wait for the sink to receive every acked message.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(600);
 
-pub async fn run(phase: &str) {
+pub async fn run(phase: &str, role: &str) {
     // The floor server counts the ingest requests themselves; for the
     // pipelines the counter is the sink's.
-    let counter = Arc::new(Counter::new());
+    // The PostgreSQL phases' sink counts each delivery (its
+    // `Idempotency-Key`) once: with several hosts a message may be sent
+    // twice (at least once), and the drain must wait for every message.
+    let counter = Arc::new(Counter::new(role == "sink"));
     let mut host = None;
     let _dir;
-    let addr = if is_pipeline(phase) {
+    let addr = if role == "sink" {
+        // The PostgreSQL phases' sink, in a process of its own.
+        spawn_server(Kind::Sink, counter.clone()).await
+    } else if postgres_hosts(phase).is_some() {
+        // One of the PostgreSQL phases' hosts; the sink is elsewhere.
+        let url = std::env::var("WAYBILL_BENCH_STORE_URL")
+            .expect("a PostgreSQL host needs WAYBILL_BENCH_STORE_URL");
+        let sink: SocketAddr = std::env::var("WAYBILL_BENCH_SINK")
+            .expect("a PostgreSQL host needs WAYBILL_BENCH_SINK")
+            .parse()
+            .expect("WAYBILL_BENCH_SINK address");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let service = start_host(dir.path(), sink, Store::Postgres(&url), false).await;
+        let addr = service.addr;
+        _dir = dir;
+        host = Some(service);
+        addr
+    } else if is_pipeline(phase) {
         let sink_addr = spawn_server(Kind::Sink, counter.clone()).await;
         let dir = tempfile::tempdir().expect("temp dir");
         let group = if phase == "pipeline-fsync" { 1 } else { 512 };
-        let service = start_host(dir.path(), sink_addr, group, phase == "large-x12").await;
+        let store = Store::Sqlite(group);
+        let service = start_host(dir.path(), sink_addr, store, phase == "large-x12").await;
         let addr = service.addr;
         _dir = dir;
         host = Some(service);
@@ -108,14 +131,20 @@ struct Counter {
     n: AtomicU64,
     /// When the last request arrived, in ns since `base`.
     last_ns: AtomicU64,
+    /// The delivery keys seen, when duplicates are told apart.
+    seen: Option<Mutex<HashSet<Bytes>>>,
+    /// Deliveries of a key seen before (not in `n`).
+    duplicates: AtomicU64,
 }
 
 impl Counter {
-    fn new() -> Self {
+    fn new(dedupe: bool) -> Self {
         Self {
             base: Instant::now(),
             base_epoch_ns: epoch_ns(),
             n: AtomicU64::new(0),
+            seen: dedupe.then(|| Mutex::new(HashSet::new())),
+            duplicates: AtomicU64::new(0),
             last_ns: AtomicU64::new(0),
         }
     }
@@ -131,6 +160,7 @@ impl Counter {
         let last = self.last_ns.load(Ordering::Acquire);
         ServerReport {
             count,
+            duplicates: self.duplicates.load(Ordering::Acquire),
             last_ns: if count == 0 {
                 0
             } else {
@@ -153,7 +183,18 @@ async fn spawn_server(kind: Kind, counter: Arc<Counter>) -> SocketAddr {
             let service = service_fn(move |req: Request<Incoming>| {
                 let counter = counter.clone();
                 async move {
+                    let key = req
+                        .headers()
+                        .get("idempotency-key")
+                        .map(|v| Bytes::copy_from_slice(v.as_bytes()));
                     let _ = req.into_body().collect().await;
+                    if let (Some(seen), Some(key)) = (&counter.seen, key) {
+                        let new = seen.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
+                        if !new {
+                            counter.duplicates.fetch_add(1, Ordering::AcqRel);
+                            return Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())));
+                        }
+                    }
                     counter
                         .last_ns
                         .fetch_max(counter.since_base(Instant::now()), Ordering::AcqRel);
@@ -184,13 +225,28 @@ async fn spawn_server(kind: Kind, counter: Arc<Counter>) -> SocketAddr {
 // ---------------------------------------------------------------------------
 // The host under test.
 
+/// The host's store: SQLite in the temp dir with this `group_commit_max`,
+/// or PostgreSQL at this URL.
+enum Store<'a> {
+    Sqlite(usize),
+    Postgres(&'a str),
+}
+
 async fn start_host(
     dir: &Path,
     sink: SocketAddr,
-    group_commit_max: usize,
+    store: Store<'_>,
     large: bool,
 ) -> waybill::runtime::Service {
     let route = if large { LARGE_ROUTE } else { MILESTONE_ROUTE };
+    let store = match store {
+        Store::Sqlite(group_commit_max) => format!(
+            "path = \"{}\"\ngroup_commit_max = {group_commit_max}",
+            dir.join("waybill.db").display()
+        ),
+        // The same settings otherwise (group_commit_max is SQLite's).
+        Store::Postgres(url) => format!("kind = \"postgres\"\nurl = \"{url}\""),
+    };
     let text = format!(
         r#"
 [server]
@@ -199,8 +255,7 @@ admin_listen = "127.0.0.1:0"
 shutdown_grace_secs = 2
 
 [store]
-path = "{db}"
-group_commit_max = {group_commit_max}
+{store}
 
 [plugins]
 dir = "{plugins}"
@@ -211,7 +266,6 @@ watch = false
 url = "http://{sink}/api/order-status"
 max_in_flight = 64
 {route}"#,
-        db = dir.join("waybill.db").display(),
         plugins = root().join("target/plugins").display(),
         cache = root().join("target/waybill-bench-cache").display(),
     );

@@ -50,9 +50,10 @@ pub(super) async fn insert_outbox(
         tx,
         "INSERT INTO outbox (message_id, correlation_id, route, target, business_key, idempotency_key, body, content_type,
                              plugin, plugin_sha256, schema_id, state, attempts, next_attempt_at, created_at, updated_at,
-                             canonical, confirm, command)
+                             canonical, confirm, command, message_seq)
          SELECT u.mid, u.cid, u.route, u.target, u.bkey, u.ikey, u.body, u.ctype, u.plugin, u.sha, u.schema,
-                'pending', 0, $15, $15, $15, u.canonical, u.confirm, u.command
+                'pending', 0, $15, $15, $15, u.canonical, u.confirm, u.command,
+                (SELECT m.id FROM messages m WHERE m.message_id = u.mid)
          FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::text[],
                      $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bool[])
               WITH ORDINALITY AS u(mid, cid, route, target, bkey, ikey, body, ctype, plugin, sha, schema,

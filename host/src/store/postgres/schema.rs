@@ -239,6 +239,20 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE attempts ALTER COLUMN host SET DEFAULT current_setting('waybill.host', true);
     ALTER TABLE outbox ADD COLUMN last_host TEXT;
     "#,
+    // 4: claims in receipt order without joining messages: each outbox
+    // row keeps its message's position (`message_seq`), so a claim walks
+    // the open entries of a target in that order and stops at its limit,
+    // and "nothing earlier open for this key" is one probe of an index.
+    r#"
+    ALTER TABLE outbox ADD COLUMN message_seq BIGINT;
+    UPDATE outbox o SET message_seq = m.id FROM messages m WHERE m.message_id = o.message_id;
+    UPDATE outbox SET message_seq = 0 WHERE message_seq IS NULL;
+    ALTER TABLE outbox ALTER COLUMN message_seq SET NOT NULL;
+    DROP INDEX outbox_ready;
+    DROP INDEX outbox_open;
+    CREATE INDEX outbox_ready ON outbox (target, message_seq, id) WHERE state IN ('pending', 'inflight');
+    CREATE INDEX outbox_open ON outbox (target, business_key, message_seq, id) WHERE state IN ('pending', 'inflight');
+    "#,
     // plugin distribution: versions pushed into the store (by sha256,
     // with their fixtures), the log of store-wide decisions every host
     // follows, and each host's state of each plugin.

@@ -337,10 +337,20 @@ pub(super) async fn insert_dead_letter(
 /// whatever its key. The messages are mapped oldest first, so in steady
 /// state this holds back only what a slower host is still mapping.)
 ///
-/// Each key's first open entry (`heads`) is found in one ordered pass over
-/// the target's open entries; a per-row "nothing earlier" anti-join was
-/// quadratic in the backlog (0.9 s per claim at 1,300 open entries, after
-/// an outage), which starved delivery exactly when it had catching up to do.
+/// The due test is on the locked row itself (`o`), not on a CTE: under
+/// READ COMMITTED a row another host claimed and committed while this
+/// statement ran is locked here in its new version, and PostgreSQL checks
+/// again only the conditions on the locked table; tested on a CTE (this
+/// statement's older snapshot) the claimed row still looked due, and two
+/// hosts sent it.
+///
+/// The open entries are walked in receipt order (`message_seq`, the
+/// message's position, kept on each outbox row) through an index, up to the
+/// barrier, and the walk stops at `limit` claims; "nothing earlier open for
+/// this key" is one probe of the `(target, business_key, message_seq, id)`
+/// index. So a claim costs what it takes, not the size of the backlog
+/// (joining `messages` for the order had made it quadratic, then a sort of
+/// every open entry per claim).
 pub(super) async fn claim_deliveries(
     tx: &Tx<'_>,
     target: &str,
@@ -357,18 +367,18 @@ pub(super) async fn claim_deliveries(
         "WITH barrier AS (
              SELECT COALESCE(MIN(id), 9223372036854775807) AS first_open
              FROM messages WHERE state = 'received'),
-         heads AS (
-             SELECT DISTINCT ON (o.business_key)
-                    o.id, o.state, o.next_attempt_at, o.claimed_at, m.id AS message_seq
-             FROM outbox o JOIN messages m ON m.message_id = o.message_id
-             WHERE o.target = $1 AND o.state IN ('pending', 'inflight')
-             ORDER BY o.business_key, m.id, o.id),
          picked AS (
-             SELECT o.id FROM outbox o JOIN heads h ON h.id = o.id, barrier
-             WHERE ((h.state = 'pending' AND h.next_attempt_at <= $2)
-                    OR (h.state = 'inflight' AND COALESCE(h.claimed_at, 0) <= $2 - $4))
-               AND h.message_seq < barrier.first_open
-             ORDER BY h.message_seq, o.id LIMIT $3
+             SELECT o.id FROM outbox o, barrier
+             WHERE o.target = $1 AND o.state IN ('pending', 'inflight')
+               AND o.message_seq < barrier.first_open
+               AND ((o.state = 'pending' AND o.next_attempt_at <= $2)
+                    OR (o.state = 'inflight' AND COALESCE(o.claimed_at, 0) <= $2 - $4))
+               AND NOT EXISTS (
+                   SELECT 1 FROM outbox p
+                   WHERE p.target = o.target AND p.business_key = o.business_key
+                     AND p.state IN ('pending', 'inflight')
+                     AND (p.message_seq, p.id) < (o.message_seq, o.id))
+             ORDER BY o.message_seq, o.id LIMIT $3
              FOR UPDATE OF o SKIP LOCKED)
          UPDATE outbox SET state = 'inflight', updated_at = $2, claimed_at = $2
          FROM picked WHERE outbox.id = picked.id
