@@ -18,6 +18,8 @@
 #[path = "common/binary.rs"]
 mod binary;
 mod common;
+#[path = "common/processes.rs"]
+mod processes;
 
 use bytes::Bytes;
 use common::host::probe_pipeline;
@@ -28,7 +30,6 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Child;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -36,6 +37,8 @@ use waybill_sims::sink::{Behaviour, Sink};
 
 /// The two tests share the database server (one restarts it): one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+use processes::{Hosts, kill_9, stop};
 
 type Http = Client<HttpConnector, Full<Bytes>>;
 
@@ -294,47 +297,6 @@ fn check_deliveries(sink: &Sink, acked: &BTreeMap<(usize, usize), String>) -> (u
         );
     }
     (seen.len(), seen.len() - firsts.len())
-}
-
-/// The host processes of a test; whatever is still running when it is
-/// dropped (a failed assertion unwinding) is killed, so a failing run leaves
-/// no host behind polling the database.
-#[derive(Default)]
-struct Hosts(Vec<Child>);
-
-impl std::ops::Deref for Hosts {
-    type Target = Vec<Child>;
-    fn deref(&self) -> &Vec<Child> {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Hosts {
-    fn deref_mut(&mut self) -> &mut Vec<Child> {
-        &mut self.0
-    }
-}
-
-impl Drop for Hosts {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            if let Ok(None) = child.try_wait() {
-                kill_9(child);
-            }
-        }
-    }
-}
-
-fn kill_9(child: &mut Child) {
-    child.kill().expect("SIGKILL");
-    let _ = child.wait();
-}
-
-fn stop(child: &mut Child) {
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

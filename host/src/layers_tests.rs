@@ -12,7 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["schemas"],
     &["config"],
     &["http", "ratelimit"],
-    &["process", "deliver"],
+    &["process", "deliver", "distribution"],
     &["context"],
     &[
         "ingest",

@@ -18,7 +18,8 @@
 //! 4. [`http`] (problem bodies, body reading, credential checks, listener
 //!    TLS) and [`ratelimit`] (token buckets): edge primitives, no state.
 //! 5. [`process`], [`deliver`]: the two workers of the message path; neither
-//!    knows the HTTP surface nor the other.
+//!    knows the HTTP surface nor the other. [`distribution`] beside them:
+//!    the follower of the store's plugin decisions (store and plugins only).
 //! 6. [`context`]: [`context::App`], the state a running host shares between
 //!    handlers, workers and flows.
 //! 7. The features, each with its own admin routes: [`ingest`], [`replay`],
@@ -34,6 +35,7 @@ pub mod commands;
 pub mod config;
 pub mod context;
 pub mod deliver;
+pub mod distribution;
 pub mod exceptions;
 pub mod http;
 pub mod ingest;

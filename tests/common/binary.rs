@@ -9,7 +9,16 @@ use std::process::{Child, Command, Stdio};
 /// partner base URL, read from its first line (`listening on <addr>`). Its
 /// logs go nowhere, unless `WAYBILL_TEST_HOST_LOG` is set (a log filter
 /// such as `info`): then they go to the terminal, to debug a failing test.
+#[allow(dead_code)]
 pub fn serve(config: &Path, extra: &[&str]) -> (Child, String) {
+    let (child, base, _) = serve_with_admin(config, extra);
+    (child, base)
+}
+
+/// [`serve`], also returning the admin base URL (its second line,
+/// `admin listening on <addr>`).
+#[allow(dead_code)]
+pub fn serve_with_admin(config: &Path, extra: &[&str]) -> (Child, String, String) {
     let (filter, stderr) = match std::env::var("WAYBILL_TEST_HOST_LOG") {
         Ok(filter) => (filter, Stdio::inherit()),
         Err(_) => ("error".to_string(), Stdio::null()),
@@ -24,13 +33,18 @@ pub fn serve(config: &Path, extra: &[&str]) -> (Child, String) {
         .spawn()
         .expect("start waybill");
     let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read address");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    (child, format!("http://{addr}"))
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut read = |prefix: &str| {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("read address");
+        let addr = line
+            .trim()
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("unexpected line {line:?}, expected {prefix}<addr>"))
+            .to_string();
+        format!("http://{addr}")
+    };
+    let base = read("listening on ");
+    let admin = read("admin listening on ");
+    (child, base, admin)
 }

@@ -59,6 +59,7 @@ fn base_is_valid_and_defaults_apply() {
     );
     assert!(config.plugins.watch);
     assert_eq!(config.plugins.quarantine_after, 5);
+    assert_eq!(config.plugins.max_push_bytes, 32 << 20);
     assert!(config.schemas.is_none());
     let source = &config.sources["acme"];
     assert_eq!(source.content_types, vec!["application/json".to_owned()]);

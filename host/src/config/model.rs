@@ -219,6 +219,10 @@ pub struct PluginsConfig {
     /// Consecutive failures after which a plugin version is quarantined.
     #[serde(default = "default_quarantine_after")]
     pub quarantine_after: u32,
+    /// The largest plugin push (`POST /admin/v1/plugins`): component and
+    /// fixtures together, in bytes.
+    #[serde(default = "default_max_push_bytes")]
+    pub max_push_bytes: u64,
 }
 
 impl Default for PluginsConfig {
@@ -229,6 +233,7 @@ impl Default for PluginsConfig {
             watch: true,
             limits: BTreeMap::new(),
             quarantine_after: default_quarantine_after(),
+            max_push_bytes: default_max_push_bytes(),
         }
     }
 }
@@ -615,6 +620,9 @@ fn default_true() -> bool {
 }
 fn default_quarantine_after() -> u32 {
     5
+}
+fn default_max_push_bytes() -> u64 {
+    32 << 20
 }
 fn default_content_types() -> Vec<String> {
     vec!["application/json".to_owned()]

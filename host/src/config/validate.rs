@@ -87,6 +87,10 @@ pub(crate) fn validate(config: &Config) -> Checked {
         path("plugins").key("quarantine_after"),
         u64::from(plugins.quarantine_after),
     )?;
+    at_least_one(
+        path("plugins").key("max_push_bytes"),
+        plugins.max_push_bytes,
+    )?;
     for (name, limits) in &plugins.limits {
         let at = path("plugins").key("limits").key(name);
         let fields = [

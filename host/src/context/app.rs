@@ -62,6 +62,8 @@ pub struct App {
     pub ready: AtomicBool,
     /// This host's name (`server.host_id`) where several share a store.
     pub host_id: String,
+    /// Follows (and makes) the store's plugin decisions.
+    pub distribution: Arc<crate::distribution::Distributor>,
 }
 
 /// The metric label of an unconfigured source (or any other name taken
@@ -90,6 +92,7 @@ impl App {
         store: Arc<dyn Store>,
         registry: Arc<Registry>,
         processor: Arc<Processor>,
+        distribution: Arc<crate::distribution::Distributor>,
     ) -> Arc<Self> {
         let source_limits = config
             .sources
@@ -112,7 +115,8 @@ impl App {
             })
             .collect();
         Arc::new(Self {
-            host_id: config.server.host_id(),
+            host_id: distribution.host().to_string(),
+            distribution,
             config,
             store,
             registry,

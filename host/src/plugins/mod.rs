@@ -27,7 +27,7 @@ pub use fixtures::{CaseReport, FixtureReport, run_fixtures};
 pub use limits::Limits;
 pub use loader::{PluginId, PluginVersion};
 pub use outcome::{PluginFailure, PluginOutcome};
-pub use registry::{PluginStatus, Registry, VersionStatus};
+pub use registry::{PluginStatus, Registry, VersionStatus, fixtures_dir_for};
 pub use state::PluginConfig;
 pub use watcher::{WatchHandle, watch_directory};
 pub use world::WORLD_NAME;

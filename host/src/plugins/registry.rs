@@ -156,6 +156,55 @@ impl Registry {
             .cloned()
     }
 
+    /// Loads a component from bytes with the limits configured for the
+    /// plugin it describes itself as (known only once it is loaded: it is
+    /// loaded again with them when they differ; the compiled form is
+    /// cached). Not admitted, not activated.
+    pub fn load_bytes(
+        &self,
+        bytes: &[u8],
+        origin: Option<PathBuf>,
+    ) -> Result<Arc<PluginVersion>, LoadError> {
+        let version = PluginVersion::load_bytes(&self.runtime, bytes, origin.clone(), None)?;
+        match self.limits_for(&version.id.name) {
+            Some(limits) if limits != version.limits => {
+                PluginVersion::load_bytes(&self.runtime, bytes, origin, Some(limits))
+            }
+            _ => Ok(version),
+        }
+    }
+
+    /// Remembers why a candidate of `name` was refused (shown by `status`).
+    pub fn note_refusal(&self, name: &str, why: &str) {
+        self.slot(name)
+            .last_refusal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(why.to_string());
+    }
+
+    /// The version that was active before the current one (what
+    /// [`rollback`](Self::rollback) would activate), without activating it.
+    pub fn previous(&self, name: &str) -> Option<Arc<PluginVersion>> {
+        let slot = self
+            .slots
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)?
+            .clone();
+        let target = {
+            let activations = slot.activations.lock().unwrap_or_else(|p| p.into_inner());
+            let current = activations.last()?;
+            activations.iter().rev().find(|s| *s != current)?.clone()
+        };
+        slot.versions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|v| v.id.sha256 == target)
+            .cloned()
+    }
+
     /// Loads the file at `path`, admits it and activates it. On any failure
     /// the previously active version stays active and the reason is kept.
     pub fn install_file(&self, path: &Path) -> Result<Arc<PluginVersion>, LoadError> {
@@ -377,7 +426,7 @@ impl Registry {
 }
 
 /// `<dir>/<stem>.fixtures` for `<dir>/<stem>.wasm`.
-pub(crate) fn fixtures_dir_for(wasm: &Path) -> PathBuf {
+pub fn fixtures_dir_for(wasm: &Path) -> PathBuf {
     let stem = wasm
         .file_stem()
         .and_then(|s| s.to_str())

@@ -2,15 +2,15 @@
 //! checks the token, then dispatches each path to the feature that owns it
 //! (exceptions, state, reconcile, sync, dead letters); serves itself what
 //! belongs to no feature folder: a message's whole timeline by correlation
-//! id, and plugins (versions, activate, roll back), whose runtime sits in a
-//! layer below the HTTP surface.
+//! id, and plugins (`plugins_admin.rs`: versions, push, activate, roll
+//! back), whose runtime and distribution sit in layers below the HTTP
+//! surface.
 
 use crate::context::App;
 use crate::http::auth::check_bearer;
-use crate::http::{Problem, Resp, header, json, read_body, store_problem};
+use crate::http::{Problem, Resp, header, json, store_problem};
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
-use serde::Deserialize;
 use std::sync::Arc;
 
 /// Routes `/admin/v1/<rest>`.
@@ -47,56 +47,11 @@ async fn route(app: Arc<App>, req: Request<Incoming>, rest: &[&str]) -> Result<R
                 ))),
             }
         }
-        (&Method::GET, ["plugins"]) => Ok(json(
-            StatusCode::OK,
-            &serde_json::json!({"plugins": app.registry.status()}),
-        )),
-        (&Method::POST, ["plugins", name, "activate"]) => {
-            let body = read_body(req.into_body(), 4096, app.body_read_timeout()).await?;
-            #[derive(Deserialize)]
-            struct Activate {
-                version: String,
-            }
-            let a: Activate = serde_json::from_slice(&body).map_err(|e| {
-                Problem::malformed("version", format!("expected {{\"version\": \"...\"}}: {e}"))
-            })?;
-            let registry = app.registry.clone();
-            let (name, version) = (name.to_string(), a.version);
-            let result =
-                tokio::task::spawn_blocking(move || registry.activate_loaded(&name, &version))
-                    .await;
-            match result {
-                Ok(Ok(v)) => Ok(json(
-                    StatusCode::OK,
-                    &serde_json::json!({"active": v.label(), "sha256": v.id.sha256}),
-                )),
-                Ok(Err(e)) => {
-                    Err(
-                        Problem::new(409, "activation-refused", "The version was not activated")
-                            .detail(e.to_string()),
-                    )
-                }
-                Err(e) => {
-                    Err(Problem::new(500, "internal", "Activation failed").detail(e.to_string()))
-                }
-            }
-        }
-        (&Method::POST, ["plugins", name, "rollback"]) => match app.registry.rollback(name) {
-            Ok(v) => Ok(json(
-                StatusCode::OK,
-                &serde_json::json!({"active": v.label(), "sha256": v.id.sha256}),
-            )),
-            Err(e) => Err(
-                Problem::new(409, "rollback-refused", "Nothing to roll back to")
-                    .detail(e.to_string()),
-            ),
-        },
-        (_, ["messages", _] | ["plugins"] | ["plugins", _, _]) => {
-            Err(Problem::method_not_allowed().detail(format!(
-                "{method} is not allowed on /admin/v1/{}",
-                rest.join("/")
-            )))
-        }
+        (_, ["plugins", ..]) => super::plugins_admin::route(app, req, rest).await,
+        (_, ["messages", _]) => Err(Problem::method_not_allowed().detail(format!(
+            "{method} is not allowed on /admin/v1/{}",
+            rest.join("/")
+        ))),
         _ => Err(Problem::not_found(format!(
             "admin endpoint /admin/v1/{}",
             rest.join("/")

@@ -9,6 +9,7 @@ mod admin;
 mod health;
 mod listener;
 mod logging;
+mod plugins_admin;
 mod router;
 mod schedule;
 mod start;

@@ -1,5 +1,5 @@
 //! Starts and stops the whole host from a [`Config`]: store, plugin runtime
-//! and watcher, processing loop, one delivery worker per target, background
+//! and watcher, the follower of the store's plugin decisions, processing loop, one delivery worker per target, background
 //! housekeeping and the HTTP listeners (partner ingest and, on a port of its
 //! own unless configured otherwise, the admin API); shuts them down
 //! gracefully in order.
@@ -10,6 +10,7 @@ use crate::config::{Config, StoreConfig, StoreKind};
 use crate::context::App;
 use crate::deliver::HttpSender;
 use crate::deliver::worker::TargetWorker;
+use crate::distribution::Distributor;
 use crate::http::tls_acceptor;
 use crate::plugins::{Limits, Registry, Runtime, RuntimeOptions, WatchHandle, watch_directory};
 use crate::process::{Processor, run_processing};
@@ -186,6 +187,19 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         None
     };
 
+    // The store's plugin decisions win over the directory: converge to
+    // them before the first message is mapped.
+    let distribution = Distributor::new(
+        store.clone(),
+        registry.clone(),
+        config.server.host_id(),
+        config.plugins.cache_dir.join("pushed-fixtures"),
+    );
+    let applied = distribution.converge().await?;
+    if applied > 0 {
+        tracing::info!(applied, "plugins converged to the store's decisions");
+    }
+
     let processor = Arc::new(
         Processor::new(config.clone(), registry.clone(), schemas).with_store(store.clone()),
     );
@@ -194,6 +208,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         store.clone(),
         registry.clone(),
         processor.clone(),
+        distribution.clone(),
     );
     let (shutdown, shutdown_rx) = watch::channel(false);
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
@@ -232,6 +247,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
     if let Some(wakes) = store.wake_events() {
         tasks.spawn(forward_wakes(wakes, app.clone(), shutdown_rx.clone()));
     }
+    tasks.spawn(distribution.run(store.wake_events(), shutdown_rx.clone()));
     tasks.spawn(housekeeping(app.clone(), shutdown_rx.clone()));
     tasks.spawn(crate::store::retention::run_retention(
         store.clone(),
@@ -421,6 +437,8 @@ async fn forward_wakes(
             Ok(WakeEvent::Messages) => processing.notify_one(),
             Ok(WakeEvent::Deliveries(_)) => deliveries.notify_waiters(),
             Ok(WakeEvent::Command(handle)) => app.commands.done(&handle),
+            // The plugin follower listens for these itself.
+            Ok(WakeEvent::Plugins) => {}
             // Missed some: wake everything.
             Err(RecvError::Lagged(_)) => {
                 processing.notify_one();

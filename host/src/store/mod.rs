@@ -16,6 +16,7 @@ mod error;
 mod flow_model;
 mod local_locks;
 mod model;
+mod plugin_model;
 pub mod postgres;
 pub mod retention;
 pub mod rules;
@@ -26,7 +27,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{BoxError, StoreError};
 pub use flow_model::*;
 pub use model::*;
+pub use plugin_model::*;
 pub use traits::{
-    CoordinationStore, ExceptionStore, HousekeepingStore, MessageStore, OutboxStore, Store,
-    SyncStore,
+    CoordinationStore, ExceptionStore, HousekeepingStore, MessageStore, OutboxStore, PluginStore,
+    Store, SyncStore,
 };

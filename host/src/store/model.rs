@@ -565,6 +565,8 @@ pub enum WakeEvent {
     /// Deliveries became due: of the named target, or of any (`None`: an
     /// entry was released, or notifications may have been missed).
     Deliveries(Option<String>),
+    /// A plugin decision was made: every host converges to it.
+    Plugins,
     /// The synchronous command with this handle has its answer: the host
     /// holding the caller's connection answers it now (not at its next
     /// poll of the store).

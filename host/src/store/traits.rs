@@ -1,8 +1,8 @@
 //! The storage traits every backend implements, one per concern: received
 //! messages, the outbox with its deliveries, exceptions, the sync patterns'
 //! state (commands, confirmed entity state, reference-data hashes,
-//! reconciliation runs), housekeeping, and the coordination of hosts that
-//! share a store. [`Store`] is all of them: code
+//! reconciliation runs), housekeeping, the coordination of hosts that
+//! share a store, and plugin distribution. [`Store`] is all of them: code
 //! that needs everything keeps an `Arc<dyn Store>`, code that needs one
 //! concern can take just that trait (an `Arc<dyn Store>` upcasts to it).
 //! Nothing here names a backend's types.
@@ -10,6 +10,7 @@
 use super::error::StoreError;
 use super::flow_model::*;
 use super::model::*;
+use super::plugin_model::*;
 use async_trait::async_trait;
 
 /// Received messages and what processing made of them.
@@ -193,6 +194,47 @@ pub trait HousekeepingStore: Send + Sync + 'static {
     async fn stats(&self) -> Result<StoreStats, StoreError>;
 }
 
+/// Plugin distribution: versions pushed into the store, the log of
+/// store-wide decisions every host follows, and each host's state.
+#[async_trait]
+pub trait PluginStore: Send + Sync + 'static {
+    /// Stores a version with its fixtures, idempotent by sha256: `true`
+    /// when it was new, `false` when that sha256 was stored already (the
+    /// first one's fixtures are kept).
+    async fn put_plugin_version(&self, version: NewPluginVersion) -> Result<bool, StoreError>;
+
+    /// A stored version by sha256, with its bytes and fixtures.
+    async fn plugin_version(&self, sha256: &str)
+    -> Result<Option<StoredPluginVersion>, StoreError>;
+
+    /// The stored versions of `name`, oldest first, without bytes.
+    async fn plugin_versions(&self, name: &str) -> Result<Vec<PluginVersionSummary>, StoreError>;
+
+    /// Appends a decision (its sequence number is the log's next); refused
+    /// with [`StoreError::NotFound`] when the version is not stored under
+    /// that name. Shared stores tell every host when it commits.
+    async fn decide_plugin(
+        &self,
+        decision: NewPluginDecision,
+    ) -> Result<PluginDecision, StoreError>;
+
+    /// The decisions about `name`, oldest first.
+    async fn plugin_decisions(&self, name: &str) -> Result<Vec<PluginDecision>, StoreError>;
+
+    /// The newest decision of every plugin, by name.
+    async fn current_plugin_decisions(&self) -> Result<Vec<PluginDecision>, StoreError>;
+
+    /// The newest decision's sequence number (0 without any): a cheap poll.
+    async fn latest_plugin_seq(&self) -> Result<i64, StoreError>;
+
+    /// Records (replaces) what `record.host` made of plugin `record.name`;
+    /// the store sets `updated_at`.
+    async fn record_plugin_host(&self, record: PluginHostRecord) -> Result<(), StoreError>;
+
+    /// Every host's state of every plugin, by name then host.
+    async fn plugin_hosts(&self) -> Result<Vec<PluginHostRecord>, StoreError>;
+}
+
 /// Work that one host at a time does when several share the store:
 /// reconciliation runs, a sync job's runs, the periodic schedules.
 #[async_trait]
@@ -219,7 +261,13 @@ pub trait CoordinationStore: Send + Sync + 'static {
 /// returns only once committed. Implemented for every type that
 /// implements the concern traits.
 pub trait Store:
-    MessageStore + OutboxStore + ExceptionStore + SyncStore + HousekeepingStore + CoordinationStore
+    MessageStore
+    + OutboxStore
+    + ExceptionStore
+    + SyncStore
+    + HousekeepingStore
+    + CoordinationStore
+    + PluginStore
 {
 }
 
@@ -230,5 +278,6 @@ impl<T> Store for T where
         + SyncStore
         + HousekeepingStore
         + CoordinationStore
+        + PluginStore
 {
 }

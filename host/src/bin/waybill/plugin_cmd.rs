@@ -1,5 +1,6 @@
 //! `waybill plugin run|test|inspect`: what a partner team uses to try a
-//! plugin locally before it goes near a host.
+//! plugin locally before it goes near a host; `list|push|activate|rollback`
+//! talk to a running host's admin API.
 
 use super::admin_client::{HostArgs, call};
 use anyhow::Context;
@@ -62,7 +63,8 @@ pub enum PluginCommand {
         #[command(flatten)]
         host: HostArgs,
     },
-    /// Activate a loaded version on a running host (same checks as a file drop).
+    /// Activate a loaded or stored version on every host of the store
+    /// (same checks as a file drop).
     Activate {
         /// Plugin name.
         name: String,
@@ -71,13 +73,70 @@ pub enum PluginCommand {
         #[command(flatten)]
         host: HostArgs,
     },
-    /// Re-activate the version that was active before the current one.
+    /// Push a component (and its fixtures) to a running host: admitted
+    /// there first, then stored and activated on every host of the store.
+    Push {
+        /// The plugin component (.wasm).
+        plugin: PathBuf,
+        /// Fixture directory (default: `<plugin>.fixtures` beside the file,
+        /// when present).
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+        #[command(flatten)]
+        host: HostArgs,
+    },
+    /// Re-activate the version that was active before the current one
+    /// (on every host of the store).
     Rollback {
         /// Plugin name.
         name: String,
         #[command(flatten)]
         host: HostArgs,
     },
+}
+
+/// The first 12 characters of a sha256.
+fn short(sha: &str) -> &str {
+    &sha[..12.min(sha.len())]
+}
+
+/// `waybill plugin push`: the component and its fixtures as one JSON body.
+fn push(plugin: &Path, fixtures: Option<PathBuf>, host: &HostArgs) -> anyhow::Result<ExitCode> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let component =
+        std::fs::read(plugin).with_context(|| format!("cannot read {}", plugin.display()))?;
+    let dir = match fixtures {
+        Some(dir) => {
+            anyhow::ensure!(dir.is_dir(), "{}: not a fixtures directory", dir.display());
+            Some(dir)
+        }
+        None => Some(waybill::plugins::fixtures_dir_for(plugin)).filter(|d| d.is_dir()),
+    };
+    let files = match &dir {
+        Some(dir) => waybill::distribution::read_fixture_dir(dir)
+            .with_context(|| format!("fixtures of {}", plugin.display()))?,
+        None => Vec::new(),
+    };
+    let body = serde_json::json!({
+        "component": b64.encode(&component),
+        "fixtures": files
+            .iter()
+            .map(|(path, bytes)| (path.clone(), serde_json::Value::String(b64.encode(bytes))))
+            .collect::<serde_json::Map<_, _>>(),
+    });
+    let v = call(host, "POST", "plugins", Some(body))
+        .with_context(|| format!("push of {}", plugin.display()))?;
+    println!(
+        "pushed {}: {}@{} ({}), decision #{} with {} fixture file(s); every host of the store follows",
+        plugin.display(),
+        v["name"].as_str().unwrap_or(""),
+        v["version"].as_str().unwrap_or(""),
+        short(v["sha256"].as_str().unwrap_or("")),
+        v["seq"],
+        files.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -122,6 +181,26 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
                 if let Some(r) = p["last_refusal"].as_str() {
                     println!("  last refused candidate: {r}");
                 }
+                let d = &p["decision"];
+                if d.is_object() {
+                    println!(
+                        "  store decision #{}: {} {} ({}) by {}",
+                        d["seq"],
+                        d["action"].as_str().unwrap_or(""),
+                        d["version"].as_str().unwrap_or(""),
+                        short(d["sha256"].as_str().unwrap_or("")),
+                        d["host"].as_str().unwrap_or("")
+                    );
+                }
+                for h in p["hosts"].as_array().cloned().unwrap_or_default() {
+                    println!(
+                        "  host {}: {} {} ({})",
+                        h["host"].as_str().unwrap_or(""),
+                        h["state"].as_str().unwrap_or(""),
+                        h["detail"].as_str().unwrap_or(""),
+                        short(h["sha256"].as_str().unwrap_or(""))
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -143,6 +222,11 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        PluginCommand::Push {
+            plugin,
+            fixtures,
+            host,
+        } => push(&plugin, fixtures, &host),
         PluginCommand::Rollback { name, host } => {
             let v = call(&host, "POST", &format!("plugins/{name}/rollback"), None)?;
             println!(

@@ -15,6 +15,7 @@ pub(crate) mod fixtures;
 pub mod housekeeping;
 pub mod messages;
 pub mod outbox;
+pub mod plugins;
 pub mod sync;
 
 use super::{Clock, ManualClock, Store};
@@ -66,6 +67,9 @@ macro_rules! with_cases {
             housekeeping::backlog_and_stats_count_what_waits,
             coordination::an_exclusive_lock_is_held_until_its_guard_drops,
             coordination::a_schedule_is_claimed_once_per_period,
+            plugins::plugin_versions_are_stored_once_by_sha256,
+            plugins::plugin_decisions_are_a_log_whose_newest_entry_is_current,
+            plugins::each_host_keeps_one_state_per_plugin,
         );
     };
 }

@@ -1,5 +1,6 @@
 //! Wake-ups across hosts: a write that leaves work for others (a message
-//! ingested, deliveries enqueued or released, a command answered) sends `NOTIFY` in its own
+//! ingested, deliveries enqueued or released, a command answered, a plugin
+//! decision) sends `NOTIFY` in its own
 //! transaction, so the notification goes out only if it commits; every
 //! store holds one dedicated connection that `LISTEN`s and turns what it
 //! hears into [`WakeEvent`]s on a broadcast channel. The channel is named
@@ -23,6 +24,8 @@ const MESSAGES: &str = "messages";
 /// The prefix of a notification about deliveries (`outbox:<target>`, or
 /// `outbox:` for any target).
 const OUTBOX: &str = "outbox:";
+/// The payload of a notification about a plugin decision.
+const PLUGINS: &str = "plugins";
 /// The prefix of a notification about a command's answer (`command:<handle>`).
 const COMMAND: &str = "command:";
 /// Wake events kept for a slow receiver (a lagging one wakes everything).
@@ -49,6 +52,7 @@ pub(super) async fn notify(
     let payload = match event {
         WakeEvent::Messages => MESSAGES.to_string(),
         WakeEvent::Deliveries(target) => format!("{OUTBOX}{}", target.as_deref().unwrap_or("")),
+        WakeEvent::Plugins => PLUGINS.to_string(),
         WakeEvent::Command(handle) => format!("{COMMAND}{handle}"),
     };
     execute(tx, "SELECT pg_notify($1, $2)", &[&channel, &payload]).await?;
@@ -60,6 +64,9 @@ pub(super) async fn notify(
 fn parse(payload: &str) -> Option<WakeEvent> {
     if payload == MESSAGES {
         return Some(WakeEvent::Messages);
+    }
+    if payload == PLUGINS {
+        return Some(WakeEvent::Plugins);
     }
     if let Some(handle) = payload.strip_prefix(COMMAND) {
         return Some(WakeEvent::Command(handle.to_string()));
@@ -136,6 +143,7 @@ async fn listen_once(
         // What committed while nobody listened was not heard.
         let _ = wakes.send(WakeEvent::Messages);
         let _ = wakes.send(WakeEvent::Deliveries(None));
+        let _ = wakes.send(WakeEvent::Plugins);
     }
     loop {
         match messages.next().await {
@@ -173,6 +181,7 @@ mod tests {
             Some(WakeEvent::Deliveries(Some("tms".into())))
         );
         assert_eq!(parse("outbox:"), Some(WakeEvent::Deliveries(None)));
+        assert_eq!(parse("plugins"), Some(WakeEvent::Plugins));
         assert_eq!(parse("something else"), None);
         assert_eq!(channel_for("public"), "waybill_wake_public");
         assert_eq!(channel_for(&"x".repeat(100)).len(), 63);

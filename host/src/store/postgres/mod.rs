@@ -34,6 +34,7 @@ mod coordination;
 mod errors;
 mod flows;
 mod listen;
+mod plugins;
 mod reads;
 mod retention;
 mod schema;

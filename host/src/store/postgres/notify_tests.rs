@@ -114,6 +114,10 @@ async fn a_host_hears_what_another_committed_on_its_schema_and_listens_again_aft
         next(&mut heard, Duration::from_secs(1)).await,
         Some(WakeEvent::Deliveries(None))
     );
+    assert_eq!(
+        next(&mut heard, Duration::from_secs(1)).await,
+        Some(WakeEvent::Plugins)
+    );
     a.ingest(message("m-3")).await.expect("ingest");
     assert_eq!(
         next(&mut heard, Duration::from_secs(5)).await,
@@ -158,5 +162,51 @@ async fn a_command_answered_on_one_host_is_heard_by_handle_on_another() {
         Some(&WakeEvent::Command("cmd-42".into())),
         "heard: {events:?}"
     );
+    schemas.cleanup().await;
+}
+
+/// A plugin decision is heard by the other stores of the schema once it
+/// commits; a refused one (its version is not stored) is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_decision_wakes_the_other_hosts() {
+    let Some(schemas) = Schemas::from_env() else {
+        return;
+    };
+    let url = schemas.create().await;
+    let clock: Arc<dyn Clock> = ManualClock::new(T0);
+    let a = schemas.open(&url, clock.clone()).await;
+    let b = schemas.open(&url, clock).await;
+    let mut heard = b.wake_events().expect("PostgreSQL stores wake each other");
+    until_listening(&b, &mut heard).await;
+    a.put_plugin_version(NewPluginVersion {
+        name: "probe".into(),
+        version: "1.0.0".into(),
+        sha256: "s1".into(),
+        component: b"c".to_vec(),
+        fixtures: Vec::new(),
+        pushed_by: "a".into(),
+    })
+    .await
+    .expect("put");
+    assert_eq!(
+        next(&mut heard, Duration::from_millis(300)).await,
+        None,
+        "storing a version decides nothing"
+    );
+    let decide = |sha: &str| NewPluginDecision {
+        name: "probe".into(),
+        sha256: sha.into(),
+        action: PluginAction::Activate,
+        host: "a".into(),
+    };
+    assert!(a.decide_plugin(decide("missing")).await.is_err());
+    assert_eq!(next(&mut heard, Duration::from_millis(300)).await, None);
+    let d = a.decide_plugin(decide("s1")).await.expect("decide");
+    assert_eq!(
+        next(&mut heard, Duration::from_secs(5)).await,
+        Some(WakeEvent::Plugins)
+    );
+    assert_eq!(b.latest_plugin_seq().await.expect("seq"), d.seq);
+    drop((a, b));
     schemas.cleanup().await;
 }

@@ -8,6 +8,7 @@ mod batch;
 mod checkpoint;
 mod coordination;
 mod flows;
+mod plugins;
 mod reads;
 mod retention;
 mod schema;

@@ -292,6 +292,44 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX host_epochs_started ON host_epochs (started_at);
     "#,
+    // plugin distribution: versions pushed into the store (by sha256,
+    // with their fixtures), the log of store-wide decisions every host
+    // follows, and each host's state of each plugin.
+    r#"
+    CREATE TABLE plugin_versions (
+        sha256          TEXT PRIMARY KEY,
+        name            TEXT NOT NULL,
+        version         TEXT NOT NULL,
+        component       BLOB NOT NULL,
+        pushed_by       TEXT NOT NULL,
+        pushed_at       INTEGER NOT NULL
+    );
+    CREATE INDEX plugin_versions_name ON plugin_versions(name);
+    CREATE TABLE plugin_fixtures (
+        sha256          TEXT NOT NULL REFERENCES plugin_versions(sha256),
+        path            TEXT NOT NULL,
+        body            BLOB NOT NULL,
+        PRIMARY KEY (sha256, path)
+    );
+    CREATE TABLE plugin_decisions (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        name            TEXT NOT NULL,
+        sha256          TEXT NOT NULL REFERENCES plugin_versions(sha256),
+        action          TEXT NOT NULL,
+        host            TEXT NOT NULL,
+        decided_at      INTEGER NOT NULL
+    );
+    CREATE INDEX plugin_decisions_name ON plugin_decisions(name, seq);
+    CREATE TABLE plugin_hosts (
+        host            TEXT NOT NULL,
+        name            TEXT NOT NULL,
+        sha256          TEXT NOT NULL,
+        state           TEXT NOT NULL,
+        detail          TEXT NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        PRIMARY KEY (host, name)
+    );
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet.
