@@ -323,7 +323,68 @@ async fn replay_after_swapping_a_broken_plugin_for_a_fixed_one(store: TestStore)
     host.stop().await;
 }
 
+/// Each step of a message's timeline names the host that did it: the
+/// host that received it exactly; mapping and delivery on PostgreSQL by
+/// either of the two hosts sharing the store (whichever claimed the work),
+/// and both hosts show the same timeline.
+async fn the_timeline_names_the_host_of_each_step(store: TestStore) {
+    let sink = Sink::start(Behaviour::FailTimes {
+        times: 1,
+        status: 503,
+    });
+    let plugins = common::plugins_dir().join("test");
+    let named = |id: &str| {
+        probe_config(&store, &plugins, &sink, false).replacen(
+            "[server]\n",
+            &format!("[server]\nhost_id = \"{id}\"\n"),
+            1,
+        )
+    };
+    let a = TestHost::start(store.dir(), &named("edge-a")).await;
+    let mut hosts = vec!["edge-a"];
+    let b = if store.backend() == common::store::Backend::Postgres {
+        let dir = store.dir().join("edge-b");
+        std::fs::create_dir_all(&dir).expect("dir");
+        hosts.push("edge-b");
+        Some(TestHost::start(&dir, &named("edge-b")).await)
+    } else {
+        None
+    };
+    send(&a, "k", 1, "hosts-1").await;
+    let t = a
+        .wait_timeline("hosts-1", "delivered", |t| {
+            t["deliveries"][0]["state"] == "delivered"
+        })
+        .await;
+    assert_eq!(t["messages"][0]["received_by"], "edge-a", "{t}");
+    let named_by = |step: &str| -> Vec<String> {
+        t[step]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .map(|s| s["host"].as_str().unwrap_or("(none)").to_string())
+            .collect()
+    };
+    let (mapped, attempted) = (named_by("processing"), named_by("attempts"));
+    assert_eq!(mapped.len(), 2, "inbound and outbound runs: {t}");
+    assert_eq!(attempted.len(), 2, "a 503, then the delivery: {t}");
+    for host in mapped.iter().chain(&attempted) {
+        assert!(
+            hosts.contains(&host.as_str()),
+            "{host} is not one of {hosts:?}: {t}"
+        );
+    }
+    if let Some(b) = b {
+        let seen = b.admin_get("messages/hosts-1").await;
+        assert_eq!(seen.json["messages"][0]["received_by"], "edge-a");
+        assert_eq!(seen.json["attempts"], t["attempts"], "one store, one story");
+        b.stop().await;
+    }
+    a.stop().await;
+}
+
 store_matrix!(
+    the_timeline_names_the_host_of_each_step,
     a_target_failing_twice_gets_the_message_once_after_retries,
     a_target_that_always_fails_dead_letters_after_max_attempts,
     a_400_is_dead_lettered_at_once,
