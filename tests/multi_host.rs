@@ -232,11 +232,14 @@ fn seen(sink: &Sink) -> Vec<Seen> {
         .collect()
 }
 
-/// Waits until every acknowledged message was delivered (answered 200).
+/// Waits until every acknowledged message was delivered (answered 200);
+/// if some never are, fails with what the store holds (`url`), so the
+/// failure says where the work stopped.
 async fn until_all_delivered(
     sink: &Sink,
     acked: &BTreeMap<(usize, usize), String>,
     within: Duration,
+    url: &str,
 ) {
     let deadline = Instant::now() + within;
     loop {
@@ -249,14 +252,45 @@ async fn until_all_delivered(
         if missing.is_empty() {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "{} acknowledged messages never delivered, e.g. {:?}",
-            missing.len(),
-            &missing[..missing.len().min(10)]
-        );
+        if Instant::now() >= deadline {
+            panic!(
+                "{} acknowledged messages never delivered, e.g. {:?}; the store: {}",
+                missing.len(),
+                &missing[..missing.len().min(10)],
+                store_state(url).await
+            );
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// What the store holds: messages by state, the oldest unprocessed ones
+/// with their leases, open deliveries by state.
+async fn store_state(url: &str) -> String {
+    let db = store::connect(url).await;
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT state || ': ' || count(*) FROM messages GROUP BY state",
+        "SELECT 'oldest received ' || id || ' ' || message_id || ' leased_by=' || COALESCE(leased_by, '-') \
+         || ' until=' || COALESCE(leased_until::text, '-') || ' failures=' || failures \
+         FROM messages WHERE state = 'received' ORDER BY id LIMIT 3",
+        "SELECT 'outbox ' || state || ': ' || count(*) FROM outbox GROUP BY state",
+        "SELECT 'dead letter ' || reason || ': ' || count(*) FROM dead_letters GROUP BY reason",
+        "SELECT 'first pending ' || id || ' key=' || business_key || ' seq=' || message_seq \
+         || ' due_in_ms=' || (next_attempt_at - (extract(epoch from now()) * 1000)::bigint) \
+         || ' attempts=' || attempts FROM outbox WHERE state = 'pending' ORDER BY message_seq, id LIMIT 3",
+        "SELECT 'session ' || COALESCE(state, '?') || ' wait=' || COALESCE(wait_event_type || '/' || wait_event, '-') \
+         || ' xact_s=' || COALESCE(round(extract(epoch from now() - xact_start))::text, '-') \
+         || ' q=' || left(regexp_replace(query, '\\s+', ' ', 'g'), 90) \
+         FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() \
+           AND (state <> 'idle' OR xact_start IS NOT NULL)",
+    ] {
+        match db.query(sql, &[]).await {
+            Ok(rows) => out.extend(rows.iter().map(|r| r.get::<_, String>(0))),
+            Err(e) => out.push(format!("({sql}: {e})")),
+        }
+    }
+    out.join("; ")
 }
 
 /// The delivery properties: one idempotency key per message (the one its
@@ -362,7 +396,7 @@ async fn three_hosts_on_one_database_keep_every_message_and_each_keys_order_thro
     stop_killing.store(true, Ordering::Relaxed);
     let kills = killer.await.expect("killer");
     // A killed host's processing leases run out after 30 s at most.
-    until_all_delivered(&sink, &acked, Duration::from_secs(120)).await;
+    until_all_delivered(&sink, &acked, Duration::from_secs(120), url).await;
     let (deliveries, repeats) = check_deliveries(&sink, &acked);
     eprintln!(
         "three hosts, {kills} kill -9: {} acknowledged, {deliveries} deliveries ({repeats} repeats), {} retried sends ({} answered 503, {} other 5xx, {} unanswered in 15 s), {:.1} s",
@@ -441,7 +475,7 @@ async fn hosts_answer_503_while_postgres_restarts_lose_nothing_and_recover_by_th
     let restarted_at = Instant::now();
     let acked = producing.await.expect("producers");
     // Deliveries resume without restarting the hosts.
-    until_all_delivered(&sink, &acked, Duration::from_secs(60)).await;
+    until_all_delivered(&sink, &acked, Duration::from_secs(60), url).await;
     let (deliveries, repeats) = check_deliveries(&sink, &acked);
     eprintln!(
         "PostgreSQL restarted under a host: {} acknowledged, {deliveries} deliveries ({before_restart} before the restart, {repeats} repeats), {} answered 503, {} other 5xx, {} unanswered in 15 s; all delivered {:.1} s after the restart, {:.1} s in all",

@@ -2,23 +2,12 @@
 //! `waybill plugin list`, and `waybill serve` refusing a bad configuration
 //! with the file, line and key.
 
+#[path = "common/binary.rs"]
+mod binary;
 mod common;
 
 use common::host::{ADMIN_TOKEN, TestHost, config_head};
-use std::process::Command;
 use waybill_sims::sink::{Behaviour, Sink};
-
-fn waybill(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_waybill"))
-        .args(args)
-        .output()
-        .expect("run waybill");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dlq_and_plugin_commands_talk_to_the_running_host() {
@@ -70,7 +59,7 @@ targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
     let run = move |args: Vec<String>| {
         tokio::task::spawn_blocking(move || {
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-            waybill(&refs)
+            binary::run(&refs)
         })
     };
     let with_host = |cmd: &[&str]| -> Vec<String> {
@@ -138,7 +127,7 @@ fn serve_refuses_a_bad_config_naming_file_line_and_key() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:0\"\n\n[targets.erp]\nurl = \"http://127.0.0.1:1/x\"\ntimeout_ms = \"fast\"\n").expect("write");
-    let (code, _, stderr) = waybill(&["serve", "--config", path.to_str().expect("path")]);
+    let (code, _, stderr) = binary::run(&["serve", "--config", path.to_str().expect("path")]);
     assert_eq!(code, 2);
     assert!(stderr.contains("bad.toml:6:"), "file and line: {stderr}");
     assert!(stderr.contains("targets.erp.timeout_ms"), "key: {stderr}");
@@ -149,7 +138,7 @@ fn serve_refuses_a_host_id_with_spaces() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ok.toml");
     std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:0\"\n").expect("write");
-    let (code, _, stderr) = waybill(&[
+    let (code, _, stderr) = binary::run(&[
         "serve",
         "--config",
         path.to_str().expect("path"),

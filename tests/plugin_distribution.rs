@@ -643,19 +643,6 @@ async fn three_hosts_follow_one_decision_and_a_late_host_converges() {
     drop(schema);
 }
 
-/// Runs the `waybill` binary; returns (exit code, stdout, stderr).
-fn waybill(args: Vec<String>) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_waybill"))
-        .args(&args)
-        .output()
-        .expect("run waybill");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_pushes_a_file_with_its_fixtures_and_names_the_file_when_it_fails() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -689,7 +676,7 @@ async fn the_cli_pushes_a_file_with_its_fixtures_and_names_the_file_when_it_fail
             "--token".into(),
             ADMIN_TOKEN.into(),
         ]);
-        tokio::task::spawn_blocking(move || waybill(args))
+        tokio::task::spawn_blocking(move || binary::run(args))
     };
 
     let (code, stdout, stderr) = push(builds.join("v2.wasm"), &[]).await.expect("task");
@@ -713,7 +700,7 @@ async fn the_cli_pushes_a_file_with_its_fixtures_and_names_the_file_when_it_fail
         "--token".into(),
         ADMIN_TOKEN.into(),
     ];
-    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || waybill(list))
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || binary::run(list))
         .await
         .expect("task");
     assert_eq!(code, 0, "{stderr}");

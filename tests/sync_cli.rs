@@ -7,25 +7,14 @@
 //! Every test runs on both stores, as `sqlite::<name>` and `postgres::<name>`
 //! ([`store_matrix!`], `tests/common/store.rs`).
 
+#[path = "common/binary.rs"]
+mod binary;
 mod common;
 
 use common::host::{ACME_SECRET, ADMIN_TOKEN, TestHost, acme_signature, config_head_on, sample};
 use common::store::TestStore;
-use std::process::Command;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
-
-fn waybill(args: Vec<String>) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_waybill"))
-        .args(&args)
-        .output()
-        .expect("run waybill");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn milestone(code: &str, event_id: &str, at: &str) -> Vec<u8> {
     let mut v: serde_json::Value =
@@ -86,7 +75,7 @@ targets = [{{ target = "erp", outbound = {{ plugin = "northwind-status-update" }
             "--token".into(),
             ADMIN_TOKEN.into(),
         ]);
-        tokio::task::spawn_blocking(move || waybill(args))
+        tokio::task::spawn_blocking(move || binary::run(args))
     };
     let listed = common::wait_until("an exception listed", Duration::from_secs(20), || async {
         let (code, stdout, stderr) = cli(&["exceptions", "list", "--json"]).await.expect("task");

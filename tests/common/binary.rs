@@ -1,5 +1,8 @@
 //! The real `waybill` binary as a child process: `waybill serve` on a
-//! configuration, for tests that kill it, restart it or measure its memory.
+//! configuration, for tests that kill it, restart it or measure its memory,
+//! and one-shot commands ([`run`]) for the CLI tests.
+
+#![allow(dead_code)]
 
 use std::io::BufRead;
 use std::path::Path;
@@ -9,7 +12,6 @@ use std::process::{Child, Command, Stdio};
 /// partner base URL, read from its first line (`listening on <addr>`). Its
 /// logs go nowhere, unless `WAYBILL_TEST_HOST_LOG` is set (a log filter
 /// such as `info`): then they go to the terminal, to debug a failing test.
-#[allow(dead_code)]
 pub fn serve(config: &Path, extra: &[&str]) -> (Child, String) {
     let (child, base, _) = serve_with_admin(config, extra);
     (child, base)
@@ -17,7 +19,7 @@ pub fn serve(config: &Path, extra: &[&str]) -> (Child, String) {
 
 /// [`serve`], also returning the admin base URL (its second line,
 /// `admin listening on <addr>`).
-#[allow(dead_code)]
+
 pub fn serve_with_admin(config: &Path, extra: &[&str]) -> (Child, String, String) {
     let (filter, stderr) = match std::env::var("WAYBILL_TEST_HOST_LOG") {
         Ok(filter) => (filter, Stdio::inherit()),
@@ -47,4 +49,21 @@ pub fn serve_with_admin(config: &Path, extra: &[&str]) -> (Child, String, String
     let base = read("listening on ");
     let admin = read("admin listening on ");
     (child, base, admin)
+}
+
+/// Runs `waybill <args>` to the end; returns (exit code, stdout, stderr).
+pub fn run<I, S>(args: I) -> (i32, String, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = Command::new(env!("CARGO_BIN_EXE_waybill"))
+        .args(args)
+        .output()
+        .expect("run waybill");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

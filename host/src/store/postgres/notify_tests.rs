@@ -53,6 +53,24 @@ async fn until_listening(store: &PostgresStore, rx: &mut broadcast::Receiver<Wak
     panic!("the store never heard its own notifications");
 }
 
+/// Two stores on one fresh schema, the second listening already, and what
+/// it hears.
+async fn two_stores_b_listening(
+    schemas: &Schemas,
+) -> (
+    Arc<PostgresStore>,
+    Arc<PostgresStore>,
+    broadcast::Receiver<WakeEvent>,
+) {
+    let url = schemas.create().await;
+    let clock: Arc<dyn Clock> = ManualClock::new(T0);
+    let a = schemas.open(&url, clock.clone()).await;
+    let b = schemas.open(&url, clock).await;
+    let mut heard = b.wake_events().expect("PostgreSQL stores wake each other");
+    until_listening(&b, &mut heard).await;
+    (a, b, heard)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_hears_what_another_committed_on_its_schema_and_listens_again_after_a_loss() {
     let Some(schemas) = Schemas::from_env() else {
@@ -134,12 +152,7 @@ async fn a_command_answered_on_one_host_is_heard_by_handle_on_another() {
     let Some(schemas) = Schemas::from_env() else {
         return;
     };
-    let url = schemas.create().await;
-    let clock: Arc<dyn Clock> = ManualClock::new(T0);
-    let a = schemas.open(&url, clock.clone()).await;
-    let b = schemas.open(&url, clock).await;
-    let mut heard = b.wake_events().expect("wake events");
-    until_listening(&b, &mut heard).await;
+    let (a, b, mut heard) = two_stores_b_listening(&schemas).await;
     a.complete_command(CommandCompletion {
         message_id: "cmd-42".into(),
         state: CommandState::Completed,
@@ -172,12 +185,7 @@ async fn a_plugin_decision_wakes_the_other_hosts() {
     let Some(schemas) = Schemas::from_env() else {
         return;
     };
-    let url = schemas.create().await;
-    let clock: Arc<dyn Clock> = ManualClock::new(T0);
-    let a = schemas.open(&url, clock.clone()).await;
-    let b = schemas.open(&url, clock).await;
-    let mut heard = b.wake_events().expect("PostgreSQL stores wake each other");
-    until_listening(&b, &mut heard).await;
+    let (a, b, mut heard) = two_stores_b_listening(&schemas).await;
     a.put_plugin_version(NewPluginVersion {
         name: "probe".into(),
         version: "1.0.0".into(),

@@ -240,9 +240,8 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE outbox ADD COLUMN last_host TEXT;
     "#,
     // 4: claims in receipt order without joining messages: each outbox
-    // row keeps its message's position (`message_seq`), so a claim walks
-    // the open entries of a target in that order and stops at its limit,
-    // and "nothing earlier open for this key" is one probe of an index.
+    // row keeps its message's position (`message_seq`), and the index of
+    // open entries per key is in that order.
     r#"
     ALTER TABLE outbox ADD COLUMN message_seq BIGINT;
     UPDATE outbox o SET message_seq = m.id FROM messages m WHERE m.message_id = o.message_id;
