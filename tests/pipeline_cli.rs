@@ -127,7 +127,7 @@ fn serve_refuses_a_bad_config_naming_file_line_and_key() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:0\"\n\n[targets.erp]\nurl = \"http://127.0.0.1:1/x\"\ntimeout_ms = \"fast\"\n").expect("write");
-    let (code, _, stderr) = binary::run(&["serve", "--config", path.to_str().expect("path")]);
+    let (code, _, stderr) = binary::run(["serve", "--config", path.to_str().expect("path")]);
     assert_eq!(code, 2);
     assert!(stderr.contains("bad.toml:6:"), "file and line: {stderr}");
     assert!(stderr.contains("targets.erp.timeout_ms"), "key: {stderr}");
@@ -138,7 +138,7 @@ fn serve_refuses_a_host_id_with_spaces() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ok.toml");
     std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:0\"\n").expect("write");
-    let (code, _, stderr) = binary::run(&[
+    let (code, _, stderr) = binary::run([
         "serve",
         "--config",
         path.to_str().expect("path"),

@@ -19,7 +19,6 @@ pub fn serve(config: &Path, extra: &[&str]) -> (Child, String) {
 
 /// [`serve`], also returning the admin base URL (its second line,
 /// `admin listening on <addr>`).
-
 pub fn serve_with_admin(config: &Path, extra: &[&str]) -> (Child, String, String) {
     let (filter, stderr) = match std::env::var("WAYBILL_TEST_HOST_LOG") {
         Ok(filter) => (filter, Stdio::inherit()),

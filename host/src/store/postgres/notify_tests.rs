@@ -152,7 +152,7 @@ async fn a_command_answered_on_one_host_is_heard_by_handle_on_another() {
     let Some(schemas) = Schemas::from_env() else {
         return;
     };
-    let (a, b, mut heard) = two_stores_b_listening(&schemas).await;
+    let (a, _b, mut heard) = two_stores_b_listening(&schemas).await;
     a.complete_command(CommandCompletion {
         message_id: "cmd-42".into(),
         state: CommandState::Completed,
