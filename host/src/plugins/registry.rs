@@ -111,14 +111,18 @@ impl Registry {
             .copied()
     }
 
-    fn slot(&self, name: &str) -> Arc<Slot> {
-        if let Some(s) = self
-            .slots
+    /// The slot of `name`, if the plugin is known.
+    fn existing_slot(&self, name: &str) -> Option<Arc<Slot>> {
+        self.slots
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(name)
-        {
-            return s.clone();
+            .cloned()
+    }
+
+    fn slot(&self, name: &str) -> Arc<Slot> {
+        if let Some(s) = self.existing_slot(name) {
+            return s;
         }
         self.slots
             .write()
@@ -139,12 +143,7 @@ impl Registry {
 
     /// A loaded version of `name` by version string or sha256 (prefix).
     pub fn find(&self, name: &str, selector: &str) -> Option<Arc<PluginVersion>> {
-        let slot = self
-            .slots
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)?
-            .clone();
+        let slot = self.existing_slot(name)?;
         let versions = slot.versions.lock().unwrap_or_else(|p| p.into_inner());
         versions
             .iter()
@@ -186,12 +185,7 @@ impl Registry {
     /// The version that was active before the current one (what
     /// [`rollback`](Self::rollback) would activate), without activating it.
     pub fn previous(&self, name: &str) -> Option<Arc<PluginVersion>> {
-        let slot = self
-            .slots
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)?
-            .clone();
+        let slot = self.existing_slot(name)?;
         let target = {
             let activations = slot.activations.lock().unwrap_or_else(|p| p.into_inner());
             let current = activations.last()?;
@@ -321,11 +315,7 @@ impl Registry {
     /// Re-activates the version that was active before the current one.
     pub fn rollback(&self, name: &str) -> Result<Arc<PluginVersion>, LoadError> {
         let slot = self
-            .slots
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-            .cloned()
+            .existing_slot(name)
             .ok_or_else(|| LoadError::Registry(format!("no plugin named {name}")))?;
         let target = {
             let mut activations = slot.activations.lock().unwrap_or_else(|p| p.into_inner());
