@@ -58,6 +58,8 @@ pub struct PluginVersion {
     pub limits: Limits,
     /// When it was loaded.
     pub loaded_at: SystemTime,
+    /// The contract version (`wit/`) it was built against.
+    pub contract: &'static str,
     pub(crate) label: Arc<str>,
     pub(crate) pre: PluginPre<CallState>,
     pub(crate) runtime: Arc<Runtime>,
@@ -110,9 +112,9 @@ impl PluginVersion {
                     path: shown.clone(),
                     message: format!("{e:#}"),
                 })?;
-        let pre = PluginPre::new(instance_pre).map_err(|e| LoadError::Link {
+        let pre = PluginPre::new(instance_pre).map_err(|message| LoadError::Link {
             path: shown.clone(),
-            message: format!("{e:#}"),
+            message,
         })?;
         let limits = limits.unwrap_or(runtime.options.default_limits);
         let info = describe(runtime, &pre, &limits).map_err(|message| LoadError::Describe {
@@ -135,6 +137,7 @@ impl PluginVersion {
             path: origin,
             limits,
             loaded_at: SystemTime::now(),
+            contract: pre.contract(),
             pre,
             runtime: runtime.clone(),
             health: Health::default(),
@@ -215,17 +218,14 @@ fn describe(
         "",
     );
     let bindings: Bindings = pre.instantiate(&mut store).map_err(|e| format!("{e:#}"))?;
-    let info = bindings
-        .waybill_plugin_describe()
-        .call_describe(&mut store)
-        .map_err(|e| {
-            let stderr = store.data().stderr_text();
-            if stderr.is_empty() {
-                format!("{e:#}")
-            } else {
-                format!("{e:#}: {stderr}")
-            }
-        })?;
+    let info = bindings.call_describe(&mut store).map_err(|e| {
+        let stderr = store.data().stderr_text();
+        if stderr.is_empty() {
+            format!("{e:#}")
+        } else {
+            format!("{e:#}: {stderr}")
+        }
+    })?;
     Ok(info_from_wit(info))
 }
 

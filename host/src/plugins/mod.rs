@@ -30,7 +30,7 @@ pub use outcome::{PluginFailure, PluginOutcome};
 pub use registry::{PluginStatus, Registry, VersionStatus, fixtures_dir_for};
 pub use state::PluginConfig;
 pub use watcher::{WatchHandle, watch_directory};
-pub use world::WORLD_NAME;
+pub use world::{CONTRACT_VERSION, CONTRACT_VERSIONS, WORLD_NAME};
 
 /// Re-exported SDK values that cross the host's API.
 pub use waybill_sdk::{

@@ -46,6 +46,8 @@ pub struct VersionStatus {
     pub call_micros: u64,
     /// The file it came from.
     pub path: Option<PathBuf>,
+    /// The contract version it was built against.
+    pub contract: &'static str,
 }
 
 /// One plugin as the admin surface shows it.
@@ -379,6 +381,7 @@ impl Registry {
                             faults,
                             call_micros: v.call_micros(),
                             path: v.path.clone(),
+                            contract: v.contract,
                         }
                     })
                     .collect();

@@ -353,7 +353,8 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
             let out = serde_json::json!({
                 "plugin": version.info,
                 "sha256": version.id.sha256,
-                "world": {"name": waybill::plugins::WORLD_NAME, "imports": imports, "exports": exports},
+                "world": {"name": format!("waybill:plugin/plugin@{}", version.contract), "imports": imports, "exports": exports},
+                "contract": version.contract,
                 "limits": version.limits,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
