@@ -415,6 +415,8 @@ impl Processor {
             correlation_id: correlation_id.to_string(),
         };
         let stage = format!("outbound:{target_name}");
+        let span = tracing::info_span!("waybill.map", correlation_id = %correlation_id, route = %route.name, target = %target_name, plugin = %version.label());
+        let _enter = span.enter();
         let outputs = call(
             &version,
             &input,

@@ -76,7 +76,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    waybill::runtime::init_tracing("warn");
+    if let Err(e) = waybill::runtime::init_tracing("warn") {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Plugin { command } => plugin_cmd::run(command, &cli.cache_dir),
         Command::Serve(args) => serve::run(args),
