@@ -6,7 +6,7 @@
 use super::super::*;
 use super::{StoreFactory, T0, fresh};
 
-fn version(name: &str, version: &str, sha: &str, host: &str) -> NewPluginVersion {
+pub(super) fn version(name: &str, version: &str, sha: &str, host: &str) -> NewPluginVersion {
     NewPluginVersion {
         name: name.into(),
         version: version.into(),
