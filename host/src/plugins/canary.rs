@@ -176,17 +176,18 @@ impl Canary {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         let now = self.rebase(&mut counts, active);
         counts.samples.push_back((at, now));
+        // Keep the newest sample at least `window` old (where the window
+        // starts) and every one after it.
         while counts
             .samples
-            .front()
-            .is_some_and(|(t, _)| at.saturating_duration_since(*t) > window)
+            .get(1)
+            .is_some_and(|(t, _)| at.saturating_duration_since(*t) >= window)
         {
             counts.samples.pop_front();
         }
         let (from_candidate, from_active) = match counts.samples.front() {
-            // The oldest sample still inside the window, unless the window
-            // reaches back past the start.
             Some((t, s)) if at.saturating_duration_since(*t) >= window => (s.candidate, s.active),
+            // The canary (or its active side) is younger than the window.
             _ => (counts.base.candidate, counts.base.active),
         };
         Sides {
