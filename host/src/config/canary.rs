@@ -61,3 +61,73 @@ impl CanaryConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::parse;
+    use std::path::Path;
+
+    fn error(text: &str) -> String {
+        match parse(text, Path::new("waybill.toml")) {
+            Ok(_) => panic!("expected an error for:\n{text}"),
+            Err(err) => err.to_string(),
+        }
+    }
+
+    #[test]
+    fn defaults_apply_and_values_parse() {
+        let config = parse("", Path::new("waybill.toml")).expect("empty config");
+        assert_eq!(config.plugins.canary, super::CanaryConfig::default());
+        assert_eq!(
+            (
+                config.plugins.canary.abort_margin,
+                config.plugins.canary.min_calls,
+                config.plugins.canary.window_secs
+            ),
+            (0.05, 50, 300)
+        );
+        let config = parse(
+            "[plugins.canary]\nabort_margin = 0.1\nmin_calls = 20\nwindow_secs = 60\n",
+            Path::new("waybill.toml"),
+        )
+        .expect("valid");
+        assert_eq!(
+            (
+                config.plugins.canary.abort_margin,
+                config.plugins.canary.min_calls,
+                config.plugins.canary.window_secs
+            ),
+            (0.1, 20, 60)
+        );
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        for (text, expected) in [
+            (
+                "[plugins.canary]\nabort_margin = 1.5\n",
+                "plugins.canary.abort_margin: must be a share between 0 and 1",
+            ),
+            (
+                "[plugins.canary]\nabort_margin = -0.1\n",
+                "plugins.canary.abort_margin: must be a share between 0 and 1",
+            ),
+            (
+                "[plugins.canary]\nmin_calls = 0\n",
+                "plugins.canary.min_calls: must be at least 1",
+            ),
+            (
+                "[plugins.canary]\nwindow_secs = 0\n",
+                "plugins.canary.window_secs: must be at least 1",
+            ),
+            (
+                "[plugins.canary]\nmin_calls = -3\n",
+                "plugins.canary.min_calls",
+            ),
+            ("[plugins.canary]\nabort_margins = 0.1\n", "abort_margins"),
+        ] {
+            let got = error(text);
+            assert!(got.contains(expected), "{text}: {got}");
+        }
+    }
+}
