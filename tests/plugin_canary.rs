@@ -23,35 +23,15 @@ mod common;
 
 use common::host::{QUICK_TARGET, TestHost, config_head_on, probe_pipeline};
 use common::store::{Backend, TestStore};
+use common::{probe_plugins_dir as plugins_dir, test_plugin_bytes as bytes_of};
 use serde_json::{Value, json};
 use sha2::Digest;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use waybill::plugins::{Canary, Registry, takes_candidate};
 use waybill_sims::sink::{Behaviour, Sink};
 
 const PLUGIN: &str = "swap-probe";
-
-fn bytes_of(name: &str) -> Vec<u8> {
-    std::fs::read(common::test_plugin(name)).expect("built test plugin (cargo xtask plugins)")
-}
-
-/// A plugins directory holding only swap-probe v1 and its fixtures: the
-/// candidates reach the host through the store.
-fn plugins_dir(dir: &Path) -> PathBuf {
-    let plugins = dir.join("plugins");
-    let fixtures = plugins.join("swap-probe.fixtures");
-    std::fs::create_dir_all(&fixtures).expect("plugins dir");
-    std::fs::write(plugins.join("swap-probe.wasm"), bytes_of("swap-probe")).expect("v1");
-    for entry in std::fs::read_dir(common::test_plugin("swap-probe").with_extension("fixtures"))
-        .expect("swap-probe fixtures")
-    {
-        let p = entry.expect("entry").path();
-        std::fs::copy(&p, fixtures.join(p.file_name().expect("name"))).expect("copy fixture");
-    }
-    plugins
-}
 
 fn config(store: &TestStore, sink: &Sink, extra: &str) -> String {
     let plugins = plugins_dir(store.dir());

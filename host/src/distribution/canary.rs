@@ -18,7 +18,8 @@
 //! the candidate active, else aborted.
 
 use super::candidate::Refusal;
-use super::converge::{DecideError, Distributor, recv};
+use super::converge::{DecideError, Distributor};
+use super::follow::{Round, follow};
 use crate::config::CanaryConfig;
 use crate::plugins::{Canary, PluginVersion, Registry, Sides};
 use crate::store::{
@@ -365,41 +366,31 @@ impl CanaryFollower {
     /// Follows the store and judges the canaries until `shutdown`.
     pub async fn run(
         self: Arc<Self>,
-        mut wakes: Option<broadcast::Receiver<WakeEvent>>,
-        mut shutdown: watch::Receiver<bool>,
+        wakes: Option<broadcast::Receiver<WakeEvent>>,
+        shutdown: watch::Receiver<bool>,
     ) {
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut ticks = 0u64;
-        loop {
-            let woke = tokio::select! {
-                _ = tick.tick() => false,
-                event = recv(&mut wakes) => match event {
-                    Ok(WakeEvent::Plugins) | Err(broadcast::error::RecvError::Lagged(_)) => true,
-                    Ok(_) => continue,
-                    Err(broadcast::error::RecvError::Closed) => {
-                        wakes = None;
-                        continue;
+        follow(wakes, shutdown, TICK, |why| {
+            let this = self.clone();
+            async move {
+                let due = match why {
+                    Round::Woken => true,
+                    Round::Tick(n) => {
+                        if let Err(e) = this.judge().await {
+                            tracing::warn!(error = %e, "plugin canaries: cannot record an automatic abort; trying again");
+                        }
+                        n.is_multiple_of(FULL_EVERY)
+                            || match this.store.canary_events().await {
+                                Ok(n) => n != this.events.load(Ordering::Relaxed),
+                                Err(_) => false,
+                            }
                     }
-                },
-                _ = shutdown.changed() => break,
-            };
-            if !woke {
-                ticks += 1;
-                if let Err(e) = self.judge().await {
-                    tracing::warn!(error = %e, "plugin canaries: cannot record an automatic abort; trying again");
+                };
+                if due && let Err(e) = this.converge().await {
+                    tracing::warn!(error = %e, "plugin canaries: cannot read the store; trying again");
                 }
             }
-            let due = woke
-                || ticks.is_multiple_of(FULL_EVERY)
-                || match self.store.canary_events().await {
-                    Ok(n) => n != self.events.load(Ordering::Relaxed),
-                    Err(_) => false,
-                };
-            if due && let Err(e) = self.converge().await {
-                tracing::warn!(error = %e, "plugin canaries: cannot read the store; trying again");
-            }
-        }
+        })
+        .await;
     }
 
     /// Samples every canary running here and aborts, store-wide, those

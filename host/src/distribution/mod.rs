@@ -16,6 +16,7 @@ mod canary;
 mod candidate;
 mod converge;
 mod files;
+mod follow;
 mod rollback;
 
 pub use canary::{CanaryError, CanaryFollower};

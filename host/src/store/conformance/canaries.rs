@@ -5,7 +5,7 @@
 //! each plugin is current; the event count grows with every start and end.
 
 use super::super::*;
-use super::plugins::version;
+use super::plugins::{put_versions, version};
 use super::{StoreFactory, T0, fresh};
 
 fn start(name: &str, sha: &str, percent: f64) -> NewCanary {
@@ -36,16 +36,7 @@ pub async fn one_canary_runs_per_plugin(factory: &dyn StoreFactory) {
     let (store, clock) = fresh(factory).await;
     assert_eq!(store.canary_events().await.expect("events"), 0);
     assert!(store.current_canaries().await.expect("none").is_empty());
-    for (name, v, sha) in [
-        ("probe", "1.0.0", "s1"),
-        ("probe", "2.0.0", "s2"),
-        ("other", "1.0.0", "o1"),
-    ] {
-        store
-            .put_plugin_version(version(name, v, sha, "host-a"))
-            .await
-            .expect("put");
-    }
+    put_versions(store.as_ref()).await;
     let refused = store.start_canary(start("probe", "o1", 5.0)).await;
     assert!(
         matches!(refused, Err(StoreError::NotFound(_))),
