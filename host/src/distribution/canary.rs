@@ -342,10 +342,19 @@ impl CanaryFollower {
                 self.supersede(record, d).await?;
                 continue;
             }
-            if self
-                .registry()
-                .canary(&record.name)
-                .is_some_and(|c| c.seq == record.seq)
+            let refused_here = self
+                .refusals
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&record.name)
+                .is_some_and(|(seq, _)| *seq == record.seq);
+            // Applied already, or refused here (tried again at the next
+            // start, as a refused activation is).
+            if refused_here
+                || self
+                    .registry()
+                    .canary(&record.name)
+                    .is_some_and(|c| c.seq == record.seq)
             {
                 continue;
             }

@@ -6,6 +6,8 @@
 //! `.../{name}/rollback`, which are store-wide decisions every host on the
 //! store follows. A candidate is admitted on the receiving host before
 //! anything is stored or decided: a refused one changes nothing anywhere.
+//! `.../{name}/canary`, `.../promote` and `.../abort` are served by
+//! `canary_admin.rs`.
 
 use crate::context::App;
 use crate::distribution::{
