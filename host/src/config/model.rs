@@ -223,6 +223,9 @@ pub struct PluginsConfig {
     /// fixtures together, in bytes.
     #[serde(default = "default_max_push_bytes")]
     pub max_push_bytes: u64,
+    /// When a running canary aborts by itself.
+    #[serde(default)]
+    pub canary: super::canary::CanaryConfig,
 }
 
 impl Default for PluginsConfig {
@@ -234,6 +237,7 @@ impl Default for PluginsConfig {
             limits: BTreeMap::new(),
             quarantine_after: default_quarantine_after(),
             max_push_bytes: default_max_push_bytes(),
+            canary: Default::default(),
         }
     }
 }

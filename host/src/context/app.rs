@@ -64,6 +64,8 @@ pub struct App {
     pub host_id: String,
     /// Follows (and makes) the store's plugin decisions.
     pub distribution: Arc<crate::distribution::Distributor>,
+    /// Follows (and makes) the store's plugin canaries.
+    pub canaries: Arc<crate::distribution::CanaryFollower>,
 }
 
 /// The metric label of an unconfigured source (or any other name taken
@@ -116,6 +118,11 @@ impl App {
             .collect();
         Arc::new(Self {
             host_id: distribution.host().to_string(),
+            canaries: crate::distribution::CanaryFollower::new(
+                store.clone(),
+                distribution.clone(),
+                config.plugins.canary.clone(),
+            ),
             distribution,
             config,
             store,

@@ -169,6 +169,9 @@ impl PluginVersion {
             Ok(result) => {
                 self.return_state(store.into_data());
                 self.health.consecutive_faults.store(0, Ordering::Relaxed);
+                if result.is_err() {
+                    self.health.errors.fetch_add(1, Ordering::Relaxed);
+                }
                 Ok(CallReport {
                     plugin: self.id.clone(),
                     result,

@@ -42,6 +42,8 @@ pub(crate) struct Health {
     pub(crate) calls: AtomicU64,
     pub(crate) call_micros: AtomicU64,
     pub(crate) faults: AtomicU64,
+    /// Calls answered with the plugin's typed error.
+    pub(crate) errors: AtomicU64,
     pub(crate) consecutive_faults: AtomicU32,
     pub(crate) quarantined: AtomicBool,
 }
@@ -187,6 +189,11 @@ impl PluginVersion {
             self.health.faults.load(Ordering::Relaxed),
             self.health.consecutive_faults.load(Ordering::Relaxed),
         )
+    }
+
+    /// Calls the plugin answered with its typed error.
+    pub fn errors(&self) -> u64 {
+        self.health.errors.load(Ordering::Relaxed)
     }
 }
 

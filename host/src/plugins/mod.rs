@@ -6,6 +6,7 @@
 mod bench_support;
 mod cache;
 mod call;
+mod canary;
 mod engine;
 mod error;
 mod fixtures;
@@ -21,6 +22,7 @@ mod world;
 pub use bench_support::ReusedInstance;
 pub use cache::CacheError;
 pub use call::{CallReport, CallStats};
+pub use canary::{BUCKETS, Canary, Sides, Tally, basis_points, bucket, takes_candidate};
 pub use engine::{Runtime, RuntimeOptions};
 pub use error::{CallError, LimitKind, LoadError, RuntimeError};
 pub use fixtures::{CaseReport, FixtureReport, run_fixtures};

@@ -71,6 +71,8 @@ pub struct Registry {
     slots: RwLock<BTreeMap<String, Arc<Slot>>>,
     checks: RwLock<Vec<AdmissionCheck>>,
     limits: RwLock<BTreeMap<String, Limits>>,
+    /// Running canaries (`canary.rs`).
+    pub(super) canaries: super::canary::Canaries,
 }
 
 impl Registry {
@@ -81,6 +83,7 @@ impl Registry {
             slots: RwLock::default(),
             checks: RwLock::default(),
             limits: RwLock::default(),
+            canaries: Default::default(),
         })
     }
 
@@ -266,6 +269,17 @@ impl Registry {
             })?;
         }
         Ok(())
+    }
+
+    /// Keeps `version` among its plugin's loaded versions (found by
+    /// [`find`](Self::find), listed by [`status`](Self::status)) without
+    /// activating it.
+    pub fn add_loaded(&self, version: Arc<PluginVersion>) {
+        let slot = self.slot(&version.id.name);
+        let mut versions = slot.versions.lock().unwrap_or_else(|p| p.into_inner());
+        if !versions.iter().any(|v| v.id.sha256 == version.id.sha256) {
+            versions.push(version);
+        }
     }
 
     /// Makes `version` the active version of its plugin; returns the previous.

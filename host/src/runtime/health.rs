@@ -156,6 +156,8 @@ pub async fn metrics(app: Arc<App>) -> Resp {
         quarantined,
     );
 
+    app.canaries.register_metrics(&mut registry);
+
     let deprecated: Family<Labels, Gauge> = Family::default();
     for (schema, n) in app.processor.deprecated_uses() {
         deprecated

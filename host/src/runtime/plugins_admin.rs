@@ -6,6 +6,8 @@
 //! `.../{name}/rollback`, which are store-wide decisions every host on the
 //! store follows. A candidate is admitted on the receiving host before
 //! anything is stored or decided: a refused one changes nothing anywhere.
+//! `.../{name}/canary`, `.../promote` and `.../abort` are served by
+//! `canary_admin.rs`.
 
 use crate::context::App;
 use crate::distribution::{
@@ -36,6 +38,9 @@ pub(super) async fn route(
         (&Method::POST, ["plugins"]) => push(&app, req).await,
         (&Method::POST, ["plugins", name, "activate"]) => activate(&app, req, name).await,
         (&Method::POST, ["plugins", name, "rollback"]) => rollback(&app, name).await,
+        (_, ["plugins", _, "canary" | "promote" | "abort"]) => {
+            super::canary_admin::route(app, req, rest).await
+        }
         (_, ["plugins"] | ["plugins", _, "activate" | "rollback"]) => {
             Err(Problem::method_not_allowed().detail(format!(
                 "{method} is not allowed on /admin/v1/{}",
@@ -204,13 +209,13 @@ fn too_large(max: usize) -> Problem {
         .field("component")
 }
 
-fn refused(status: u16, kind: &'static str, title: &str, why: &Refusal) -> Problem {
+pub(super) fn refused(status: u16, kind: &'static str, title: &str, why: &Refusal) -> Problem {
     Problem::new(status, kind, title)
         .detail(why.to_string())
         .with("stage", why.stage())
 }
 
-fn decide_problem(e: DecideError, kind: &'static str, title: &str) -> Problem {
+pub(super) fn decide_problem(e: DecideError, kind: &'static str, title: &str) -> Problem {
     match e {
         DecideError::Store(e) => store_problem(e),
         DecideError::Refused(why) => refused(409, kind, title, &why),
@@ -273,6 +278,29 @@ async fn push(app: &App, req: Request<Incoming>) -> Result<Resp, Problem> {
     ))
 }
 
+/// The sha256 of `name`'s version `selector` (a version string or a
+/// sha256 prefix of 8 or more): one this host has loaded (stored first, so
+/// other hosts can follow a decision about it) or one the store holds;
+/// `None` when neither knows it.
+pub(super) async fn version_sha(
+    app: &App,
+    name: &str,
+    selector: &str,
+) -> Result<Option<String>, DecideError> {
+    if let Some(v) = app.registry.find(name, selector) {
+        app.distribution.ensure_stored(&v).await?;
+        return Ok(Some(v.id.sha256.clone()));
+    }
+    Ok(app
+        .store
+        .plugin_versions(name)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|v| v.version == selector || (selector.len() >= 8 && v.sha256.starts_with(selector)))
+        .map(|v| v.sha256))
+}
+
 /// `POST .../{name}/activate {"version": "<version or sha256>"}`.
 async fn activate(app: &App, req: Request<Incoming>, name: &str) -> Result<Resp, Problem> {
     let body = read_body(req.into_body(), 4096, app.body_read_timeout()).await?;
@@ -286,31 +314,15 @@ async fn activate(app: &App, req: Request<Incoming>, name: &str) -> Result<Resp,
     const KIND: &str = "activation-refused";
     const TITLE: &str = "The version was not activated";
     let dist = &app.distribution;
-    let sha = match app.registry.find(name, &a.version) {
-        Some(v) => {
-            dist.ensure_stored(&v)
-                .await
-                .map_err(|e| decide_problem(e, KIND, TITLE))?;
-            v.id.sha256.clone()
-        }
-        None => app
-            .store
-            .plugin_versions(name)
-            .await
-            .map_err(store_problem)?
-            .into_iter()
-            .rev()
-            .find(|v| {
-                v.version == a.version || (a.version.len() >= 8 && v.sha256.starts_with(&a.version))
-            })
-            .map(|v| v.sha256)
-            .ok_or_else(|| {
-                Problem::new(409, KIND, TITLE).detail(format!(
-                    "plugin {name} has no loaded or stored version {:?}",
-                    a.version
-                ))
-            })?,
-    };
+    let sha = version_sha(app, name, &a.version)
+        .await
+        .map_err(|e| decide_problem(e, KIND, TITLE))?
+        .ok_or_else(|| {
+            Problem::new(409, KIND, TITLE).detail(format!(
+                "plugin {name} has no loaded or stored version {:?}",
+                a.version
+            ))
+        })?;
     let v = dist
         .admit_stored(name, &sha)
         .await

@@ -210,6 +210,8 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         processor.clone(),
         distribution.clone(),
     );
+    // Running canaries split the first message as they split every other.
+    app.canaries.converge().await?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let deliveries_ready = app.wake_deliveries.clone();
@@ -248,6 +250,11 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         tasks.spawn(forward_wakes(wakes, app.clone(), shutdown_rx.clone()));
     }
     tasks.spawn(distribution.run(store.wake_events(), shutdown_rx.clone()));
+    tasks.spawn(
+        app.canaries
+            .clone()
+            .run(store.wake_events(), shutdown_rx.clone()),
+    );
     tasks.spawn(housekeeping(app.clone(), shutdown_rx.clone()));
     tasks.spawn(crate::store::retention::run_retention(
         store.clone(),

@@ -9,6 +9,7 @@
 //! scale-out store behind the same traits, shared by several hosts.
 //! A background task purges what is finished once it is old enough.
 
+mod canary_model;
 mod clock;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
@@ -23,12 +24,13 @@ pub mod rules;
 pub mod sqlite;
 mod traits;
 
+pub use canary_model::*;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{BoxError, StoreError};
 pub use flow_model::*;
 pub use model::*;
 pub use plugin_model::*;
 pub use traits::{
-    CoordinationStore, ExceptionStore, HousekeepingStore, MessageStore, OutboxStore, PluginStore,
-    Store, SyncStore,
+    CanaryStore, CoordinationStore, ExceptionStore, HousekeepingStore, MessageStore, OutboxStore,
+    PluginStore, Store, SyncStore,
 };

@@ -1,6 +1,8 @@
-//! Test-only plugin for the hot-swap tests. Built three ways by the xtask:
-//! v1 (default), v2 (`--features v2`) and a broken variant that fails every
-//! mapping and its own fixtures (`--features broken`). Each output names the version that made
+//! Test-only plugin for the hot-swap tests. Built four ways by the xtask:
+//! v1 (default), v2 (`--features v2`), a broken variant that fails every
+//! mapping and its own fixtures (`--features broken`) and a flaky one
+//! that passes its fixtures but refuses every input with `"fail": true`
+//! (`--features flaky`, for the canary's automatic abort). Each output names the version that made
 //! it, so a test can tell which version handled each call.
 
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
@@ -10,6 +12,8 @@ pub struct SwapProbe;
 
 const VERSION: &str = if cfg!(feature = "broken") {
     "3.0.0"
+} else if cfg!(feature = "flaky") {
+    "2.1.0"
 } else if cfg!(feature = "v2") {
     "2.0.0"
 } else {
@@ -53,6 +57,13 @@ impl Plugin for SwapProbe {
         }
         let payload: serde_json::Value =
             serde_json::from_slice(&input.body).unwrap_or(serde_json::Value::Null);
+        if cfg!(feature = "flaky") && payload.get("fail") == Some(&serde_json::Value::Bool(true)) {
+            return Err(PluginError::invalid(
+                "/fail",
+                "flaky-build",
+                "this build of swap-probe refuses inputs marked to fail",
+            ));
+        }
         let key = payload
             .get("key")
             .and_then(|k| k.as_str())

@@ -3,6 +3,7 @@
 //! binary of its own (`host/demo`, `cargo xtask demo`).
 
 mod admin_client;
+mod canary_cmd;
 mod dlq;
 mod exceptions_cmd;
 mod plugin_cmd;

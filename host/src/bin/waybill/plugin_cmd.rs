@@ -93,6 +93,8 @@ pub enum PluginCommand {
         #[command(flatten)]
         host: HostArgs,
     },
+    #[command(flatten)]
+    Canary(super::canary_cmd::CanaryCommand),
 }
 
 /// The first 12 characters of a sha256.
@@ -227,6 +229,7 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
             fixtures,
             host,
         } => push(&plugin, fixtures, &host),
+        PluginCommand::Canary(cmd) => super::canary_cmd::run(cmd),
         PluginCommand::Rollback { name, host } => {
             let v = call(&host, "POST", &format!("plugins/{name}/rollback"), None)?;
             println!(

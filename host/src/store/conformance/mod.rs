@@ -9,6 +9,7 @@
 //! The cases panic on the first broken expectation, as tests do.
 
 pub mod batches;
+pub mod canaries;
 pub mod coordination;
 pub mod exceptions;
 pub(crate) mod fixtures;
@@ -70,6 +71,8 @@ macro_rules! with_cases {
             plugins::plugin_versions_are_stored_once_by_sha256,
             plugins::plugin_decisions_are_a_log_whose_newest_entry_is_current,
             plugins::each_host_keeps_one_state_per_plugin,
+            canaries::one_canary_runs_per_plugin,
+            canaries::a_canary_ends_once_with_its_reason,
         );
     };
 }
