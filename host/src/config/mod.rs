@@ -11,6 +11,7 @@ mod reconcile;
 mod reconcile_tests;
 mod secret;
 mod server;
+mod shadow;
 mod validate;
 
 pub use flows::{
@@ -28,4 +29,5 @@ pub use outbound_tls::{ClientTlsConfig, certificates, private_key};
 pub use reconcile::{ConfigProblem, EntityConfig, ReconcileConfig, SnapshotEndpoint, SystemConfig};
 pub use secret::{REDACTED, Secret, redact_url};
 pub use server::{ListenerTls, ServerLimits};
+pub use shadow::ShadowConfig;
 pub use validate::host_id_error;

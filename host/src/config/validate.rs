@@ -91,6 +91,7 @@ pub(crate) fn validate(config: &Config) -> Checked {
         path("plugins").key("max_push_bytes"),
         plugins.max_push_bytes,
     )?;
+    plugins.shadow.check()?;
     for (name, limits) in &plugins.limits {
         let at = path("plugins").key("limits").key(name);
         let fields = [

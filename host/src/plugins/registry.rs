@@ -266,6 +266,16 @@ impl Registry {
         Ok(())
     }
 
+    /// Keeps `version` among its plugin's loaded versions without
+    /// activating it (a recorded replay's baseline, a shadow's candidate).
+    pub fn insert(&self, version: Arc<PluginVersion>) {
+        let slot = self.slot(&version.id.name);
+        let mut versions = slot.versions.lock().unwrap_or_else(|p| p.into_inner());
+        if !versions.iter().any(|v| v.id.sha256 == version.id.sha256) {
+            versions.push(version);
+        }
+    }
+
     /// Makes `version` the active version of its plugin; returns the previous.
     pub fn activate(&self, version: Arc<PluginVersion>) -> Option<Arc<PluginVersion>> {
         let slot = self.slot(&version.id.name);

@@ -12,6 +12,7 @@ mod plugins;
 mod reads;
 mod retention;
 mod schema;
+mod shadows;
 mod store_traits;
 mod writer;
 mod writes;
