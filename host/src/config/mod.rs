@@ -29,5 +29,5 @@ pub use outbound_tls::{ClientTlsConfig, certificates, private_key};
 pub use reconcile::{ConfigProblem, EntityConfig, ReconcileConfig, SnapshotEndpoint, SystemConfig};
 pub use secret::{REDACTED, Secret, redact_url};
 pub use server::{ListenerTls, ServerLimits};
-pub use shadow::ShadowConfig;
+pub use shadow::{MAX_EXAMPLES as SHADOW_MAX_EXAMPLES, ShadowConfig};
 pub use validate::host_id_error;

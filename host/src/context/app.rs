@@ -64,6 +64,8 @@ pub struct App {
     pub host_id: String,
     /// Follows (and makes) the store's plugin decisions.
     pub distribution: Arc<crate::distribution::Distributor>,
+    /// Follows the store's shadow runs; starts and stops them.
+    pub shadow: Arc<crate::distribution::ShadowFollower>,
 }
 
 /// The metric label of an unconfigured source (or any other name taken
@@ -114,8 +116,15 @@ impl App {
                 )
             })
             .collect();
+        let shadow = crate::distribution::ShadowFollower::new(
+            store.clone(),
+            distribution.clone(),
+            processor.shadows().clone(),
+            &config.plugins.shadow,
+        );
         Arc::new(Self {
             host_id: distribution.host().to_string(),
+            shadow,
             distribution,
             config,
             store,

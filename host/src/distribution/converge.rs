@@ -304,7 +304,7 @@ impl Distributor {
 }
 
 /// The next event of `wakes`, or never without one.
-async fn recv(
+pub(super) async fn recv(
     wakes: &mut Option<broadcast::Receiver<WakeEvent>>,
 ) -> Result<WakeEvent, broadcast::error::RecvError> {
     match wakes {

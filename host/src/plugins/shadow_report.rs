@@ -64,6 +64,41 @@ impl Side {
     }
 }
 
+/// Where two sides differ, as pointers into the outputs document: a
+/// missing or extra output is `/<i>`, its schema id and business key
+/// `/<i>/schema_id` and `/<i>/business_key`, a place in its body
+/// `/<i>/body<pointer>`. `ignore` applies to each body (`/meta/at` is a
+/// place in the body, `at` a member name anywhere in it). Two failures
+/// differ at `""` unless they are the same failure.
+fn differences(a: &Side, c: &Side, ignore: &Ignore) -> Vec<String> {
+    let (Side::Outputs(Value::Array(xs)), Side::Outputs(Value::Array(ys))) = (a, c) else {
+        return if a == c {
+            Vec::new()
+        } else {
+            vec![String::new()]
+        };
+    };
+    let mut out = Vec::new();
+    for i in 0..xs.len().max(ys.len()) {
+        let (Some(x), Some(y)) = (xs.get(i), ys.get(i)) else {
+            out.push(format!("/{i}"));
+            continue;
+        };
+        for field in ["schema_id", "business_key"] {
+            if x.get(field) != y.get(field) {
+                out.push(format!("/{i}/{field}"));
+            }
+        }
+        let (bx, by) = (&x["body"], &y["body"]);
+        out.extend(
+            diff(bx, by, ignore)
+                .into_iter()
+                .map(|d| format!("/{i}/body{}", d.pointer)),
+        );
+    }
+    out
+}
+
 /// A latency histogram in microseconds, mergeable across hosts: buckets
 /// of a quarter power of two (a bucket's bounds are ~19% apart).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,11 +248,7 @@ impl ShadowReport {
                 vec![String::new()]
             }
             (a, c) => {
-                let mut pointers: Vec<String> = diff(&a.document(), &c.document(), ignore)
-                    .into_iter()
-                    .map(|d| d.pointer)
-                    .collect();
-                pointers.dedup();
+                let pointers = differences(a, c, ignore);
                 if pointers.is_empty() {
                     self.identical += 1;
                     return;

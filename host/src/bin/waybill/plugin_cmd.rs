@@ -1,6 +1,7 @@
 //! `waybill plugin run|test|inspect`: what a partner team uses to try a
 //! plugin locally before it goes near a host; `list|push|activate|rollback`
-//! talk to a running host's admin API.
+//! talk to a running host's admin API; the shadow commands and the
+//! recorded replay are `shadow_cmd.rs`'s.
 
 use super::admin_client::{HostArgs, call};
 use anyhow::Context;
@@ -93,6 +94,8 @@ pub enum PluginCommand {
         #[command(flatten)]
         host: HostArgs,
     },
+    #[command(flatten)]
+    Shadow(super::shadow_cmd::ShadowCommand),
 }
 
 /// The first 12 characters of a sha256.
@@ -227,6 +230,7 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
             fixtures,
             host,
         } => push(&plugin, fixtures, &host),
+        PluginCommand::Shadow(cmd) => super::shadow_cmd::run(cmd),
         PluginCommand::Rollback { name, host } => {
             let v = call(&host, "POST", &format!("plugins/{name}/rollback"), None)?;
             println!(
