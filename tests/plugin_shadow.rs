@@ -95,6 +95,16 @@ async fn send(host: &TestHost, key: &str) {
     assert_eq!(answer.status, 202, "{}", answer.text);
 }
 
+/// Sends every key of [`KEYS`] and waits until all are delivered.
+async fn send_all(host: &TestHost, sink: &Sink) {
+    for key in KEYS {
+        send(host, key).await;
+    }
+    sink.wait_for_delivered_async(KEYS.len(), Duration::from_secs(30))
+        .await;
+    host.wait_idle().await;
+}
+
 /// The store-wide report once `calls` shadow calls were compared or dropped.
 async fn report_after(host: &TestHost, calls: u64) -> Value {
     common::wait_until("the shadow report", Duration::from_secs(30), || async {
@@ -136,12 +146,7 @@ async fn shadow_counts_exactly_what_was_planted_and_delivers_none_of_it(store: T
         "the configured default"
     );
 
-    for key in KEYS {
-        send(&host, key).await;
-    }
-    sink.wait_for_delivered_async(KEYS.len(), Duration::from_secs(30))
-        .await;
-    host.wait_idle().await;
+    send_all(&host, &sink).await;
     // Each message calls swap-probe twice (inbound, outbound): 20 calls.
     let v = report_after(&host, 20).await;
     let r = &v["report"];
@@ -254,12 +259,7 @@ async fn a_shadow_over_its_budget_drops_calls_and_counts_them(store: TestStore) 
         .admin_post("plugins/swap-probe/shadow", json!({"version": "1.5.0"}))
         .await;
     assert_eq!(started.status, 201, "{}", started.text);
-    for key in KEYS {
-        send(&host, key).await;
-    }
-    sink.wait_for_delivered_async(KEYS.len(), Duration::from_secs(30))
-        .await;
-    host.wait_idle().await;
+    send_all(&host, &sink).await;
     let v = report_after(&host, 20).await;
     let r = &v["report"];
     let budget = r["dropped"]["budget"].as_u64().unwrap_or(0);
@@ -371,12 +371,7 @@ async fn replay_recorded_reports_exact_counts_over_stored_messages(store: TestSt
     let sink = Sink::start(Behaviour::Ok);
     let text = config(&store, &sink, "");
     let host = TestHost::start(store.dir(), &text).await;
-    for key in KEYS {
-        send(&host, key).await;
-    }
-    sink.wait_for_delivered_async(KEYS.len(), Duration::from_secs(30))
-        .await;
-    host.wait_idle().await;
+    send_all(&host, &sink).await;
     host.stop().await;
 
     let candidate = common::test_plugin("swap-probe-shadow");
@@ -495,7 +490,7 @@ async fn replay_recorded_reports_exact_counts_over_stored_messages(store: TestSt
     assert!(err.contains("--until must be later than --since"), "{err}");
 }
 
-common::store_matrix!(
+store_matrix!(
     shadow_counts_exactly_what_was_planted_and_delivers_none_of_it,
     a_shadow_over_its_budget_drops_calls_and_counts_them,
     bad_shadow_requests_are_problems_naming_the_field,
@@ -509,10 +504,8 @@ fn a_tiny_queue_drops_what_it_cannot_hold_and_counts_it() {
     let rt = common::runtime();
     let active =
         PluginVersion::load_file(&rt, &common::test_plugin("swap-probe"), None).expect("active");
-    let candidate = Arc::new(
-        PluginVersion::load_file(&rt, &common::test_plugin("swap-probe-shadow"), None)
-            .expect("candidate"),
-    );
+    let candidate = PluginVersion::load_file(&rt, &common::test_plugin("swap-probe-shadow"), None)
+        .expect("candidate");
     let shadows = Shadows::queued(ShadowLimits {
         queue: 1,
         workers: 1,

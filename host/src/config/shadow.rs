@@ -107,3 +107,54 @@ impl ShadowConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+    use std::path::Path;
+
+    fn error(shadow: &str) -> String {
+        match parse(
+            &format!("[plugins.shadow]\n{shadow}\n"),
+            Path::new("waybill.toml"),
+        ) {
+            Ok(_) => panic!("expected an error for {shadow}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn defaults_apply_and_bad_values_name_their_key() {
+        let config = parse("", Path::new("waybill.toml")).expect("empty config");
+        assert_eq!(config.plugins.shadow, super::ShadowConfig::default());
+        assert_eq!(config.plugins.shadow.examples, 20);
+        assert_eq!(config.plugins.shadow.max_share, 0.2);
+        for (text, key, says) in [
+            (
+                "max_share = 0",
+                "plugins.shadow.max_share",
+                "must be a share above 0",
+            ),
+            ("max_share = 11.0", "plugins.shadow.max_share", "at most 10"),
+            ("queue = 0", "plugins.shadow.queue", "at least 1"),
+            ("workers = 0", "plugins.shadow.workers", "1 to 64"),
+            ("examples = 5000", "plugins.shadow.examples", "at most 1000"),
+            (
+                "ignore = [\"ok\", \"/a~\"]",
+                "plugins.shadow.ignore[1]",
+                "followed by 0 or 1",
+            ),
+            (
+                "ignore = [\"\"]",
+                "plugins.shadow.ignore[0]",
+                "must not be empty",
+            ),
+            ("sample = 1", "sample", "unknown field"),
+        ] {
+            let e = error(text);
+            assert!(e.starts_with("waybill.toml:2:"), "{text}: {e}");
+            assert!(e.contains(key), "{text}: {e}");
+            assert!(e.contains(says), "{text}: {e}");
+        }
+    }
+}

@@ -148,18 +148,7 @@ fn walk(
                 pointer.push_str(&escape(key));
                 match (x.get(key), y.get(key)) {
                     (Some(l), Some(r)) => walk(l, r, pointer, Some(key), ignore, out),
-                    (l, _) => {
-                        if !ignore.skips(pointer, Some(key)) {
-                            out.push(Difference {
-                                pointer: pointer.clone(),
-                                change: if l.is_some() {
-                                    Change::Removed
-                                } else {
-                                    Change::Added
-                                },
-                            });
-                        }
-                    }
+                    (l, _) => one_side(l.is_some(), pointer, Some(key), ignore, out),
                 }
                 pointer.truncate(len);
             }
@@ -171,18 +160,7 @@ fn walk(
                 pointer.push_str(&i.to_string());
                 match (x.get(i), y.get(i)) {
                     (Some(l), Some(r)) => walk(l, r, pointer, None, ignore, out),
-                    (l, _) => {
-                        if !ignore.skips(pointer, None) {
-                            out.push(Difference {
-                                pointer: pointer.clone(),
-                                change: if l.is_some() {
-                                    Change::Removed
-                                } else {
-                                    Change::Added
-                                },
-                            });
-                        }
-                    }
+                    (l, _) => one_side(l.is_some(), pointer, None, ignore, out),
                 }
                 pointer.truncate(len);
             }
@@ -190,6 +168,26 @@ fn walk(
         (x, y) if std::mem::discriminant(x) != std::mem::discriminant(y) => at(Change::TypeChanged),
         (x, y) if x != y => at(Change::Changed),
         _ => {}
+    }
+}
+
+/// A place only one side has: removed when it is the active side's.
+fn one_side(
+    active_has_it: bool,
+    pointer: &str,
+    name: Option<&str>,
+    ignore: &Ignore,
+    out: &mut Vec<Difference>,
+) {
+    if !ignore.skips(pointer, name) {
+        out.push(Difference {
+            pointer: pointer.to_string(),
+            change: if active_has_it {
+                Change::Removed
+            } else {
+                Change::Added
+            },
+        });
     }
 }
 

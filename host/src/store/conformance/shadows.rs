@@ -53,9 +53,15 @@ pub async fn one_shadow_run_per_plugin_runs_until_stopped(factory: &dyn StoreFac
         .await
         .expect("start");
     assert_eq!(first.version, "1.5.0");
-    assert_eq!(first.ignore, vec!["/meta".to_string(), "generated_at".into()]);
+    assert_eq!(
+        first.ignore,
+        vec!["/meta".to_string(), "generated_at".into()]
+    );
     assert_eq!(first.examples, 7);
-    assert_eq!((first.started_by.as_str(), first.started_at), ("host-a", T0));
+    assert_eq!(
+        (first.started_by.as_str(), first.started_at),
+        ("host-a", T0)
+    );
     assert_eq!(first.stopped_at, None);
     let other = store
         .start_shadow(shadow("other", "o2", "host-b"))
@@ -86,7 +92,10 @@ pub async fn one_shadow_run_per_plugin_runs_until_stopped(factory: &dyn StoreFac
         .expect("one ran");
     assert_eq!(stopped.id, second.id);
     assert_eq!(stopped.stopped_at, Some(T0 + 15));
-    assert_eq!(store.stop_shadow("probe", "host-a").await.expect("again"), None);
+    assert_eq!(
+        store.stop_shadow("probe", "host-a").await.expect("again"),
+        None
+    );
     assert_eq!(
         store.running_shadows().await.expect("running").len(),
         1,
@@ -111,10 +120,19 @@ pub async fn each_host_keeps_one_report_per_run(factory: &dyn StoreFactory) {
         report: serde_json::json!({"compared": compared, "by_pointer": {"/0/body/a": compared}}),
         updated_at: 0,
     };
-    store.save_shadow_report(save("host-b", 1)).await.expect("save");
-    store.save_shadow_report(save("host-a", 2)).await.expect("save");
+    store
+        .save_shadow_report(save("host-b", 1))
+        .await
+        .expect("save");
+    store
+        .save_shadow_report(save("host-a", 2))
+        .await
+        .expect("save");
     clock.advance(3);
-    store.save_shadow_report(save("host-b", 9)).await.expect("replace");
+    store
+        .save_shadow_report(save("host-b", 9))
+        .await
+        .expect("replace");
     let reports = store.shadow_reports(run.id).await.expect("reports");
     assert_eq!(reports.len(), 2);
     assert_eq!(reports[0].host, "host-a");
@@ -123,14 +141,25 @@ pub async fn each_host_keeps_one_report_per_run(factory: &dyn StoreFactory) {
     assert_eq!(reports[1].report["compared"], 9);
     assert_eq!(reports[1].report["by_pointer"]["/0/body/a"], 9);
     assert_eq!(reports[1].updated_at, T0 + 3);
-    assert!(store.shadow_reports(run.id + 100).await.expect("none").is_empty());
+    assert!(
+        store
+            .shadow_reports(run.id + 100)
+            .await
+            .expect("none")
+            .is_empty()
+    );
 }
 
 /// The recorded messages of a route: received in the window, oldest
 /// first, at most the limit, with their runs on that route only.
 pub async fn recorded_messages_are_a_routes_messages_in_a_window(factory: &dyn StoreFactory) {
     let (store, _) = fresh(factory).await;
-    for (id, at) in [("m1", T0), ("m2", T0 + 10), ("m3", T0 + 20), ("m4", T0 + 30)] {
+    for (id, at) in [
+        ("m1", T0),
+        ("m2", T0 + 10),
+        ("m3", T0 + 20),
+        ("m4", T0 + 30),
+    ] {
         enqueue(store.as_ref(), id, at, Vec::new()).await;
     }
     // m5 was processed on another route only.
@@ -176,5 +205,11 @@ pub async fn recorded_messages_are_a_routes_messages_in_a_window(factory: &dyn S
     assert_eq!(ids(&limited), ["m2", "m3"]);
     let mut none = filter(T0, None, 10);
     none.route = "missing".into();
-    assert!(store.recorded_messages(&none).await.expect("none").is_empty());
+    assert!(
+        store
+            .recorded_messages(&none)
+            .await
+            .expect("none")
+            .is_empty()
+    );
 }
