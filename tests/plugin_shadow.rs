@@ -497,6 +497,93 @@ store_matrix!(
     replay_recorded_reports_exact_counts_over_stored_messages,
 );
 
+/// Two hosts on one PostgreSQL schema: a shadow run started on one runs
+/// on both, and the report adds up what each compared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_every_host_shadows_and_the_report_adds_them_up() {
+    common::store::run(common::store::Backend::Postgres, |store| async move {
+        let sink = Sink::start(Behaviour::Ok);
+        let text = config(&store, &sink, "max_share = 10");
+        let named = |host: &str| {
+            text.replace(
+                "shutdown_grace_secs = 2",
+                &format!("shutdown_grace_secs = 2\nhost_id = \"{host}\""),
+            )
+        };
+        let a = TestHost::start(store.dir(), &named("host-a")).await;
+        let b_dir = store.dir().join("b");
+        std::fs::create_dir_all(&b_dir).expect("b dir");
+        let b = TestHost::start(&b_dir, &named("host-b")).await;
+        store_candidate(&a).await;
+        let started = a
+            .admin_post(
+                "plugins/swap-probe/shadow",
+                json!({"version": "1.5.0", "ignore": ["version", "/delivered_by"]}),
+            )
+            .await;
+        assert_eq!(started.status, 201, "{}", started.text);
+        // Host b follows the store: its /metrics show the run once installed.
+        for host in [&a, &b] {
+            common::wait_until(
+                "the shadow run on each host",
+                Duration::from_secs(10),
+                || async {
+                    let m = host
+                        .admin_request("GET", "/metrics", &[], bytes::Bytes::new())
+                        .await;
+                    m.text
+                        .contains("waybill_plugin_shadow_calls{plugin=\"swap-probe\"")
+                        .then_some(())
+                },
+            )
+            .await;
+        }
+        for (i, key) in KEYS.iter().enumerate() {
+            send(if i % 2 == 0 { &a } else { &b }, key).await;
+        }
+        sink.wait_for_delivered_async(KEYS.len(), Duration::from_secs(30))
+            .await;
+        a.wait_idle().await;
+        let v = report_after(&b, 20).await;
+        let r = &v["report"];
+        assert_eq!(r["compared"], 20, "{v}");
+        assert_eq!(r["identical"], 15, "{v}");
+        assert_eq!(r["by_pointer"], json!({"/0/body/input_bytes": 3}), "{v}");
+        assert_eq!(r["candidate_errors"], json!({"plugin-error": 2}), "{v}");
+        let hosts = v["hosts"].as_array().expect("hosts");
+        let per_host: u64 = hosts.iter().filter_map(|h| h["compared"].as_u64()).sum();
+        assert_eq!(per_host, 20, "each host's part adds up: {v}");
+        assert!(
+            hosts
+                .iter()
+                .all(|h| h["host"] == "host-a" || h["host"] == "host-b"),
+            "{v}"
+        );
+        for got in bodies(&sink) {
+            assert_eq!(got["delivered_by"], "1.0.0", "{got}");
+        }
+        // Stopped on b, stopped on a too.
+        let stopped = b
+            .admin_post("plugins/swap-probe/shadow-stop", json!({}))
+            .await;
+        assert_eq!(stopped.status, 200, "{}", stopped.text);
+        common::wait_until(
+            "the run stopped on host a",
+            Duration::from_secs(10),
+            || async {
+                let m = a
+                    .admin_request("GET", "/metrics", &[], bytes::Bytes::new())
+                    .await;
+                (!m.text.contains("waybill_plugin_shadow_calls{")).then_some(())
+            },
+        )
+        .await;
+        a.stop().await;
+        b.stop().await;
+    })
+    .await;
+}
+
 /// A queue of one, offered calls far faster than one worker runs them:
 /// what does not fit is dropped and counted, the rest compared.
 #[test]

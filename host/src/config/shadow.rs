@@ -149,7 +149,11 @@ mod tests {
                 "plugins.shadow.ignore[0]",
                 "must not be empty",
             ),
-            ("sample = 1", "sample", "unknown field"),
+            (
+                "sample = 1",
+                "plugins.shadow.sample",
+                "unknown key `sample`",
+            ),
         ] {
             let e = error(text);
             assert!(e.starts_with("waybill.toml:2:"), "{text}: {e}");
