@@ -12,6 +12,7 @@ mod reconcile;
 mod reconcile_tests;
 mod secret;
 mod server;
+mod shadow;
 mod validate;
 
 pub use canary::CanaryConfig;
@@ -30,4 +31,5 @@ pub use outbound_tls::{ClientTlsConfig, certificates, private_key};
 pub use reconcile::{ConfigProblem, EntityConfig, ReconcileConfig, SnapshotEndpoint, SystemConfig};
 pub use secret::{REDACTED, Secret, redact_url};
 pub use server::{ListenerTls, ServerLimits};
+pub use shadow::{MAX_EXAMPLES as SHADOW_MAX_EXAMPLES, ShadowConfig};
 pub use validate::host_id_error;

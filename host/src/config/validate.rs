@@ -94,6 +94,7 @@ pub(crate) fn validate(config: &Config) -> Checked {
     if let Err((key, why)) = plugins.canary.check() {
         return fail(path("plugins").key("canary").key(key), why);
     }
+    plugins.shadow.check()?;
     for (name, limits) in &plugins.limits {
         let at = path("plugins").key("limits").key(name);
         let fields = [

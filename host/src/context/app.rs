@@ -66,6 +66,8 @@ pub struct App {
     pub distribution: Arc<crate::distribution::Distributor>,
     /// Follows (and makes) the store's plugin canaries.
     pub canaries: Arc<crate::distribution::CanaryFollower>,
+    /// Follows the store's shadow runs; starts and stops them.
+    pub shadow: Arc<crate::distribution::ShadowFollower>,
 }
 
 /// The metric label of an unconfigured source (or any other name taken
@@ -116,6 +118,12 @@ impl App {
                 )
             })
             .collect();
+        let shadow = crate::distribution::ShadowFollower::new(
+            store.clone(),
+            distribution.clone(),
+            processor.shadows().clone(),
+            &config.plugins.shadow,
+        );
         Arc::new(Self {
             host_id: distribution.host().to_string(),
             canaries: crate::distribution::CanaryFollower::new(
@@ -123,6 +131,7 @@ impl App {
                 distribution.clone(),
                 config.plugins.canary.clone(),
             ),
+            shadow,
             distribution,
             config,
             store,

@@ -3,7 +3,7 @@
 
 use super::quotes::QuoteBook;
 use crate::config::{Config, PluginRef, RouteConfig, RouteTarget};
-use crate::plugins::{Message, PluginFailure, PluginVersion, Registry};
+use crate::plugins::{ActiveCall, Message, PluginFailure, PluginVersion, Registry, Shadows};
 use crate::schemas::{SchemaRegistry, is_canonical};
 use crate::store::Store;
 use crate::store::{
@@ -47,6 +47,8 @@ pub struct Processor {
     deprecated_uses: Mutex<BTreeMap<String, u64>>,
     /// Where approval looks up quotes (confirmed state).
     pub(super) store: Option<Arc<dyn Store>>,
+    /// The candidates shadowing their plugins' calls.
+    shadows: Arc<Shadows>,
 }
 
 type PluginConfigMap = Arc<BTreeMap<String, String>>;
@@ -67,12 +69,30 @@ impl Processor {
         schemas: Option<Arc<SchemaRegistry>>,
     ) -> Self {
         Self {
-            config,
             registry,
             schemas,
             deprecated_uses: Mutex::default(),
             store: None,
+            shadows: Shadows::queued(config.plugins.shadow.limits()),
+            config,
         }
+    }
+
+    /// The same processor, offering its plugin calls to `shadows`.
+    pub fn with_shadows(mut self, shadows: Arc<Shadows>) -> Self {
+        self.shadows = shadows;
+        self
+    }
+
+    /// The shadow runs its plugin calls are offered to.
+    pub fn shadows(&self) -> &Arc<Shadows> {
+        &self.shadows
+    }
+
+    /// Where a call of `plugin` is offered: the shadows, and whether a
+    /// replay pinned a version.
+    pub(super) fn tap(&self, pin: Option<&VersionPin>) -> (&Shadows, bool) {
+        (&self.shadows, pin.is_some())
     }
 
     /// The same processor, reading confirmed state (quotes) from `store`.
@@ -265,7 +285,16 @@ impl Processor {
         };
         let span = tracing::info_span!("waybill.map", correlation_id = %msg.correlation_id, route = %route.name, plugin = %version.label());
         let _enter = span.enter();
-        let outputs = call(&version, &input, inbound, route, None, "inbound", out)?;
+        let outputs = call(
+            &version,
+            &input,
+            inbound,
+            route,
+            None,
+            "inbound",
+            self.tap(pin),
+            out,
+        )?;
         for o in &outputs {
             if !version.info.produces.iter().any(|p| p == &o.schema_id) {
                 out.dead_letters.push(dead(Some(route), None, "undeclared-schema", serde_json::json!({
@@ -440,6 +469,7 @@ impl Processor {
             route,
             Some(target_name),
             &stage,
+            self.tap(pin),
             out,
         )?;
         Some(
@@ -506,6 +536,8 @@ pub const HOST_HEADER_PREFIX: &str = "x-waybill-";
 pub const APPROVED_BY_HEADER: &str = "x-waybill-approved-by";
 
 /// Calls a mapper and records the run; a failure becomes a dead letter.
+/// The call is offered to the shadow of its plugin (`tap`) when one runs.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn call(
     version: &PluginVersion,
     input: &Message,
@@ -513,10 +545,20 @@ pub(super) fn call(
     route: &RouteConfig,
     target: Option<&str>,
     stage: &str,
+    tap: (&Shadows, bool),
     out: &mut ProcessingOutcome,
 ) -> Option<Vec<Output>> {
     let config: PluginConfigMap = plugin_ref.config.clone();
     let called = version.call_map(input, &config);
+    tap.0.offer(ActiveCall {
+        version,
+        input,
+        config: &config,
+        route: &route.name,
+        stage,
+        outcome: &called,
+        pinned: tap.1,
+    });
     let record = |ok: bool, result: serde_json::Value| ProcessingRecord {
         stage: stage.to_string(),
         route: route.name.clone(),

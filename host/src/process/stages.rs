@@ -160,6 +160,7 @@ impl Processor {
             route,
             Some(&target.target),
             &stage,
+            self.tap(pin),
             out,
         )?;
         if outputs.len() != 1 {

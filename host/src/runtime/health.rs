@@ -1,6 +1,6 @@
 //! `/healthz` (the process answers), `/readyz` (started and the store
 //! answers) and `/metrics` (Prometheus text: ingest, processing, delivery,
-//! retries, dead letters, backlog per target, plugin calls).
+//! retries, dead letters, backlog per target, plugin calls, shadow runs).
 
 use crate::context::App;
 use crate::http::{Resp, json, text};
@@ -157,6 +157,43 @@ pub async fn metrics(app: Arc<App>) -> Resp {
     );
 
     app.canaries.register_metrics(&mut registry);
+    let shadow_calls: Family<Labels, Gauge> = Family::default();
+    let shadow_dropped: Family<Labels, Gauge> = Family::default();
+    for (plugin, run) in app.processor.shadows().runs() {
+        let r = run.report();
+        let candidate = run.candidate.id.version.clone();
+        for (outcome, n) in [
+            ("identical", r.identical),
+            ("different", r.different),
+            ("candidate_error", r.candidate_errors.values().sum()),
+            ("active_error", r.active_errors.values().sum()),
+        ] {
+            let l = labels(&[
+                ("plugin", &plugin),
+                ("candidate", &candidate),
+                ("outcome", outcome),
+            ]);
+            shadow_calls.get_or_create(&l).set(n as i64);
+        }
+        for (reason, n) in &r.dropped {
+            let l = labels(&[
+                ("plugin", &plugin),
+                ("candidate", &candidate),
+                ("reason", reason),
+            ]);
+            shadow_dropped.get_or_create(&l).set(*n as i64);
+        }
+    }
+    registry.register(
+        "plugin_shadow_calls",
+        "Shadow calls this host compared, by outcome",
+        shadow_calls,
+    );
+    registry.register(
+        "plugin_shadow_dropped",
+        "Shadow calls this host dropped to spare the active path, by reason",
+        shadow_dropped,
+    );
 
     let deprecated: Family<Labels, Gauge> = Family::default();
     for (schema, n) in app.processor.deprecated_uses() {

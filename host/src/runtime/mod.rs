@@ -13,13 +13,14 @@ mod logging;
 mod plugins_admin;
 mod router;
 mod schedule;
+mod shadow_admin;
 mod start;
 
 pub use crate::context::App;
 pub use listener::{AcceptBackoff, Listener, Surface, serve};
 pub use logging::init_tracing;
 pub use router::handle;
-pub use start::{Service, StartError, start};
+pub use start::{Service, StartError, load_plugins, open_store, start};
 
 #[cfg(test)]
 mod postgres_tests;

@@ -4,7 +4,8 @@
 //! `application/wasm` body, or `application/json` with the base64
 //! component and fixtures), and `POST .../{name}/activate` and
 //! `.../{name}/rollback`, which are store-wide decisions every host on the
-//! store follows. A candidate is admitted on the receiving host before
+//! store follows; `.../{name}/shadow` and `.../{name}/shadow-stop` are
+//! `shadow_admin.rs`'s. A candidate is admitted on the receiving host before
 //! anything is stored or decided: a refused one changes nothing anywhere.
 //! `.../{name}/canary`, `.../promote` and `.../abort` are served by
 //! `canary_admin.rs`.
@@ -40,6 +41,9 @@ pub(super) async fn route(
         (&Method::POST, ["plugins", name, "rollback"]) => rollback(&app, name).await,
         (_, ["plugins", _, "canary" | "promote" | "abort"]) => {
             super::canary_admin::route(app, req, rest).await
+        }
+        (_, ["plugins", _, "shadow" | "shadow-stop"]) => {
+            super::shadow_admin::route(app, req, rest).await
         }
         (_, ["plugins"] | ["plugins", _, "activate" | "rollback"]) => {
             Err(Problem::method_not_allowed().detail(format!(
@@ -301,6 +305,30 @@ pub(super) async fn version_sha(
         .map(|v| v.sha256))
 }
 
+/// The version of `name` that `selector` (a version string or a sha256
+/// prefix) names, loaded here or stored, stored if only loaded, and
+/// admitted on this host; refusals are `kind` problems.
+pub(super) async fn admit_selected(
+    app: &App,
+    name: &str,
+    selector: &str,
+    kind: &'static str,
+    title: &str,
+) -> Result<Arc<crate::plugins::PluginVersion>, Problem> {
+    let sha = version_sha(app, name, selector)
+        .await
+        .map_err(|e| decide_problem(e, kind, title))?
+        .ok_or_else(|| {
+            Problem::new(409, kind, title).detail(format!(
+                "plugin {name} has no loaded or stored version {selector:?}"
+            ))
+        })?;
+    app.distribution
+        .admit_stored(name, &sha)
+        .await
+        .map_err(|e| decide_problem(e, kind, title))
+}
+
 /// `POST .../{name}/activate {"version": "<version or sha256>"}`.
 async fn activate(app: &App, req: Request<Incoming>, name: &str) -> Result<Resp, Problem> {
     let body = read_body(req.into_body(), 4096, app.body_read_timeout()).await?;
@@ -314,19 +342,7 @@ async fn activate(app: &App, req: Request<Incoming>, name: &str) -> Result<Resp,
     const KIND: &str = "activation-refused";
     const TITLE: &str = "The version was not activated";
     let dist = &app.distribution;
-    let sha = version_sha(app, name, &a.version)
-        .await
-        .map_err(|e| decide_problem(e, KIND, TITLE))?
-        .ok_or_else(|| {
-            Problem::new(409, KIND, TITLE).detail(format!(
-                "plugin {name} has no loaded or stored version {:?}",
-                a.version
-            ))
-        })?;
-    let v = dist
-        .admit_stored(name, &sha)
-        .await
-        .map_err(|e| decide_problem(e, KIND, TITLE))?;
+    let v = admit_selected(app, name, &a.version, KIND, TITLE).await?;
     let d = dist
         .decide(name, v.clone(), PluginAction::Activate)
         .await

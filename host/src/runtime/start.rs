@@ -99,7 +99,7 @@ pub struct Service {
 
 /// Opens the configured store; returns it with what the logs call it
 /// (the SQLite file, or the PostgreSQL URL without its password).
-async fn open_store(
+pub async fn open_store(
     config: &StoreConfig,
     host: &str,
     clock: Arc<dyn crate::store::Clock>,
@@ -212,6 +212,10 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
     );
     // Running canaries split the first message as they split every other.
     app.canaries.converge().await?;
+    // Shadow runs the store has going are followed from the first message.
+    if let Err(e) = app.shadow.converge().await {
+        tracing::warn!(error = %e, "shadow runs: cannot read the store; following them once it answers");
+    }
     let (shutdown, shutdown_rx) = watch::channel(false);
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let deliveries_ready = app.wake_deliveries.clone();
@@ -252,6 +256,11 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
     tasks.spawn(distribution.run(store.wake_events(), shutdown_rx.clone()));
     tasks.spawn(
         app.canaries
+            .clone()
+            .run(store.wake_events(), shutdown_rx.clone()),
+    );
+    tasks.spawn(
+        app.shadow
             .clone()
             .run(store.wake_events(), shutdown_rx.clone()),
     );
@@ -370,7 +379,9 @@ fn local_addr(listener: &Listener, addr: SocketAddr) -> Result<SocketAddr, Start
         .map_err(|source| StartError::Bind { addr, source })
 }
 
-fn load_plugins(
+/// A registry of the configured plugins directory: limits and schema
+/// checks applied, every component admitted and activated.
+pub fn load_plugins(
     config: &Config,
     schemas: Option<Arc<SchemaRegistry>>,
 ) -> Result<Arc<Registry>, StartError> {

@@ -8,6 +8,7 @@
 //! is the embedded default; PostgreSQL ([`postgres`]) is the
 //! scale-out store behind the same traits, shared by several hosts.
 //! A background task purges what is finished once it is old enough.
+//! Shadow runs and their reports are kept beside plugin distribution.
 
 mod canary_model;
 mod clock;
@@ -21,6 +22,7 @@ mod plugin_model;
 pub mod postgres;
 pub mod retention;
 pub mod rules;
+mod shadow_model;
 pub mod sqlite;
 mod traits;
 
@@ -30,7 +32,8 @@ pub use error::{BoxError, StoreError};
 pub use flow_model::*;
 pub use model::*;
 pub use plugin_model::*;
+pub use shadow_model::*;
 pub use traits::{
     CanaryStore, CoordinationStore, ExceptionStore, HousekeepingStore, MessageStore, OutboxStore,
-    PluginStore, Store, SyncStore,
+    PluginStore, ShadowStore, Store, SyncStore,
 };

@@ -2,7 +2,7 @@
 //! messages, the outbox with its deliveries, exceptions, the sync patterns'
 //! state (commands, confirmed entity state, reference-data hashes,
 //! reconciliation runs), housekeeping, the coordination of hosts that
-//! share a store, and plugin distribution. [`Store`] is all of them: code
+//! share a store, plugin distribution and shadow runs. [`Store`] is all of them: code
 //! that needs everything keeps an `Arc<dyn Store>`, code that needs one
 //! concern can take just that trait (an `Arc<dyn Store>` upcasts to it).
 //! Nothing here names a backend's types.
@@ -12,6 +12,7 @@ use super::error::StoreError;
 use super::flow_model::*;
 use super::model::*;
 use super::plugin_model::*;
+use super::shadow_model::*;
 use async_trait::async_trait;
 
 /// Received messages and what processing made of them.
@@ -258,6 +259,45 @@ pub trait CanaryStore: Send + Sync + 'static {
     async fn canary_events(&self) -> Result<i64, StoreError>;
 }
 
+/// Shadow runs (store-wide decisions every host follows, and each host's
+/// report of what it compared), and the stored messages a recorded replay
+/// re-runs.
+#[async_trait]
+pub trait ShadowStore: Send + Sync + 'static {
+    /// Starts a shadow run of `run.sha256` (stopping the one of that plugin
+    /// that runs, if any); refused with [`StoreError::NotFound`] when the
+    /// version is not stored under that name. Shared stores tell every
+    /// host when it commits.
+    async fn start_shadow(&self, run: NewShadowRun) -> Result<ShadowRunRecord, StoreError>;
+
+    /// Stops the running shadow of `name`, by `host`; `None` when none runs.
+    async fn stop_shadow(
+        &self,
+        name: &str,
+        host: &str,
+    ) -> Result<Option<ShadowRunRecord>, StoreError>;
+
+    /// Every running shadow, by plugin name.
+    async fn running_shadows(&self) -> Result<Vec<ShadowRunRecord>, StoreError>;
+
+    /// The shadow runs of `name`, oldest first.
+    async fn shadow_runs(&self, name: &str) -> Result<Vec<ShadowRunRecord>, StoreError>;
+
+    /// Records (replaces) what `report.host` compared for `report.run_id`;
+    /// the store sets `updated_at`.
+    async fn save_shadow_report(&self, report: ShadowHostReport) -> Result<(), StoreError>;
+
+    /// Every host's report of a run, by host.
+    async fn shadow_reports(&self, run_id: i64) -> Result<Vec<ShadowHostReport>, StoreError>;
+
+    /// Stored messages the route processed, received in the filter's
+    /// window, oldest first, with their plugin runs on the route.
+    async fn recorded_messages(
+        &self,
+        filter: &RecordedFilter,
+    ) -> Result<Vec<RecordedMessage>, StoreError>;
+}
+
 /// Work that one host at a time does when several share the store:
 /// reconciliation runs, a sync job's runs, the periodic schedules.
 #[async_trait]
@@ -292,6 +332,7 @@ pub trait Store:
     + CoordinationStore
     + PluginStore
     + CanaryStore
+    + ShadowStore
 {
 }
 
@@ -304,5 +345,6 @@ impl<T> Store for T where
         + CoordinationStore
         + PluginStore
         + CanaryStore
+        + ShadowStore
 {
 }

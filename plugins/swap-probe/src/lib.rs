@@ -1,9 +1,13 @@
-//! Test-only plugin for the hot-swap tests. Built four ways by the xtask:
-//! v1 (default), v2 (`--features v2`), a broken variant that fails every
-//! mapping and its own fixtures (`--features broken`) and a flaky one
-//! that passes its fixtures but refuses every input with `"fail": true`
-//! (`--features flaky`, for the canary's automatic abort). Each output names the version that made
-//! it, so a test can tell which version handled each call.
+//! Test-only plugin for the hot-swap, canary and shadow tests. Built five
+//! ways by the xtask: v1 (default), v2 (`--features v2`), a broken variant
+//! that fails every mapping and its own fixtures (`--features broken`), a
+//! flaky one that passes its fixtures but refuses every input with
+//! `"fail": true` (`--features flaky`, for the canary's automatic abort),
+//! and a shadow candidate (`--features shadow`, 1.5.0) that maps like v1
+//! except for planted differences: for a key starting `diff-` its
+//! `input_bytes` is one more, for a key starting `fail-` it rejects the
+//! message. Each output names the version that made it, so a test can
+//! tell which version handled each call.
 
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
 
@@ -14,6 +18,8 @@ const VERSION: &str = if cfg!(feature = "broken") {
     "3.0.0"
 } else if cfg!(feature = "flaky") {
     "2.1.0"
+} else if cfg!(feature = "shadow") {
+    "1.5.0"
 } else if cfg!(feature = "v2") {
     "2.0.0"
 } else {
@@ -69,7 +75,19 @@ impl Plugin for SwapProbe {
             .and_then(|k| k.as_str())
             .unwrap_or(&input.correlation_id)
             .to_string();
-        let body = serde_json::json!({"version": VERSION, "input_bytes": input.body.len(), "payload": payload});
+        let mut input_bytes = input.body.len();
+        if cfg!(feature = "shadow") {
+            if key.starts_with("fail-") {
+                return Err(PluginError::rejected(
+                    "the shadow candidate rejects fail- keys",
+                ));
+            }
+            if key.starts_with("diff-") {
+                input_bytes += 1;
+            }
+        }
+        let body =
+            serde_json::json!({"version": VERSION, "input_bytes": input_bytes, "payload": payload});
         Ok(vec![Output::json("test.swap-probe@1", &key, &body)?])
     }
 }

@@ -10,6 +10,7 @@ mod plugin_cmd;
 mod reconcile_cmd;
 mod schema_cmd;
 mod serve;
+mod shadow_cmd;
 mod sync_cmd;
 
 use clap::{Parser, Subcommand};

@@ -1,6 +1,7 @@
 //! `waybill plugin run|test|inspect`: what a partner team uses to try a
 //! plugin locally before it goes near a host; `list|push|activate|rollback`
-//! talk to a running host's admin API.
+//! talk to a running host's admin API; the shadow commands and the
+//! recorded replay are `shadow_cmd.rs`'s.
 
 use super::admin_client::{HostArgs, call};
 use anyhow::Context;
@@ -95,6 +96,8 @@ pub enum PluginCommand {
     },
     #[command(flatten)]
     Canary(super::canary_cmd::CanaryCommand),
+    #[command(flatten)]
+    Shadow(super::shadow_cmd::ShadowCommand),
 }
 
 /// The first 12 characters of a sha256.
@@ -230,6 +233,7 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
             host,
         } => push(&plugin, fixtures, &host),
         PluginCommand::Canary(cmd) => super::canary_cmd::run(cmd),
+        PluginCommand::Shadow(cmd) => super::shadow_cmd::run(cmd),
         PluginCommand::Rollback { name, host } => {
             let v = call(&host, "POST", &format!("plugins/{name}/rollback"), None)?;
             println!(

@@ -17,6 +17,7 @@ pub mod housekeeping;
 pub mod messages;
 pub mod outbox;
 pub mod plugins;
+pub mod shadows;
 pub mod sync;
 
 use super::{Clock, ManualClock, Store};
@@ -73,6 +74,9 @@ macro_rules! with_cases {
             plugins::each_host_keeps_one_state_per_plugin,
             canaries::one_canary_runs_per_plugin,
             canaries::a_canary_ends_once_with_its_reason,
+            shadows::one_shadow_run_per_plugin_runs_until_stopped,
+            shadows::each_host_keeps_one_report_per_run,
+            shadows::recorded_messages_are_a_routes_messages_in_a_window,
         );
     };
 }

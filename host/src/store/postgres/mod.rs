@@ -39,6 +39,7 @@ mod plugins;
 mod reads;
 mod retention;
 mod schema;
+mod shadows;
 mod store_traits;
 mod writes;
 

@@ -312,6 +312,31 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX plugin_canaries_running ON plugin_canaries (name) WHERE ended_at IS NULL;
     CREATE INDEX plugin_canaries_name ON plugin_canaries (name, seq);
     "#,
+    // shadow runs: a stored candidate shadows its plugin on every host
+    // until stopped (one running per plugin), each host's report per run;
+    // a recorded replay finds a route's messages by time.
+    r#"
+    CREATE TABLE plugin_shadows (
+        id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name            TEXT NOT NULL,
+        sha256          TEXT NOT NULL REFERENCES plugin_versions (sha256),
+        ignore          JSONB NOT NULL,
+        examples        INTEGER NOT NULL,
+        started_by      TEXT NOT NULL,
+        started_at      BIGINT NOT NULL,
+        stopped_by      TEXT,
+        stopped_at      BIGINT
+    );
+    CREATE UNIQUE INDEX plugin_shadows_running ON plugin_shadows (name) WHERE stopped_at IS NULL;
+    CREATE TABLE plugin_shadow_reports (
+        run_id          BIGINT NOT NULL REFERENCES plugin_shadows (id),
+        host            TEXT NOT NULL,
+        report          JSONB NOT NULL,
+        updated_at      BIGINT NOT NULL,
+        PRIMARY KEY (run_id, host)
+    );
+    CREATE INDEX processing_message_route ON processing (message_id, route);
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet, in one

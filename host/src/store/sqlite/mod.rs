@@ -13,6 +13,7 @@ mod plugins;
 mod reads;
 mod retention;
 mod schema;
+mod shadows;
 mod store_traits;
 mod writer;
 mod writes;

@@ -351,6 +351,32 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX plugin_canaries_running ON plugin_canaries(name) WHERE ended_at IS NULL;
     CREATE INDEX plugin_canaries_name ON plugin_canaries(name, seq);
     "#,
+    // shadow runs: a stored candidate shadows its plugin on every host
+    // until stopped (one running per plugin), each host's report per run;
+    // a recorded replay finds a route's messages by time.
+    r#"
+    CREATE TABLE plugin_shadows (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        name            TEXT NOT NULL,
+        sha256          TEXT NOT NULL REFERENCES plugin_versions(sha256),
+        ignore          TEXT NOT NULL,
+        examples        INTEGER NOT NULL,
+        started_by      TEXT NOT NULL,
+        started_at      INTEGER NOT NULL,
+        stopped_by      TEXT,
+        stopped_at      INTEGER
+    );
+    CREATE UNIQUE INDEX plugin_shadows_running ON plugin_shadows(name) WHERE stopped_at IS NULL;
+    CREATE TABLE plugin_shadow_reports (
+        run_id          INTEGER NOT NULL REFERENCES plugin_shadows(id),
+        host            TEXT NOT NULL,
+        report          TEXT NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        PRIMARY KEY (run_id, host)
+    );
+    CREATE INDEX IF NOT EXISTS messages_received ON messages(received_at);
+    CREATE INDEX IF NOT EXISTS processing_message ON processing(message_id, route);
+    "#,
 ];
 
 /// Applies every migration the database has not seen yet.
