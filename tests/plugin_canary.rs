@@ -284,6 +284,14 @@ async fn a_canary_splits_by_key_and_promote_and_abort_take_effect(store: TestSto
         "aborted by an operator"
     );
     assert_eq!(aborted.json["canary"]["ended"]["automatic"], false);
+    let metrics = host.admin_request("GET", "/metrics", &[], "").await;
+    assert!(
+        metrics.text.contains(
+            "waybill_plugin_canary_aborts_total{plugin=\"swap-probe\",trigger=\"operator\"} 1"
+        ),
+        "{}",
+        metrics.text
+    );
     if let Some(b) = &second {
         canary_when(b, "the second host to stop splitting", |c| {
             c["this_host"]["state"] == "idle"
@@ -303,12 +311,31 @@ async fn a_canary_splits_by_key_and_promote_and_abort_take_effect(store: TestSto
         )
         .await;
     assert_eq!(again.status, 201, "{}", again.text);
-    let promoted = host
-        .admin_post(&format!("plugins/{PLUGIN}/promote"), json!({}))
-        .await;
-    assert_eq!(promoted.status, 200, "{}", promoted.text);
-    assert_eq!(promoted.json["active"], "swap-probe@2.0.0");
-    assert_eq!(promoted.json["canary"]["ended"]["outcome"], "promoted");
+    let (code, out, err) = binary::run([
+        "plugin",
+        "promote",
+        PLUGIN,
+        "--host",
+        &host.admin_base,
+        "--token",
+        common::host::ADMIN_TOKEN,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("promoted: swap-probe@2.0.0 active"),
+        "{out}"
+    );
+    let status = host.admin_get(&format!("plugins/{PLUGIN}/canary")).await;
+    assert_eq!(
+        status.json["canary"]["ended"]["outcome"], "promoted",
+        "{}",
+        status.text
+    );
+    assert_eq!(
+        status.json["canary"]["ended"]["automatic"], false,
+        "{}",
+        status.text
+    );
     let plugins = host.admin_get("plugins").await;
     let probe = plugins.json["plugins"]
         .as_array()
