@@ -9,9 +9,10 @@
 //! What the split key is depends on where the plugin runs (the callers in
 //! `process/` choose it): for outbound mappers, enrichment and validators
 //! it is the canonical document's business key; for inbound mappers the
-//! business key is only known after mapping, so it is the message's
-//! business key when ingest knows it (a sync record), else its
-//! idempotency key, else its message id.
+//! business key is only known after mapping, so the active version maps
+//! first and its first output's business key decides (when it yields
+//! none: the message's business key when ingest knows it, else its
+//! idempotency key, else its message id).
 //!
 //! A [`Canary`] also keeps the counts that judge the candidate: calls and
 //! failures (typed errors plus faults) of the candidate and of the active

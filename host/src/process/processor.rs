@@ -3,7 +3,9 @@
 
 use super::quotes::QuoteBook;
 use crate::config::{Config, PluginRef, RouteConfig, RouteTarget};
-use crate::plugins::{ActiveCall, Message, PluginFailure, PluginVersion, Registry, Shadows};
+use crate::plugins::{
+    ActiveCall, Message, PluginFailure, PluginOutcome, PluginVersion, Registry, Shadows,
+};
 use crate::schemas::{SchemaRegistry, is_canonical};
 use crate::store::Store;
 use crate::store::{
@@ -264,11 +266,6 @@ impl Processor {
         let Some(inbound) = &route.inbound else {
             return self.canonical_inbound(msg, route, out);
         };
-        let Some(version) = self.plugin_for(&inbound.plugin, pin, inbound_split_key(msg)) else {
-            out.dead_letters
-                .push(missing_plugin(route, None, inbound, pin));
-            return None;
-        };
         let input = Message {
             kind: msg.kind.clone(),
             content_type: msg.content_type.clone(),
@@ -283,12 +280,20 @@ impl Processor {
                 .collect(),
             correlation_id: msg.correlation_id.clone(),
         };
+        let config: PluginConfigMap = inbound.config.clone();
+        let Some((version, called)) = self.inbound_call(msg, &input, &inbound.plugin, &config, pin)
+        else {
+            out.dead_letters
+                .push(missing_plugin(route, None, inbound, pin));
+            return None;
+        };
         let span = tracing::info_span!("waybill.map", correlation_id = %msg.correlation_id, route = %route.name, plugin = %version.label());
         let _enter = span.enter();
-        let outputs = call(
+        let outputs = record_call(
             &version,
             &input,
-            inbound,
+            &config,
+            called,
             route,
             None,
             "inbound",
@@ -320,6 +325,50 @@ impl Processor {
             }
         }
         Some(outputs)
+    }
+
+    /// Picks the version of an inbound mapper and calls it. A pinned
+    /// version (replay) wins. While a canary of the plugin runs, the
+    /// business key is only known after mapping, so the active version
+    /// maps first and the business key of its first output picks the
+    /// side: one shipment never flips between versions, whatever event of
+    /// it arrives. When that key falls in the canary's share, the
+    /// candidate maps the message and its answer is the one used (so a
+    /// canary costs one more call on the candidate's share of messages);
+    /// when the active version yields no key (it failed, or mapped to
+    /// nothing), the message's own key decides ([`inbound_split_key`]).
+    fn inbound_call(
+        &self,
+        msg: &StoredMessage,
+        input: &Message,
+        plugin: &str,
+        config: &PluginConfigMap,
+        pin: Option<&VersionPin>,
+    ) -> Option<(Arc<PluginVersion>, PluginOutcome<Vec<Output>>)> {
+        if let Some(p) = pin.filter(|p| p.plugin == plugin) {
+            let v = self.registry.find(plugin, &p.version)?;
+            let called = v.call_map(input, config);
+            return Some((v, called));
+        }
+        let active = self.registry.get(plugin)?;
+        let called = active.call_map(input, config);
+        let Some(canary) = self
+            .registry
+            .canary(plugin)
+            .filter(|c| c.candidate.id.sha256 != active.id.sha256)
+        else {
+            return Some((active, called));
+        };
+        let key = match &called.result {
+            Ok(outputs) if !outputs.is_empty() => outputs[0].business_key.as_str(),
+            _ => inbound_split_key(msg),
+        };
+        if !canary.takes(key) {
+            return Some((active, called));
+        }
+        let candidate = canary.candidate.clone();
+        let called = candidate.call_map(input, config);
+        Some((candidate, called))
     }
 
     /// A route without an inbound plugin: the message is the canonical
@@ -492,11 +541,11 @@ impl Processor {
     }
 }
 
-/// The key a canary splits an inbound mapper's messages by. The business
-/// key is only known after mapping, so: the message's business key when
-/// ingest knows it (a sync record's), else its idempotency key, else its
-/// message id. A producer that sends the business key as the
-/// `Idempotency-Key` gets the same split inbound as outbound.
+/// The key a canary splits an inbound mapper's messages by when the
+/// active version yielded no business key to split by (see
+/// `Processor::inbound_call`): the message's business key when ingest
+/// knows it (a sync record's), else its idempotency key, else its message
+/// id.
 pub fn inbound_split_key(msg: &StoredMessage) -> &str {
     msg.context
         .business_key
@@ -550,10 +599,30 @@ pub(super) fn call(
 ) -> Option<Vec<Output>> {
     let config: PluginConfigMap = plugin_ref.config.clone();
     let called = version.call_map(input, &config);
+    record_call(
+        version, input, &config, called, route, target, stage, tap, out,
+    )
+}
+
+/// Records a mapper call that was made (offered to a running shadow,
+/// kept as a processing record, a failure as a dead letter) and returns
+/// its outputs.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn record_call(
+    version: &PluginVersion,
+    input: &Message,
+    config: &PluginConfigMap,
+    called: PluginOutcome<Vec<Output>>,
+    route: &RouteConfig,
+    target: Option<&str>,
+    stage: &str,
+    tap: (&Shadows, bool),
+    out: &mut ProcessingOutcome,
+) -> Option<Vec<Output>> {
     tap.0.offer(ActiveCall {
         version,
         input,
-        config: &config,
+        config,
         route: &route.name,
         stage,
         outcome: &called,
