@@ -660,3 +660,76 @@ fn a_tiny_queue_drops_what_it_cannot_hold_and_counts_it() {
     });
     assert_eq!(run.report(), before);
 }
+
+/// What a shadow costs the active path (prints, asserts nothing): 3,000
+/// calls of swap-probe 1.0.0 in one thread, without a shadow, with one at
+/// `max_share` 0.2 and at 10 (every call shadowed). Run it with
+/// `cargo test -p waybill --test plugin_shadow -- --ignored --nocapture measure`.
+#[test]
+#[ignore = "a measurement: prints the figures, asserts nothing"]
+fn measure_shadow_cost_on_the_active_path() {
+    let rt = common::runtime();
+    let active =
+        PluginVersion::load_file(&rt, &common::test_plugin("swap-probe"), None).expect("a");
+    let candidate =
+        PluginVersion::load_file(&rt, &common::test_plugin("swap-probe-shadow"), None).expect("c");
+    let config: PluginConfig = Arc::default();
+    let n = 3000u64;
+    for (label, share) in [
+        ("none", None),
+        ("share 0.2", Some(0.2)),
+        ("share 10", Some(10.0)),
+        ("none again", None),
+    ] {
+        let shadows = Shadows::queued(ShadowLimits {
+            queue: 1024,
+            workers: 1,
+            max_share: share.unwrap_or(1.0),
+        });
+        let run = ShadowRun::new(
+            1,
+            candidate.clone(),
+            ShadowSettings::default(),
+            ShadowReport::default(),
+        );
+        if share.is_some() {
+            shadows.install(run.clone());
+        }
+        let started = std::time::Instant::now();
+        for i in 0..n {
+            let input = waybill::plugins::Message {
+                kind: "test.any".into(),
+                content_type: "application/json".into(),
+                body: json!({"key": format!("ok-{i}"), "pad": "x".repeat(800)})
+                    .to_string()
+                    .into_bytes(),
+                headers: Vec::new(),
+                correlation_id: format!("c-{i}"),
+            };
+            let outcome = active.call_map(&input, &config);
+            shadows.offer(ActiveCall {
+                version: &active,
+                input: &input,
+                config: &config,
+                route: "probe",
+                stage: "inbound",
+                outcome: &outcome,
+                pinned: false,
+            });
+        }
+        let took = started.elapsed();
+        let r = common::wait_until_blocking("drain", Duration::from_secs(60), || {
+            let r = run.report();
+            let d: u64 = r.dropped.values().sum();
+            (share.is_none() || r.compared + d == n).then_some(r)
+        });
+        println!(
+            "{label}: {:.1} µs per active call; compared {}, dropped {:?}; active mean {} µs, candidate mean {} µs",
+            took.as_micros() as f64 / n as f64,
+            r.compared,
+            r.dropped,
+            r.active_latency.mean_us(),
+            r.candidate_latency.mean_us()
+        );
+    }
+}
