@@ -1,12 +1,13 @@
 //! The operator commands against a running host: `waybill dlq list|replay`,
 //! `waybill plugin list`, and `waybill serve` refusing a bad configuration
-//! with the file, line and key.
+//! with the file, line and key; the host's JSON log lines carry the
+//! message's correlation id, route, target and plugin version.
 
 #[path = "common/binary.rs"]
 mod binary;
 mod common;
 
-use common::host::{ADMIN_TOKEN, TestHost, config_head};
+use common::host::{ADMIN_TOKEN, TestHost, config_head, probe_pipeline};
 use waybill_sims::sink::{Behaviour, Sink};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,6 +149,81 @@ fn serve_refuses_a_host_id_with_spaces() {
     assert_eq!(code, 2);
     assert!(
         stderr.contains("--host-id \"edge 1\": must be 1 to 64 letters"),
+        "{stderr}"
+    );
+}
+
+/// The JSON log lines of `log` whose message is `message`.
+fn log_lines(log: &std::path::Path, message: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(log)
+        .expect("log")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == message)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_log_lines_name_the_correlation_id_route_target_and_plugin() {
+    let sink = Sink::start(Behaviour::Ok);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = format!(
+        "{}{}",
+        config_head(dir.path(), &common::plugins_dir().join("test")),
+        probe_pipeline(&sink.url("/in"), "")
+    );
+    let config_path = dir.path().join("waybill.toml");
+    std::fs::write(&config_path, config).expect("config");
+    let log = dir.path().join("host.log");
+    let (mut child, base, _) = binary::serve_logging(&config_path, "info", "json", &log);
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let req = hyper::Request::post(format!("{base}/v1/sources/test/messages"))
+        .header("content-type", "application/json")
+        .header("x-correlation-id", "log-fields-1")
+        .body(http_body_util::Full::new(bytes::Bytes::from_static(
+            br#"{"key":"SHP-LOG"}"#,
+        )))
+        .expect("request");
+    let resp = client.request(req).await.expect("post");
+    assert_eq!(resp.status(), 202);
+    sink.wait_for_delivered_async(1, std::time::Duration::from_secs(30))
+        .await;
+    // The line is written after the attempt is recorded: wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let delivered = loop {
+        if let Some(line) = log_lines(&log, "delivered").pop() {
+            break line;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no 'delivered' line in {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let span = &delivered["span"];
+    assert_eq!(span["name"], "waybill.deliver", "{delivered}");
+    assert_eq!(span["correlation_id"], "log-fields-1", "{delivered}");
+    assert_eq!(span["route"], "probe", "{delivered}");
+    assert_eq!(span["target"], "sink", "{delivered}");
+    assert_eq!(span["plugin"], "swap-probe@1.0.0", "{delivered}");
+    assert_eq!(delivered["level"], "INFO");
+}
+
+#[test]
+fn a_bad_log_format_is_refused_naming_the_variable() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_waybill"))
+        .args(["plugin", "inspect", "nothing.wasm"])
+        .env("WAYBILL_LOG_FORMAT", "xml")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("WAYBILL_LOG_FORMAT=\"xml\": expected \"json\" or \"text\""),
         "{stderr}"
     );
 }

@@ -168,6 +168,28 @@ fn test_passes_good_fixtures_and_fails_with_a_diff() {
 }
 
 #[test]
+fn inspect_names_the_contract_a_plugin_was_built_against() {
+    let plugin = common::test_plugin("contract-v0-1-probe");
+    let (code, stdout, stderr) = waybill(&["plugin", "inspect", &path(&plugin)]);
+    assert_eq!(code, 0, "{stderr}");
+    let out: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(out["contract"], "0.1.0");
+    assert_eq!(out["world"]["name"], "waybill:plugin/plugin@0.1.0");
+    assert!(
+        out["world"]["imports"]
+            .as_array()
+            .expect("imports")
+            .iter()
+            .any(|v| v == "waybill:plugin/host@0.1.0"),
+        "{out}"
+    );
+    let current = common::plugin("charge-tolerance");
+    let (_, stdout, _) = waybill(&["plugin", "inspect", &path(&current)]);
+    let out: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(out["contract"], "0.2.0");
+}
+
+#[test]
 fn inspect_prints_describe_sha_and_world() {
     let plugin = common::plugin("charge-tolerance");
     let (code, stdout, stderr) = waybill(&["plugin", "inspect", &path(&plugin)]);
@@ -185,7 +207,7 @@ fn inspect_prints_describe_sha_and_world() {
         .filter_map(|v| v.as_str())
         .collect();
     assert!(
-        exports.contains(&"waybill:plugin/validator@0.1.0"),
+        exports.contains(&"waybill:plugin/validator@0.2.0"),
         "{exports:?}"
     );
     assert!(
@@ -193,7 +215,7 @@ fn inspect_prints_describe_sha_and_world() {
             .as_array()
             .expect("imports")
             .iter()
-            .any(|v| v == "waybill:plugin/host@0.1.0")
+            .any(|v| v == "waybill:plugin/host@0.2.0")
     );
 }
 

@@ -20,6 +20,7 @@ mod processes;
 use base64::Engine as _;
 use bytes::Bytes;
 use common::host::{ADMIN_TOKEN, QUICK_TARGET, TestHost, config_head, probe_pipeline};
+use common::{probe_plugins_dir as plugins_dir, test_plugin_bytes as bytes_of};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -31,26 +32,6 @@ use std::time::{Duration, Instant};
 use waybill_sims::sink::{Behaviour, Sink};
 
 type Http = Client<HttpConnector, Full<Bytes>>;
-
-fn bytes_of(name: &str) -> Vec<u8> {
-    std::fs::read(common::test_plugin(name)).expect("built test plugin")
-}
-
-/// A plugins directory holding only swap-probe v1 and its fixtures: v2 and
-/// the broken build reach the hosts only through the store.
-fn plugins_dir(dir: &Path) -> PathBuf {
-    let plugins = dir.join("plugins");
-    let fixtures = plugins.join("swap-probe.fixtures");
-    std::fs::create_dir_all(&fixtures).expect("plugins dir");
-    std::fs::write(plugins.join("swap-probe.wasm"), bytes_of("swap-probe")).expect("v1");
-    for entry in std::fs::read_dir(common::test_plugin("swap-probe").with_extension("fixtures"))
-        .expect("swap-probe fixtures")
-    {
-        let p = entry.expect("entry").path();
-        std::fs::copy(&p, fixtures.join(p.file_name().expect("name"))).expect("copy fixture");
-    }
-    plugins
-}
 
 /// The JSON push body: the component and swap-probe's fixtures (which the
 /// broken build fails: it answers the unsupported kind with `rejected`).

@@ -24,11 +24,37 @@ pub fn serve_with_admin(config: &Path, extra: &[&str]) -> (Child, String, String
         Ok(filter) => (filter, Stdio::inherit()),
         Err(_) => ("error".to_string(), Stdio::null()),
     };
+    spawn_serve(config, extra, &[("WAYBILL_LOG", &filter)], stderr)
+}
+
+/// [`serve_with_admin`] with its logs (`WAYBILL_LOG=<filter>` and the
+/// given `WAYBILL_LOG_FORMAT`) written to `log`, for tests that read them.
+pub fn serve_logging(
+    config: &Path,
+    filter: &str,
+    format: &str,
+    log: &Path,
+) -> (Child, String, String) {
+    let file = std::fs::File::create(log).expect("log file");
+    spawn_serve(
+        config,
+        &[],
+        &[("WAYBILL_LOG", filter), ("WAYBILL_LOG_FORMAT", format)],
+        Stdio::from(file),
+    )
+}
+
+fn spawn_serve(
+    config: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+    stderr: Stdio,
+) -> (Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_waybill"))
         .args(["serve", "--config"])
         .arg(config)
         .args(extra)
-        .env("WAYBILL_LOG", filter)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()

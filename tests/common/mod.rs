@@ -35,6 +35,31 @@ pub fn test_plugin(name: &str) -> PathBuf {
     plugins_dir().join("test").join(format!("{name}.wasm"))
 }
 
+/// The bytes of a test-only plugin's component.
+pub fn test_plugin_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(test_plugin(name)).expect("built test plugin")
+}
+
+/// A plugins directory under `dir` holding only swap-probe v1 and its
+/// fixtures: its other builds reach a host only through the store.
+pub fn probe_plugins_dir(dir: &Path) -> PathBuf {
+    let plugins = dir.join("plugins");
+    let fixtures = plugins.join("swap-probe.fixtures");
+    std::fs::create_dir_all(&fixtures).expect("plugins dir");
+    std::fs::write(
+        plugins.join("swap-probe.wasm"),
+        test_plugin_bytes("swap-probe"),
+    )
+    .expect("v1");
+    for entry in std::fs::read_dir(test_plugin("swap-probe").with_extension("fixtures"))
+        .expect("swap-probe fixtures")
+    {
+        let p = entry.expect("entry").path();
+        std::fs::copy(&p, fixtures.join(p.file_name().expect("name"))).expect("copy fixture");
+    }
+    plugins
+}
+
 /// The repository root: the workspace's, whichever package (`host`,
 /// `host/demo`) these tests are compiled into.
 pub fn repo_root() -> PathBuf {

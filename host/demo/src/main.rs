@@ -75,7 +75,10 @@ fn main() -> ExitCode {
     let args = DemoArgs::parse();
     // The demo tells its own story on stdout; host logs (WAYBILL_LOG) would
     // interleave with it, so they are off unless asked for.
-    waybill::runtime::init_tracing("off");
+    if let Err(e) = waybill::runtime::init_tracing("off") {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let cache_dir = args.cache_dir.clone();
     match run(args, &cache_dir) {
         Ok(code) => code,

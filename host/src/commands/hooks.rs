@@ -96,7 +96,10 @@ impl FlowHooks {
             return fail(serde_json::json!("the route is no longer a command route"));
         };
         let processor = self.app.processor.clone();
-        let Some(version) = processor.plugin(&command.response.plugin, None) else {
+        // The answer belongs to the delivery's business key: a canary of
+        // the response mapper splits by it, as outbound mappers do.
+        let Some(version) = processor.plugin_for(&command.response.plugin, None, &d.business_key)
+        else {
             return fail(serde_json::json!(format!(
                 "plugin {} is not loaded",
                 command.response.plugin

@@ -1,6 +1,7 @@
 //! The host configuration: one TOML file, parsed and validated at start-up
 //! with errors that name the file, line and key.
 
+mod canary;
 mod flows;
 mod load;
 mod locate;
@@ -14,6 +15,7 @@ mod server;
 mod shadow;
 mod validate;
 
+pub use canary::CanaryConfig;
 pub use flows::{
     ApprovalConfig, CommandConfig, CompensationConfig, ConfirmConfig, DedupeConfig, OrderingConfig,
     QuoteRef, StalePolicy, SyncJobConfig,

@@ -226,6 +226,9 @@ pub struct PluginsConfig {
     /// `[plugins.shadow]`: what shadow runs may cost and compare.
     #[serde(default)]
     pub shadow: super::shadow::ShadowConfig,
+    /// When a running canary aborts by itself.
+    #[serde(default)]
+    pub canary: super::canary::CanaryConfig,
 }
 
 impl Default for PluginsConfig {
@@ -238,6 +241,7 @@ impl Default for PluginsConfig {
             quarantine_after: default_quarantine_after(),
             max_push_bytes: default_max_push_bytes(),
             shadow: super::shadow::ShadowConfig::default(),
+            canary: Default::default(),
         }
     }
 }

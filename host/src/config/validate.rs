@@ -92,6 +92,9 @@ pub(crate) fn validate(config: &Config) -> Checked {
         plugins.max_push_bytes,
     )?;
     plugins.shadow.check()?;
+    if let Err((key, why)) = plugins.canary.check() {
+        return fail(path("plugins").key("canary").key(key), why);
+    }
     for (name, limits) in &plugins.limits {
         let at = path("plugins").key("limits").key(name);
         let fields = [

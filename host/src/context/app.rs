@@ -66,6 +66,8 @@ pub struct App {
     pub distribution: Arc<crate::distribution::Distributor>,
     /// Follows the store's shadow runs; starts and stops them.
     pub shadow: Arc<crate::distribution::ShadowFollower>,
+    /// Follows (and makes) the store's plugin canaries.
+    pub canaries: Arc<crate::distribution::CanaryFollower>,
 }
 
 /// The metric label of an unconfigured source (or any other name taken
@@ -125,6 +127,11 @@ impl App {
         Arc::new(Self {
             host_id: distribution.host().to_string(),
             shadow,
+            canaries: crate::distribution::CanaryFollower::new(
+                store.clone(),
+                distribution.clone(),
+                config.plugins.canary.clone(),
+            ),
             distribution,
             config,
             store,

@@ -230,7 +230,7 @@ impl TargetWorker {
     /// Sends one delivery and records the attempt, in a `waybill.deliver`
     /// span entered only while the future is polled (a guard held across
     /// `.await` would leak the span into whatever else runs on the thread).
-    #[tracing::instrument(name = "waybill.deliver", skip_all, fields(correlation_id = %d.correlation_id, target = %self.name, delivery_id = d.id))]
+    #[tracing::instrument(name = "waybill.deliver", skip_all, fields(correlation_id = %d.correlation_id, route = %d.route, target = %self.name, plugin = %d.plugin, delivery_id = d.id))]
     async fn deliver(&self, mut d: Delivery) {
         let started_at = now_ms();
         let mut headers = vec![

@@ -9,6 +9,7 @@
 
 use super::candidate::{Refusal, admit_candidate};
 use super::files::read_fixture_dir;
+use super::follow::{Round, follow};
 use crate::plugins::{PluginVersion, Registry, fixtures_dir_for};
 use crate::store::{
     HostPluginState, NewPluginDecision, NewPluginVersion, PluginAction, PluginDecision,
@@ -111,39 +112,28 @@ impl Distributor {
     /// `wakes` and every [`POLL`] whose cheap check finds a new decision.
     pub async fn run(
         self: Arc<Self>,
-        mut wakes: Option<broadcast::Receiver<WakeEvent>>,
-        mut shutdown: watch::Receiver<bool>,
+        wakes: Option<broadcast::Receiver<WakeEvent>>,
+        shutdown: watch::Receiver<bool>,
     ) {
-        // Start-up converged already: the first poll is one period away.
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + POLL, POLL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut ticks = 0u64;
-        loop {
-            let woke = tokio::select! {
-                _ = tick.tick() => false,
-                event = recv(&mut wakes) => match event {
-                    Ok(WakeEvent::Plugins) | Err(broadcast::error::RecvError::Lagged(_)) => true,
-                    Ok(_) => continue,
-                    Err(broadcast::error::RecvError::Closed) => {
-                        wakes = None;
-                        continue;
+        follow(wakes, shutdown, POLL, |why| {
+            let this = self.clone();
+            async move {
+                let due = match why {
+                    Round::Woken => true,
+                    Round::Tick(n) => {
+                        n.is_multiple_of(FULL_EVERY)
+                            || match this.store.latest_plugin_seq().await {
+                                Ok(seq) => seq != this.latest.load(Ordering::Relaxed),
+                                Err(_) => false,
+                            }
                     }
-                },
-                _ = shutdown.changed() => break,
-            };
-            if !woke {
-                ticks += 1;
-            }
-            let due = woke
-                || ticks.is_multiple_of(FULL_EVERY)
-                || match self.store.latest_plugin_seq().await {
-                    Ok(seq) => seq != self.latest.load(Ordering::Relaxed),
-                    Err(_) => false,
                 };
-            if due && let Err(e) = self.converge().await {
-                tracing::warn!(error = %e, "plugin decisions: cannot read the store; trying again");
+                if due && let Err(e) = this.converge().await {
+                    tracing::warn!(error = %e, "plugin decisions: cannot read the store; trying again");
+                }
             }
-        }
+        })
+        .await;
     }
 
     /// Makes a store-wide decision and applies it here at once.
@@ -300,15 +290,5 @@ impl Distributor {
                 updated_at: 0,
             })
             .await
-    }
-}
-
-/// The next event of `wakes`, or never without one.
-pub(super) async fn recv(
-    wakes: &mut Option<broadcast::Receiver<WakeEvent>>,
-) -> Result<WakeEvent, broadcast::error::RecvError> {
-    match wakes {
-        Some(w) => w.recv().await,
-        None => std::future::pending().await,
     }
 }

@@ -15,12 +15,15 @@
 //! and the configuration) so that `App` can hold it and the admin routes
 //! can decide through it.
 
+mod canary;
 mod candidate;
 mod converge;
 mod files;
+mod follow;
 mod rollback;
 mod shadow;
 
+pub use canary::{CanaryError, CanaryFollower};
 pub use candidate::{Candidate, Refusal, admit_candidate};
 pub use converge::{DecideError, Distributor};
 pub use files::{FixtureFileError, MAX_FIXTURE_FILES, check_fixture_path, read_fixture_dir};

@@ -10,7 +10,8 @@
 //! saved row after a restart; [`ShadowFollower::report`] merges every
 //! host's into the store-wide one.
 
-use super::converge::{DecideError, Distributor, recv};
+use super::converge::{DecideError, Distributor};
+use super::follow::follow;
 use crate::config::ShadowConfig;
 use crate::plugins::{Ignore, PluginVersion, ShadowReport, ShadowRun, ShadowSettings, Shadows};
 use crate::store::{NewShadowRun, ShadowHostReport, ShadowRunRecord, Store, StoreError, WakeEvent};
@@ -187,34 +188,26 @@ impl ShadowFollower {
         Ok(())
     }
 
-    /// Follows the store until `shutdown`, then saves the reports.
+    /// Follows the store until `shutdown` (every plugin notification and
+    /// every [`POLL`]: the running shadows, and this host's reports saved),
+    /// then saves the reports.
     pub async fn run(
         self: Arc<Self>,
-        mut wakes: Option<broadcast::Receiver<WakeEvent>>,
-        mut shutdown: watch::Receiver<bool>,
+        wakes: Option<broadcast::Receiver<WakeEvent>>,
+        shutdown: watch::Receiver<bool>,
     ) {
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + POLL, POLL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                event = recv(&mut wakes) => match event {
-                    Ok(WakeEvent::Plugins) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Ok(_) => continue,
-                    Err(broadcast::error::RecvError::Closed) => {
-                        wakes = None;
-                        continue;
-                    }
-                },
-                _ = shutdown.changed() => break,
+        follow(wakes, shutdown, POLL, |_| {
+            let this = self.clone();
+            async move {
+                if let Err(e) = this.converge().await {
+                    tracing::warn!(error = %e, "shadow runs: cannot read the store; trying again");
+                }
+                if let Err(e) = this.flush().await {
+                    tracing::warn!(error = %e, "shadow runs: cannot save a report; trying again");
+                }
             }
-            if let Err(e) = self.converge().await {
-                tracing::warn!(error = %e, "shadow runs: cannot read the store; trying again");
-            }
-            if let Err(e) = self.flush().await {
-                tracing::warn!(error = %e, "shadow runs: cannot save a report; trying again");
-            }
-        }
+        })
+        .await;
         if let Err(e) = self.flush().await {
             tracing::warn!(error = %e, "shadow runs: the last reports were not saved");
         }

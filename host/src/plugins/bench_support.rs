@@ -22,7 +22,6 @@ impl ReusedInstance {
             .set_epoch_deadline(deadline_ticks(std::time::Duration::from_secs(1)));
         let r = self
             .bindings
-            .waybill_plugin_mapper()
             .call_map_message(&mut self.store, &message_to_wit(msg))?;
         Ok(r.map(|o| o.into_iter().map(output_from_wit).collect())
             .map_err(error_from_wit))

@@ -54,7 +54,7 @@ impl PluginVersion {
     ) -> Result<CallReport<Vec<Output>>, CallError> {
         let input = message_to_wit(msg);
         let report = self.run(msg.body.len(), &msg.correlation_id, config, |b, store| {
-            let r = b.waybill_plugin_mapper().call_map_message(store, &input)?;
+            let r = b.call_map_message(store, &input)?;
             Ok(
                 r.map(|outs| outs.into_iter().map(output_from_wit).collect())
                     .map_err(error_from_wit),
@@ -74,7 +74,7 @@ impl PluginVersion {
     ) -> Result<CallReport<Vec<Violation>>, CallError> {
         let input = document_to_wit(doc);
         let report = self.run(doc.body.len(), "", config, |b, store| {
-            let r = b.waybill_plugin_validator().call_validate(store, &input)?;
+            let r = b.call_validate(store, &input)?;
             Ok(r.map(|vs| vs.into_iter().map(violation_from_wit).collect())
                 .map_err(error_from_wit))
         })?;
@@ -169,6 +169,9 @@ impl PluginVersion {
             Ok(result) => {
                 self.return_state(store.into_data());
                 self.health.consecutive_faults.store(0, Ordering::Relaxed);
+                if result.is_err() {
+                    self.health.errors.fetch_add(1, Ordering::Relaxed);
+                }
                 Ok(CallReport {
                     plugin: self.id.clone(),
                     result,

@@ -1,20 +1,23 @@
-//! The host imports a plugin may call (`log`, `config-get`), linked by hand
+//! The host imports a plugin may call (`log`, `config-get`, `log-enabled`), linked by hand
 //! rather than through `bindgen!` so their arguments stay in the guest's
 //! memory (`WasmStr`, `WasmList`) and the host copies only what it keeps: a
 //! record's message and first fields, each truncated with a marker. Bytes
 //! passed to `log` count against the call's log budget; a call over it fails
 //! with a typed log-limit error (see [`super::call`]).
+//!
+//! They are linked once per contract version the host accepts
+//! ([`CONTRACT_VERSIONS`]), each version with the functions it has, so a
+//! plugin built against an earlier minor finds exactly what it imports.
 
 use super::state::CallState;
-use super::world::LogLevel;
+use super::world::{CONTRACT_VERSIONS, LogLevel};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use wasmtime::StoreContextMut;
 use wasmtime::component::{Linker, WasmList, WasmStr};
 
-/// The import interfaces of the world, as components name them.
-const TYPES_INTERFACE: &str = "waybill:plugin/types@0.1.0";
-const HOST_INTERFACE: &str = "waybill:plugin/host@0.1.0";
+/// The contract version that added `log-enabled`; earlier ones lack it.
+const LOG_ENABLED_SINCE: &str = "0.2.0";
 
 /// Longest message kept of one record, bytes.
 pub(crate) const MAX_MESSAGE_BYTES: usize = 4 << 10;
@@ -26,10 +29,18 @@ const MAX_VALUE_BYTES: usize = 1 << 10;
 /// Longest rendering of a record's fields, bytes.
 const MAX_RENDERED_FIELDS_BYTES: usize = 4 << 10;
 
-/// Links `log` and `config-get` (and the type-only `types` interface).
+/// Links the host interface (and the type-only `types` interface) of every
+/// contract version the host accepts.
 pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    linker.instance(TYPES_INTERFACE)?;
-    let mut host = linker.instance(HOST_INTERFACE)?;
+    for version in CONTRACT_VERSIONS {
+        add_version(linker, version)?;
+    }
+    Ok(())
+}
+
+fn add_version(linker: &mut Linker<CallState>, version: &str) -> wasmtime::Result<()> {
+    linker.instance(&format!("waybill:plugin/types@{version}"))?;
+    let mut host = linker.instance(&format!("waybill:plugin/host@{version}"))?;
     host.func_wrap(
         "log",
         |store: StoreContextMut<'_, CallState>,
@@ -44,7 +55,33 @@ pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<
             Ok((store.data().config_value(&key),))
         },
     )?;
+    if semver_at_least(version, LOG_ENABLED_SINCE) {
+        host.func_wrap(
+            "log-enabled",
+            |store: StoreContextMut<'_, CallState>, (level,): (LogLevel,)| {
+                Ok((store.data().log_records_left() && level_enabled(level),))
+            },
+        )?;
+    }
     Ok(())
+}
+
+/// Whether `version` (`MAJOR.MINOR.PATCH`) is `min` or later.
+fn semver_at_least(version: &str, min: &str) -> bool {
+    let parse = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    parse(version) >= parse(min)
+}
+
+/// Whether the host's log filter lets a plugin record at `level` through.
+fn level_enabled(level: LogLevel) -> bool {
+    use tracing::Level;
+    match level {
+        LogLevel::Trace => tracing::enabled!(target: "waybill.plugin", Level::TRACE),
+        LogLevel::Debug => tracing::enabled!(target: "waybill.plugin", Level::DEBUG),
+        LogLevel::Info => tracing::enabled!(target: "waybill.plugin", Level::INFO),
+        LogLevel::Warn => tracing::enabled!(target: "waybill.plugin", Level::WARN),
+        LogLevel::Error => tracing::enabled!(target: "waybill.plugin", Level::ERROR),
+    }
 }
 
 /// A call's log budget ran out; the call traps with this and the host
@@ -166,7 +203,15 @@ pub(crate) fn capped(text: &str, max: usize) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
-    use super::capped;
+    use super::{capped, semver_at_least};
+
+    #[test]
+    fn log_enabled_is_linked_from_0_2_0_on() {
+        assert!(!semver_at_least("0.1.0", "0.2.0"));
+        assert!(semver_at_least("0.2.0", "0.2.0"));
+        assert!(semver_at_least("0.10.0", "0.2.0"));
+        assert!(semver_at_least("1.0.0", "0.2.0"));
+    }
 
     #[test]
     fn short_text_is_kept_as_is() {

@@ -42,6 +42,8 @@ pub(crate) struct Health {
     pub(crate) calls: AtomicU64,
     pub(crate) call_micros: AtomicU64,
     pub(crate) faults: AtomicU64,
+    /// Calls answered with the plugin's typed error.
+    pub(crate) errors: AtomicU64,
     pub(crate) consecutive_faults: AtomicU32,
     pub(crate) quarantined: AtomicBool,
 }
@@ -58,6 +60,8 @@ pub struct PluginVersion {
     pub limits: Limits,
     /// When it was loaded.
     pub loaded_at: SystemTime,
+    /// The contract version (`wit/`) it was built against.
+    pub contract: &'static str,
     pub(crate) label: Arc<str>,
     pub(crate) pre: PluginPre<CallState>,
     pub(crate) runtime: Arc<Runtime>,
@@ -110,9 +114,9 @@ impl PluginVersion {
                     path: shown.clone(),
                     message: format!("{e:#}"),
                 })?;
-        let pre = PluginPre::new(instance_pre).map_err(|e| LoadError::Link {
+        let pre = PluginPre::new(instance_pre).map_err(|message| LoadError::Link {
             path: shown.clone(),
-            message: format!("{e:#}"),
+            message,
         })?;
         let limits = limits.unwrap_or(runtime.options.default_limits);
         let info = describe(runtime, &pre, &limits).map_err(|message| LoadError::Describe {
@@ -135,6 +139,7 @@ impl PluginVersion {
             path: origin,
             limits,
             loaded_at: SystemTime::now(),
+            contract: pre.contract(),
             pre,
             runtime: runtime.clone(),
             health: Health::default(),
@@ -185,6 +190,11 @@ impl PluginVersion {
             self.health.consecutive_faults.load(Ordering::Relaxed),
         )
     }
+
+    /// Calls the plugin answered with its typed error.
+    pub fn errors(&self) -> u64 {
+        self.health.errors.load(Ordering::Relaxed)
+    }
 }
 
 fn compile(runtime: &Runtime, bytes: &[u8], sha256: &str) -> Result<Component, String> {
@@ -215,17 +225,14 @@ fn describe(
         "",
     );
     let bindings: Bindings = pre.instantiate(&mut store).map_err(|e| format!("{e:#}"))?;
-    let info = bindings
-        .waybill_plugin_describe()
-        .call_describe(&mut store)
-        .map_err(|e| {
-            let stderr = store.data().stderr_text();
-            if stderr.is_empty() {
-                format!("{e:#}")
-            } else {
-                format!("{e:#}: {stderr}")
-            }
-        })?;
+    let info = bindings.call_describe(&mut store).map_err(|e| {
+        let stderr = store.data().stderr_text();
+        if stderr.is_empty() {
+            format!("{e:#}")
+        } else {
+            format!("{e:#}: {stderr}")
+        }
+    })?;
     Ok(info_from_wit(info))
 }
 

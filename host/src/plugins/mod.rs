@@ -7,6 +7,7 @@
 mod bench_support;
 mod cache;
 mod call;
+mod canary;
 mod diff;
 mod engine;
 mod error;
@@ -25,6 +26,7 @@ mod world;
 pub use bench_support::ReusedInstance;
 pub use cache::CacheError;
 pub use call::{CallReport, CallStats};
+pub use canary::{BUCKETS, Canary, Sides, Tally, basis_points, bucket, takes_candidate};
 pub use diff::{Change, Difference, Ignore, IgnoreError, diff};
 pub use engine::{Runtime, RuntimeOptions};
 pub use error::{CallError, LimitKind, LoadError, RuntimeError};
@@ -37,7 +39,7 @@ pub use shadow::{ActiveCall, ShadowLimits, ShadowRun, ShadowSettings, Shadows};
 pub use shadow_report::{CallSite, Example, Latency, ShadowReport, Side};
 pub use state::PluginConfig;
 pub use watcher::{WatchHandle, watch_directory};
-pub use world::WORLD_NAME;
+pub use world::{CONTRACT_VERSION, CONTRACT_VERSIONS, WORLD_NAME};
 
 /// Re-exported SDK values that cross the host's API.
 pub use waybill_sdk::{

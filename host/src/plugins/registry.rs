@@ -46,6 +46,8 @@ pub struct VersionStatus {
     pub call_micros: u64,
     /// The file it came from.
     pub path: Option<PathBuf>,
+    /// The contract version it was built against.
+    pub contract: &'static str,
 }
 
 /// One plugin as the admin surface shows it.
@@ -69,6 +71,8 @@ pub struct Registry {
     slots: RwLock<BTreeMap<String, Arc<Slot>>>,
     checks: RwLock<Vec<AdmissionCheck>>,
     limits: RwLock<BTreeMap<String, Limits>>,
+    /// Running canaries (`canary.rs`).
+    pub(super) canaries: super::canary::Canaries,
 }
 
 impl Registry {
@@ -79,6 +83,7 @@ impl Registry {
             slots: RwLock::default(),
             checks: RwLock::default(),
             limits: RwLock::default(),
+            canaries: Default::default(),
         })
     }
 
@@ -266,9 +271,10 @@ impl Registry {
         Ok(())
     }
 
-    /// Keeps `version` among its plugin's loaded versions without
-    /// activating it (a recorded replay's baseline, a shadow's candidate).
-    pub fn insert(&self, version: Arc<PluginVersion>) {
+    /// Keeps `version` among its plugin's loaded versions (found by
+    /// [`find`](Self::find), listed by [`status`](Self::status)) without
+    /// activating it.
+    pub fn add_loaded(&self, version: Arc<PluginVersion>) {
         let slot = self.slot(&version.id.name);
         let mut versions = slot.versions.lock().unwrap_or_else(|p| p.into_inner());
         if !versions.iter().any(|v| v.id.sha256 == version.id.sha256) {
@@ -389,6 +395,7 @@ impl Registry {
                             faults,
                             call_micros: v.call_micros(),
                             path: v.path.clone(),
+                            contract: v.contract,
                         }
                     })
                     .collect();

@@ -98,6 +98,11 @@ impl CallState {
         }
     }
 
+    /// Whether the call may still emit a log record (without counting one).
+    pub(crate) fn log_records_left(&self) -> bool {
+        self.logs_left > 0
+    }
+
     /// Bytes the call may pass to `log`, all records together.
     pub(crate) fn log_budget(&self) -> usize {
         self.log_budget

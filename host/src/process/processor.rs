@@ -156,6 +156,22 @@ impl Processor {
         }
     }
 
+    /// The version of `name` that handles split key `key`: a pinned
+    /// version (replay with `--plugin-version`) wins over everything; else
+    /// a running canary's split decides between its candidate and the
+    /// active version (`plugins/canary.rs`).
+    pub(crate) fn plugin_for(
+        &self,
+        name: &str,
+        pin: Option<&VersionPin>,
+        key: &str,
+    ) -> Option<Arc<PluginVersion>> {
+        match pin {
+            Some(p) if p.plugin == name => self.registry.find(name, &p.version),
+            _ => self.registry.get_for(name, key),
+        }
+    }
+
     /// Processes `msg`: every matching route (limited by `scope`), with
     /// `pin` overriding one plugin's version and approval reading its quotes
     /// from `quotes` only (no store, no clock: the same message, book and
@@ -248,7 +264,7 @@ impl Processor {
         let Some(inbound) = &route.inbound else {
             return self.canonical_inbound(msg, route, out);
         };
-        let Some(version) = self.plugin(&inbound.plugin, pin) else {
+        let Some(version) = self.plugin_for(&inbound.plugin, pin, inbound_split_key(msg)) else {
             out.dead_letters
                 .push(missing_plugin(route, None, inbound, pin));
             return None;
@@ -431,7 +447,7 @@ impl Processor {
         pin: Option<&VersionPin>,
         out: &mut ProcessingOutcome,
     ) -> Option<Vec<NewDelivery>> {
-        let Some(version) = self.plugin(&plugin_ref.plugin, pin) else {
+        let Some(version) = self.plugin_for(&plugin_ref.plugin, pin, &doc.business_key) else {
             out.dead_letters
                 .push(missing_plugin(route, Some(target_name), plugin_ref, pin));
             return None;
@@ -444,6 +460,8 @@ impl Processor {
             correlation_id: correlation_id.to_string(),
         };
         let stage = format!("outbound:{target_name}");
+        let span = tracing::info_span!("waybill.map", correlation_id = %correlation_id, route = %route.name, target = %target_name, plugin = %version.label());
+        let _enter = span.enter();
         let outputs = call(
             &version,
             &input,
@@ -472,6 +490,19 @@ impl Processor {
                 .collect(),
         )
     }
+}
+
+/// The key a canary splits an inbound mapper's messages by. The business
+/// key is only known after mapping, so: the message's business key when
+/// ingest knows it (a sync record's), else its idempotency key, else its
+/// message id. A producer that sends the business key as the
+/// `Idempotency-Key` gets the same split inbound as outbound.
+pub fn inbound_split_key(msg: &StoredMessage) -> &str {
+    msg.context
+        .business_key
+        .as_deref()
+        .or(msg.idempotency_key.as_deref())
+        .unwrap_or(&msg.message_id)
 }
 
 /// What every delivery of a route target carries, whether it is enqueued

@@ -84,12 +84,14 @@ impl Processor {
         };
         if let Some(approval) = &target.approval {
             let schema_id = leg.doc.schema_id.clone();
+            let key = leg.doc.business_key.clone();
             let violations = self.approve(
                 quotes,
                 route,
                 target,
                 approval,
                 &schema_id,
+                &key,
                 &mut value,
                 pin,
                 out,
@@ -137,7 +139,7 @@ impl Processor {
         out: &mut ProcessingOutcome,
         plugins: &mut Vec<PluginStamp>,
     ) -> Option<Output> {
-        let Some(version) = self.plugin(&enrich.plugin, pin) else {
+        let Some(version) = self.plugin_for(&enrich.plugin, pin, &doc.business_key) else {
             out.dead_letters
                 .push(missing_plugin(route, Some(&target.target), enrich, pin));
             return None;
@@ -193,6 +195,7 @@ impl Processor {
         target: &RouteTarget,
         approval: &ApprovalConfig,
         schema_id: &str,
+        key: &str,
         value: &mut serde_json::Value,
         pin: Option<&VersionPin>,
         out: &mut ProcessingOutcome,
@@ -203,7 +206,7 @@ impl Processor {
         {
             return None;
         }
-        let Some(version) = self.plugin(&approval.validator.plugin, pin) else {
+        let Some(version) = self.plugin_for(&approval.validator.plugin, pin, key) else {
             out.dead_letters.push(missing_plugin(
                 route,
                 Some(&target.target),

@@ -285,7 +285,7 @@ async fn baseline_loaded(
     };
     match registry.load_bytes(&stored.version.component, None) {
         Ok(v) if v.id.name == name => {
-            registry.insert(v);
+            registry.add_loaded(v);
             Ok(true)
         }
         Ok(_) => Ok(false),

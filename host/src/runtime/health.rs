@@ -193,6 +193,7 @@ pub async fn metrics(app: Arc<App>) -> Resp {
         "Shadow calls this host dropped to spare the active path, by reason",
         shadow_dropped,
     );
+    app.canaries.register_metrics(&mut registry);
 
     let deprecated: Family<Labels, Gauge> = Family::default();
     for (schema, n) in app.processor.deprecated_uses() {

@@ -6,6 +6,7 @@
 //! routes. The shared state is [`crate::context::App`], re-exported here.
 
 mod admin;
+mod canary_admin;
 mod health;
 mod listener;
 mod logging;

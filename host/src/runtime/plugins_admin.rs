@@ -4,9 +4,11 @@
 //! `application/wasm` body, or `application/json` with the base64
 //! component and fixtures), and `POST .../{name}/activate` and
 //! `.../{name}/rollback`, which are store-wide decisions every host on the
-//! store follows; `.../{name}/shadow` and `.../{name}/shadow-stop` are
-//! `shadow_admin.rs`'s. A candidate is admitted on the receiving host before
+//! store follows. A candidate is admitted on the receiving host before
 //! anything is stored or decided: a refused one changes nothing anywhere.
+//! `.../{name}/canary`, `.../promote` and `.../abort` are served by
+//! `canary_admin.rs`, `.../{name}/shadow` and `.../shadow-stop` by
+//! `shadow_admin.rs`.
 
 use crate::context::App;
 use crate::distribution::{
@@ -39,6 +41,9 @@ pub(super) async fn route(
         (&Method::POST, ["plugins", name, "rollback"]) => rollback(&app, name).await,
         (_, ["plugins", _, "shadow" | "shadow-stop"]) => {
             super::shadow_admin::route(app, req, rest).await
+        }
+        (_, ["plugins", _, "canary" | "promote" | "abort"]) => {
+            super::canary_admin::route(app, req, rest).await
         }
         (_, ["plugins"] | ["plugins", _, "activate" | "rollback"]) => {
             Err(Problem::method_not_allowed().detail(format!(
@@ -208,13 +213,13 @@ fn too_large(max: usize) -> Problem {
         .field("component")
 }
 
-fn refused(status: u16, kind: &'static str, title: &str, why: &Refusal) -> Problem {
+pub(super) fn refused(status: u16, kind: &'static str, title: &str, why: &Refusal) -> Problem {
     Problem::new(status, kind, title)
         .detail(why.to_string())
         .with("stage", why.stage())
 }
 
-fn decide_problem(e: DecideError, kind: &'static str, title: &str) -> Problem {
+pub(super) fn decide_problem(e: DecideError, kind: &'static str, title: &str) -> Problem {
     match e {
         DecideError::Store(e) => store_problem(e),
         DecideError::Refused(why) => refused(409, kind, title, &why),
@@ -277,6 +282,29 @@ async fn push(app: &App, req: Request<Incoming>) -> Result<Resp, Problem> {
     ))
 }
 
+/// The sha256 of `name`'s version `selector` (a version string or a
+/// sha256 prefix of 8 or more): one this host has loaded (stored first, so
+/// other hosts can follow a decision about it) or one the store holds;
+/// `None` when neither knows it.
+pub(super) async fn version_sha(
+    app: &App,
+    name: &str,
+    selector: &str,
+) -> Result<Option<String>, DecideError> {
+    if let Some(v) = app.registry.find(name, selector) {
+        app.distribution.ensure_stored(&v).await?;
+        return Ok(Some(v.id.sha256.clone()));
+    }
+    Ok(app
+        .store
+        .plugin_versions(name)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|v| v.version == selector || (selector.len() >= 8 && v.sha256.starts_with(selector)))
+        .map(|v| v.sha256))
+}
+
 /// The version of `name` that `selector` (a version string or a sha256
 /// prefix) names, loaded here or stored, stored if only loaded, and
 /// admitted on this host; refusals are `kind` problems.
@@ -287,32 +315,16 @@ pub(super) async fn admit_selected(
     kind: &'static str,
     title: &str,
 ) -> Result<Arc<crate::plugins::PluginVersion>, Problem> {
-    let dist = &app.distribution;
-    let sha = match app.registry.find(name, selector) {
-        Some(v) => {
-            dist.ensure_stored(&v)
-                .await
-                .map_err(|e| decide_problem(e, kind, title))?;
-            v.id.sha256.clone()
-        }
-        None => app
-            .store
-            .plugin_versions(name)
-            .await
-            .map_err(store_problem)?
-            .into_iter()
-            .rev()
-            .find(|v| {
-                v.version == selector || (selector.len() >= 8 && v.sha256.starts_with(selector))
-            })
-            .map(|v| v.sha256)
-            .ok_or_else(|| {
-                Problem::new(409, kind, title).detail(format!(
-                    "plugin {name} has no loaded or stored version {selector:?}"
-                ))
-            })?,
-    };
-    dist.admit_stored(name, &sha)
+    let sha = version_sha(app, name, selector)
+        .await
+        .map_err(|e| decide_problem(e, kind, title))?
+        .ok_or_else(|| {
+            Problem::new(409, kind, title).detail(format!(
+                "plugin {name} has no loaded or stored version {selector:?}"
+            ))
+        })?;
+    app.distribution
+        .admit_stored(name, &sha)
         .await
         .map_err(|e| decide_problem(e, kind, title))
 }

@@ -10,6 +10,7 @@
 //! A background task purges what is finished once it is old enough.
 //! Shadow runs and their reports are kept beside plugin distribution.
 
+mod canary_model;
 mod clock;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
@@ -25,6 +26,7 @@ mod shadow_model;
 pub mod sqlite;
 mod traits;
 
+pub use canary_model::*;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{BoxError, StoreError};
 pub use flow_model::*;
@@ -32,6 +34,6 @@ pub use model::*;
 pub use plugin_model::*;
 pub use shadow_model::*;
 pub use traits::{
-    CoordinationStore, ExceptionStore, HousekeepingStore, MessageStore, OutboxStore, PluginStore,
-    ShadowStore, Store, SyncStore,
+    CanaryStore, CoordinationStore, ExceptionStore, HousekeepingStore, MessageStore, OutboxStore,
+    PluginStore, ShadowStore, Store, SyncStore,
 };

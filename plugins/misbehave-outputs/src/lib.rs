@@ -10,7 +10,7 @@
 //! `test.outputs` (and for `validate` of a document whose schema id is
 //! `test.violations`), `{"message_bytes": M, "fields": F, "field_bytes": B,
 //! "aliased": true}` for `test.log`, which logs one record and then returns
-//! one small output.
+//! one small output saying what `log-enabled` answered before it logged.
 //!
 //! Aliased lists are only sound to hand over when the host refuses them: the
 //! guest's post-return would free the shared buffer once per entry. Tests use
@@ -96,11 +96,16 @@ impl Plugin for MisbehaveOutputs {
             }
             LOG => {
                 let a = Amounts::parse(&input.body)?;
+                use waybill_sdk::log::{Level, enabled};
+                let body = serde_json::json!({"log_enabled": {
+                    "debug": enabled(Level::Debug),
+                    "info": enabled(Level::Info),
+                }});
                 log_once(&a);
                 Ok(vec![Output {
                     schema_id: "shipment-event@1.0".into(),
                     business_key: "logged".into(),
-                    body: "{}".into(),
+                    body: body.to_string(),
                 }])
             }
             other => Err(PluginError::unsupported(format!(

@@ -103,14 +103,22 @@ fn to_wit_error(e: crate::PluginError) -> wit::PluginError {
 pub(crate) mod imports {
     use super::waybill::plugin::host;
 
-    pub fn log(level: crate::log::Level, message: &str, fields: &[(&str, &str)]) {
-        let level = match level {
+    fn wit_level(level: crate::log::Level) -> host::LogLevel {
+        match level {
             crate::log::Level::Trace => host::LogLevel::Trace,
             crate::log::Level::Debug => host::LogLevel::Debug,
             crate::log::Level::Info => host::LogLevel::Info,
             crate::log::Level::Warn => host::LogLevel::Warn,
             crate::log::Level::Error => host::LogLevel::Error,
-        };
+        }
+    }
+
+    pub fn log_enabled(level: crate::log::Level) -> bool {
+        host::log_enabled(wit_level(level))
+    }
+
+    pub fn log(level: crate::log::Level, message: &str, fields: &[(&str, &str)]) {
+        let level = wit_level(level);
         let fields: Vec<(String, String)> = fields
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -16,10 +16,26 @@ pub enum Level {
     Error,
 }
 
-/// Emits one record with key/value fields.
+/// Whether a record at `level` would be emitted (the host's filter for
+/// plugins, and the call's record budget): check it before building an
+/// expensive record. Always `false` outside Wasm.
+pub fn enabled(level: Level) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    return crate::guest::imports::log_enabled(level);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = level;
+        false
+    }
+}
+
+/// Emits one record with key/value fields (nothing when the host would
+/// drop it: the fields are not copied then).
 pub fn log(level: Level, message: &str, fields: &[(&str, &str)]) {
     #[cfg(target_arch = "wasm32")]
-    crate::guest::imports::log(level, message, fields);
+    if crate::guest::imports::log_enabled(level) {
+        crate::guest::imports::log(level, message, fields);
+    }
     #[cfg(not(target_arch = "wasm32"))]
     {
         let _ = (level, message, fields);

@@ -1,11 +1,13 @@
-//! Test-only plugin for the hot-swap and shadow tests. Built four ways by
-//! the xtask: v1 (default), v2 (`--features v2`), a broken variant that
-//! fails every mapping and its own fixtures (`--features broken`), and a
-//! shadow candidate (`--features shadow`, 1.5.0) that maps like v1 except
-//! for planted differences: for a key starting `diff-` its `input_bytes`
-//! is one more, for a key starting `fail-` it rejects the message. Each
-//! output names the version that made it, so a test can tell which
-//! version handled each call.
+//! Test-only plugin for the hot-swap, canary and shadow tests. Built five
+//! ways by the xtask: v1 (default), v2 (`--features v2`), a broken variant
+//! that fails every mapping and its own fixtures (`--features broken`), a
+//! flaky one that passes its fixtures but refuses every input with
+//! `"fail": true` (`--features flaky`, for the canary's automatic abort),
+//! and a shadow candidate (`--features shadow`, 1.5.0) that maps like v1
+//! except for planted differences: for a key starting `diff-` its
+//! `input_bytes` is one more, for a key starting `fail-` it rejects the
+//! message. Each output names the version that made it, so a test can tell
+//! which version handled each call.
 
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
 
@@ -16,6 +18,8 @@ const VERSION: &str = if cfg!(feature = "broken") {
     "3.0.0"
 } else if cfg!(feature = "shadow") {
     "1.5.0"
+} else if cfg!(feature = "flaky") {
+    "2.1.0"
 } else if cfg!(feature = "v2") {
     "2.0.0"
 } else {
@@ -59,6 +63,13 @@ impl Plugin for SwapProbe {
         }
         let payload: serde_json::Value =
             serde_json::from_slice(&input.body).unwrap_or(serde_json::Value::Null);
+        if cfg!(feature = "flaky") && payload.get("fail") == Some(&serde_json::Value::Bool(true)) {
+            return Err(PluginError::invalid(
+                "/fail",
+                "flaky-build",
+                "this build of swap-probe refuses inputs marked to fail",
+            ));
+        }
         let key = payload
             .get("key")
             .and_then(|k| k.as_str())

@@ -3,6 +3,7 @@
 //! binary of its own (`host/demo`, `cargo xtask demo`).
 
 mod admin_client;
+mod canary_cmd;
 mod dlq;
 mod exceptions_cmd;
 mod plugin_cmd;
@@ -77,7 +78,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    waybill::runtime::init_tracing("warn");
+    if let Err(e) = waybill::runtime::init_tracing("warn") {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Plugin { command } => plugin_cmd::run(command, &cli.cache_dir),
         Command::Serve(args) => serve::run(args),

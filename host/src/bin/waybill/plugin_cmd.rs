@@ -95,6 +95,8 @@ pub enum PluginCommand {
         host: HostArgs,
     },
     #[command(flatten)]
+    Canary(super::canary_cmd::CanaryCommand),
+    #[command(flatten)]
     Shadow(super::shadow_cmd::ShadowCommand),
 }
 
@@ -231,6 +233,7 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
             host,
         } => push(&plugin, fixtures, &host),
         PluginCommand::Shadow(cmd) => super::shadow_cmd::run(cmd),
+        PluginCommand::Canary(cmd) => super::canary_cmd::run(cmd),
         PluginCommand::Rollback { name, host } => {
             let v = call(&host, "POST", &format!("plugins/{name}/rollback"), None)?;
             println!(
@@ -357,7 +360,8 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
             let out = serde_json::json!({
                 "plugin": version.info,
                 "sha256": version.id.sha256,
-                "world": {"name": waybill::plugins::WORLD_NAME, "imports": imports, "exports": exports},
+                "world": {"name": format!("waybill:plugin/plugin@{}", version.contract), "imports": imports, "exports": exports},
+                "contract": version.contract,
                 "limits": version.limits,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);

@@ -9,6 +9,7 @@
 //! The cases panic on the first broken expectation, as tests do.
 
 pub mod batches;
+pub mod canaries;
 pub mod coordination;
 pub mod exceptions;
 pub(crate) mod fixtures;
@@ -74,6 +75,8 @@ macro_rules! with_cases {
             shadows::one_shadow_run_per_plugin_runs_until_stopped,
             shadows::each_host_keeps_one_report_per_run,
             shadows::recorded_messages_are_a_routes_messages_in_a_window,
+            canaries::one_canary_runs_per_plugin,
+            canaries::a_canary_ends_once_with_its_reason,
         );
     };
 }

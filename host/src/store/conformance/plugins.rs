@@ -6,7 +6,7 @@
 use super::super::*;
 use super::{StoreFactory, T0, fresh};
 
-fn version(name: &str, version: &str, sha: &str, host: &str) -> NewPluginVersion {
+pub(super) fn version(name: &str, version: &str, sha: &str, host: &str) -> NewPluginVersion {
     NewPluginVersion {
         name: name.into(),
         version: version.into(),
@@ -17,6 +17,20 @@ fn version(name: &str, version: &str, sha: &str, host: &str) -> NewPluginVersion
             ("a.expected.json".into(), vec![0, 159, 255]),
         ],
         pushed_by: host.into(),
+    }
+}
+
+/// Stores probe 1.0.0 (`s1`) and 2.0.0 (`s2`) and other 1.0.0 (`o1`).
+pub(super) async fn put_versions(store: &dyn Store) {
+    for (name, v, sha) in [
+        ("probe", "1.0.0", "s1"),
+        ("probe", "2.0.0", "s2"),
+        ("other", "1.0.0", "o1"),
+    ] {
+        store
+            .put_plugin_version(version(name, v, sha, "host-a"))
+            .await
+            .expect("put");
     }
 }
 
@@ -90,16 +104,7 @@ pub async fn plugin_decisions_are_a_log_whose_newest_entry_is_current(factory: &
             .expect("none")
             .is_empty()
     );
-    for (name, v, sha) in [
-        ("probe", "1.0.0", "s1"),
-        ("probe", "2.0.0", "s2"),
-        ("other", "1.0.0", "o1"),
-    ] {
-        store
-            .put_plugin_version(version(name, v, sha, "host-a"))
-            .await
-            .expect("put");
-    }
+    put_versions(store.as_ref()).await;
     let first = store
         .decide_plugin(decide("probe", "s1", PluginAction::Activate, "host-a"))
         .await

@@ -30,6 +30,7 @@
 //! [`MessageStore::wake_events`]: super::MessageStore::wake_events
 
 mod batch;
+mod canaries;
 mod coordination;
 mod errors;
 mod flows;

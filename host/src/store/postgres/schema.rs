@@ -291,6 +291,26 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (host, name)
     );
     "#,
+    // plugin canaries: store-wide decisions sending a share of business
+    // keys to a candidate version; at most one runs per plugin.
+    r#"
+    CREATE TABLE plugin_canaries (
+        seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name            TEXT NOT NULL,
+        sha256          TEXT NOT NULL REFERENCES plugin_versions (sha256),
+        percent         DOUBLE PRECISION NOT NULL,
+        active_sha256   TEXT NOT NULL,
+        decision_seq    BIGINT NOT NULL,
+        started_by      TEXT NOT NULL,
+        started_at      BIGINT NOT NULL,
+        outcome         TEXT,
+        ended_by        TEXT,
+        reason          TEXT,
+        automatic       BOOLEAN,
+        ended_at        BIGINT
+    );
+    CREATE UNIQUE INDEX plugin_canaries_running ON plugin_canaries (name) WHERE ended_at IS NULL;
+    CREATE INDEX plugin_canaries_name ON plugin_canaries (name, seq);
     // shadow runs: a stored candidate shadows its plugin on every host
     // until stopped (one running per plugin), each host's report per run;
     // a recorded replay finds a route's messages by time.

@@ -5,6 +5,7 @@
 //! it applies while writing are in [`super::rules`], shared by every backend.
 
 mod batch;
+mod canaries;
 mod checkpoint;
 mod coordination;
 mod flows;

@@ -330,6 +330,26 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (host, name)
     );
     "#,
+    // plugin canaries: store-wide decisions sending a share of business
+    // keys to a candidate version; at most one runs per plugin.
+    r#"
+    CREATE TABLE plugin_canaries (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        name            TEXT NOT NULL,
+        sha256          TEXT NOT NULL REFERENCES plugin_versions(sha256),
+        percent         REAL NOT NULL,
+        active_sha256   TEXT NOT NULL,
+        decision_seq    INTEGER NOT NULL,
+        started_by      TEXT NOT NULL,
+        started_at      INTEGER NOT NULL,
+        outcome         TEXT,
+        ended_by        TEXT,
+        reason          TEXT,
+        automatic       INTEGER,
+        ended_at        INTEGER
+    );
+    CREATE UNIQUE INDEX plugin_canaries_running ON plugin_canaries(name) WHERE ended_at IS NULL;
+    CREATE INDEX plugin_canaries_name ON plugin_canaries(name, seq);
     // shadow runs: a stored candidate shadows its plugin on every host
     // until stopped (one running per plugin), each host's report per run;
     // a recorded replay finds a route's messages by time.
