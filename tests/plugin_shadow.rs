@@ -23,7 +23,7 @@ use base64::Engine as _;
 use common::host::{QUICK_TARGET, TestHost, config_head_on, probe_pipeline};
 use common::store::TestStore;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use waybill::plugins::{
@@ -38,29 +38,10 @@ const KEYS: [&str; 10] = [
     "ok-1", "ok-2", "ok-3", "ok-4", "ok-5", "diff-1", "diff-2", "diff-3", "fail-1", "fail-2",
 ];
 
-/// A plugins directory holding swap-probe 1.0.0 and its fixtures only.
-fn plugins_dir(dir: &Path) -> PathBuf {
-    let plugins = dir.join("plugins");
-    let fixtures = plugins.join("swap-probe.fixtures");
-    std::fs::create_dir_all(&fixtures).expect("plugins dir");
-    std::fs::copy(
-        common::test_plugin("swap-probe"),
-        plugins.join("swap-probe.wasm"),
-    )
-    .expect("v1");
-    for entry in std::fs::read_dir(common::test_plugin("swap-probe").with_extension("fixtures"))
-        .expect("swap-probe fixtures")
-    {
-        let p = entry.expect("entry").path();
-        std::fs::copy(&p, fixtures.join(p.file_name().expect("name"))).expect("copy fixture");
-    }
-    plugins
-}
-
 fn config(store: &TestStore, sink: &Sink, shadow: &str) -> String {
     format!(
         "{}\n[plugins.shadow]\n{shadow}\n{}",
-        config_head_on(store, &plugins_dir(store.dir())),
+        config_head_on(store, &common::probe_plugins_dir(store.dir())),
         probe_pipeline(&sink.url("/in"), QUICK_TARGET)
     )
 }
@@ -69,7 +50,7 @@ fn config(store: &TestStore, sink: &Sink, shadow: &str) -> String {
 /// (which activates it everywhere), then rolled back to 1.0.0.
 async fn store_candidate(host: &TestHost) {
     let b64 = base64::engine::general_purpose::STANDARD;
-    let component = std::fs::read(common::test_plugin("swap-probe-shadow")).expect("candidate");
+    let component = common::test_plugin_bytes("swap-probe-shadow");
     let pushed = host
         .admin_post("plugins", json!({"component": b64.encode(component)}))
         .await;

@@ -350,6 +350,7 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE UNIQUE INDEX plugin_canaries_running ON plugin_canaries(name) WHERE ended_at IS NULL;
     CREATE INDEX plugin_canaries_name ON plugin_canaries(name, seq);
+    "#,
     // shadow runs: a stored candidate shadows its plugin on every host
     // until stopped (one running per plugin), each host's report per run;
     // a recorded replay finds a route's messages by time.
