@@ -565,6 +565,40 @@ async fn postgres_every_host_shadows_and_the_report_adds_them_up() {
     .await;
 }
 
+/// An inbound message of the probe pipeline.
+fn probe_message(body: Vec<u8>, correlation_id: String) -> waybill::plugins::Message {
+    waybill::plugins::Message {
+        kind: "test.any".into(),
+        content_type: "application/json".into(),
+        body,
+        headers: Vec::new(),
+        correlation_id,
+    }
+}
+
+/// Maps `input` with `active` and offers the call to `shadows`.
+fn call_and_offer(
+    shadows: &Shadows,
+    active: &PluginVersion,
+    input: &waybill::plugins::Message,
+    times: usize,
+    pinned: bool,
+) {
+    let config: PluginConfig = Arc::default();
+    let outcome = active.call_map(input, &config);
+    for _ in 0..times {
+        shadows.offer(ActiveCall {
+            version: active,
+            input,
+            config: &config,
+            route: "probe",
+            stage: "inbound",
+            outcome: &outcome,
+            pinned,
+        });
+    }
+}
+
 /// A queue of one, offered calls far faster than one worker runs them:
 /// what does not fit is dropped and counted, the rest compared.
 #[test]
@@ -586,29 +620,14 @@ fn a_tiny_queue_drops_what_it_cannot_hold_and_counts_it() {
         ShadowReport::default(),
     );
     shadows.install(run.clone());
-    let config: PluginConfig = Arc::default();
     let offered: u64 = 200;
     for i in 0..offered {
-        let input = waybill::plugins::Message {
-            kind: "test.any".into(),
-            content_type: "application/json".into(),
-            body: json!({"key": format!("ok-{i}")}).to_string().into_bytes(),
-            headers: Vec::new(),
-            correlation_id: format!("c-{i}"),
-        };
-        let outcome = active.call_map(&input, &config);
+        let input = probe_message(
+            json!({"key": format!("ok-{i}")}).to_string().into_bytes(),
+            format!("c-{i}"),
+        );
         // Offered many times per active call: the queue holds one.
-        for _ in 0..5 {
-            shadows.offer(ActiveCall {
-                version: &active,
-                input: &input,
-                config: &config,
-                route: "probe",
-                stage: "inbound",
-                outcome: &outcome,
-                pinned: false,
-            });
-        }
+        call_and_offer(&shadows, &active, &input, 5, false);
     }
     let total = offered * 5;
     let report = common::wait_until_blocking("the shadow worker", Duration::from_secs(30), || {
@@ -622,23 +641,8 @@ fn a_tiny_queue_drops_what_it_cannot_hold_and_counts_it() {
     assert_eq!(report.compared, report.identical + report.different);
     // A pinned call (a replay with a named version) is never shadowed.
     let before = run.report();
-    let input = waybill::plugins::Message {
-        kind: "test.any".into(),
-        content_type: "application/json".into(),
-        body: b"{}".to_vec(),
-        headers: Vec::new(),
-        correlation_id: "pinned".into(),
-    };
-    let outcome = active.call_map(&input, &config);
-    shadows.offer(ActiveCall {
-        version: &active,
-        input: &input,
-        config: &config,
-        route: "probe",
-        stage: "inbound",
-        outcome: &outcome,
-        pinned: true,
-    });
+    let input = probe_message(b"{}".to_vec(), "pinned".into());
+    call_and_offer(&shadows, &active, &input, 1, true);
     assert_eq!(run.report(), before);
 }
 
@@ -654,7 +658,6 @@ fn measure_shadow_cost_on_the_active_path() {
         PluginVersion::load_file(&rt, &common::test_plugin("swap-probe"), None).expect("a");
     let candidate =
         PluginVersion::load_file(&rt, &common::test_plugin("swap-probe-shadow"), None).expect("c");
-    let config: PluginConfig = Arc::default();
     let n = 3000u64;
     for (label, share) in [
         ("none", None),
@@ -678,25 +681,13 @@ fn measure_shadow_cost_on_the_active_path() {
         }
         let started = std::time::Instant::now();
         for i in 0..n {
-            let input = waybill::plugins::Message {
-                kind: "test.any".into(),
-                content_type: "application/json".into(),
-                body: json!({"key": format!("ok-{i}"), "pad": "x".repeat(800)})
+            let input = probe_message(
+                json!({"key": format!("ok-{i}"), "pad": "x".repeat(800)})
                     .to_string()
                     .into_bytes(),
-                headers: Vec::new(),
-                correlation_id: format!("c-{i}"),
-            };
-            let outcome = active.call_map(&input, &config);
-            shadows.offer(ActiveCall {
-                version: &active,
-                input: &input,
-                config: &config,
-                route: "probe",
-                stage: "inbound",
-                outcome: &outcome,
-                pinned: false,
-            });
+                format!("c-{i}"),
+            );
+            call_and_offer(&shadows, &active, &input, 1, false);
         }
         let took = started.elapsed();
         let r = common::wait_until_blocking("drain", Duration::from_secs(60), || {
