@@ -14,8 +14,9 @@
 //!   malformed body, a second canary, the active version as candidate, a
 //!   candidate failing its fixtures, promote or abort with none running:
 //!   each a 4xx problem naming what is wrong;
-//! - the split is stable by key across calls and across two registries
-//!   (two hosts) holding the same versions.
+//! - the split is stable by key across calls and across two processors
+//!   (two hosts) holding the same versions, and a version pin wins over it;
+//! - the window that judges a canary forgets calls older than it.
 
 #[path = "common/binary.rs"]
 mod binary;
@@ -283,6 +284,14 @@ async fn a_canary_splits_by_key_and_promote_and_abort_take_effect(store: TestSto
         "aborted by an operator"
     );
     assert_eq!(aborted.json["canary"]["ended"]["automatic"], false);
+    let metrics = host.admin_request("GET", "/metrics", &[], "").await;
+    assert!(
+        metrics.text.contains(
+            "waybill_plugin_canary_aborts_total{plugin=\"swap-probe\",trigger=\"operator\"} 1"
+        ),
+        "{}",
+        metrics.text
+    );
     if let Some(b) = &second {
         canary_when(b, "the second host to stop splitting", |c| {
             c["this_host"]["state"] == "idle"
@@ -302,12 +311,31 @@ async fn a_canary_splits_by_key_and_promote_and_abort_take_effect(store: TestSto
         )
         .await;
     assert_eq!(again.status, 201, "{}", again.text);
-    let promoted = host
-        .admin_post(&format!("plugins/{PLUGIN}/promote"), json!({}))
-        .await;
-    assert_eq!(promoted.status, 200, "{}", promoted.text);
-    assert_eq!(promoted.json["active"], "swap-probe@2.0.0");
-    assert_eq!(promoted.json["canary"]["ended"]["outcome"], "promoted");
+    let (code, out, err) = binary::run([
+        "plugin",
+        "promote",
+        PLUGIN,
+        "--host",
+        &host.admin_base,
+        "--token",
+        common::host::ADMIN_TOKEN,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("promoted: swap-probe@2.0.0 active"),
+        "{out}"
+    );
+    let status = host.admin_get(&format!("plugins/{PLUGIN}/canary")).await;
+    assert_eq!(
+        status.json["canary"]["ended"]["outcome"], "promoted",
+        "{}",
+        status.text
+    );
+    assert_eq!(
+        status.json["canary"]["ended"]["automatic"], false,
+        "{}",
+        status.text
+    );
     let plugins = host.admin_get("plugins").await;
     let probe = plugins.json["plugins"]
         .as_array()
@@ -612,12 +640,37 @@ store_matrix!(
     bad_canary_inputs_answer_4xx,
 );
 
-/// Two registries (two hosts) with the same versions and canary send
-/// every key to the same version, call after call.
+/// A runtime whose calls a loaded machine does not cut short: these
+/// tests are about which version runs, not about limits.
+fn runtime() -> Arc<waybill::plugins::Runtime> {
+    waybill::plugins::Runtime::new(waybill::plugins::RuntimeOptions {
+        cache_dir: Some(common::repo_root().join("target/waybill-test-cache")),
+        default_limits: waybill::plugins::Limits {
+            cpu: Duration::from_secs(30),
+            ..waybill::plugins::Limits::default()
+        },
+        ..Default::default()
+    })
+    .expect("runtime")
+}
+
+/// Two processors on two registries (two hosts) with the same versions
+/// and canary map every key with the same version, call after call, in
+/// and out; a version pin (replay with `--plugin-version`) wins over the
+/// canary.
 #[test]
-fn the_split_is_the_same_on_two_hosts_and_across_calls() {
+fn the_split_is_the_same_on_two_hosts_and_a_pin_wins() {
+    use waybill::process::{Processor, QuoteBook, Scope, VersionPin};
+    use waybill::store::{MessageContext, MessageState, StoredMessage};
+    let text = format!(
+        "[plugins]\nwatch = false\n{}",
+        probe_pipeline("http://127.0.0.1:9/in", QUICK_TARGET)
+    );
+    let config = Arc::new(
+        waybill::config::parse(&text, std::path::Path::new("waybill.toml")).expect("config"),
+    );
     let host = || {
-        let registry = Registry::new(common::runtime());
+        let registry = Registry::new(runtime());
         let v1 = registry
             .load_bytes(&bytes_of("swap-probe"), None)
             .expect("v1 loads");
@@ -626,36 +679,83 @@ fn the_split_is_the_same_on_two_hosts_and_across_calls() {
             .expect("v2 loads");
         registry.activate(v1.clone());
         registry.start_canary(Arc::new(Canary::new(1, 5.0, v2, &v1)));
-        registry
+        (
+            registry.clone(),
+            Processor::new(config.clone(), registry, None),
+        )
     };
-    let (a, b) = (host(), host());
-    let version = |r: &Registry, key: &str| {
-        r.get_for(PLUGIN, key)
-            .expect("a version")
-            .id
-            .version
-            .clone()
+    let (registry_a, a) = host();
+    let (_, b) = host();
+    let message = |key: &str| StoredMessage {
+        message_id: format!("m-{key}"),
+        source: "test".into(),
+        kind: "test.any".into(),
+        content_type: "application/json".into(),
+        headers: Vec::new(),
+        body: json!({"key": key}).to_string().into_bytes(),
+        correlation_id: format!("c-{key}"),
+        idempotency_key: Some(key.to_string()),
+        received_at: 0,
+        state: MessageState::Received,
+        context: MessageContext::default(),
+        received_by: None,
     };
-    let keys = keys("SHIP", 2_000);
-    let first: Vec<String> = keys.iter().map(|k| version(&a, k)).collect();
-    for _ in 0..3 {
+    let stamps = |p: &Processor, key: &str, pin: Option<&VersionPin>| {
+        let out = p.process(&message(key), &QuoteBook::default(), &Scope::All, pin, "");
+        assert!(out.dead_letters.is_empty(), "{key}: {:?}", out.dead_letters);
+        let mut seen: Vec<String> = out
+            .records
+            .iter()
+            .map(|r| r.plugin.plugin.clone())
+            .collect();
+        seen.extend(out.deliveries.iter().map(|d| d.plugin.plugin.clone()));
+        seen
+    };
+    let keys = keys("SHIP", 300);
+    let first: Vec<Vec<String>> = keys.iter().map(|k| stamps(&a, k, None)).collect();
+    for (key, seen) in keys.iter().zip(&first) {
+        let v = if takes_candidate(PLUGIN, key, 5.0) {
+            "2.0.0"
+        } else {
+            "1.0.0"
+        };
+        let label = format!("swap-probe@{v}");
+        assert_eq!(seen, &vec![label.clone(), label.clone(), label], "{key}");
+    }
+    for _ in 0..2 {
         assert_eq!(
-            keys.iter().map(|k| version(&a, k)).collect::<Vec<_>>(),
+            keys.iter().map(|k| stamps(&a, k, None)).collect::<Vec<_>>(),
             first
         );
         assert_eq!(
-            keys.iter().map(|k| version(&b, k)).collect::<Vec<_>>(),
+            keys.iter().map(|k| stamps(&b, k, None)).collect::<Vec<_>>(),
             first
         );
     }
-    let on_candidate = first.iter().filter(|v| *v == "2.0.0").count();
+    let on_candidate = first.iter().filter(|s| s[0] == "swap-probe@2.0.0").count();
     assert!(
-        (60..=140).contains(&on_candidate),
-        "about 5% of 2,000 keys: {on_candidate}"
+        (5..=40).contains(&on_candidate),
+        "about 5% of 400 keys: {on_candidate}"
     );
+
+    let pin = VersionPin {
+        plugin: PLUGIN.into(),
+        version: "1.0.0".into(),
+    };
+    for key in keys.iter().filter(|k| takes_candidate(PLUGIN, k, 5.0)) {
+        assert!(
+            stamps(&a, key, Some(&pin))
+                .iter()
+                .all(|s| s == "swap-probe@1.0.0"),
+            "{key}: the pin wins"
+        );
+    }
     // Stopped: every key goes to the active version.
-    a.stop_canary(PLUGIN);
-    assert!(keys.iter().all(|k| version(&a, k) == "1.0.0"));
+    registry_a.stop_canary(PLUGIN);
+    assert!(
+        keys.iter()
+            .all(|k| stamps(&a, k, None)[0] == "swap-probe@1.0.0")
+    );
 }
 
 /// The counts that judge a canary: since it started, and over a window
@@ -664,7 +764,7 @@ fn the_split_is_the_same_on_two_hosts_and_across_calls() {
 fn the_window_counts_only_recent_calls() {
     use std::time::Instant;
     use waybill::plugins::{Message, Sides, Tally};
-    let registry = Registry::new(common::runtime());
+    let registry = Registry::new(runtime());
     let v1 = registry
         .load_bytes(&bytes_of("swap-probe"), None)
         .expect("v1 loads");

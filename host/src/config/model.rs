@@ -223,12 +223,12 @@ pub struct PluginsConfig {
     /// fixtures together, in bytes.
     #[serde(default = "default_max_push_bytes")]
     pub max_push_bytes: u64,
-    /// `[plugins.shadow]`: what shadow runs may cost and compare.
-    #[serde(default)]
-    pub shadow: super::shadow::ShadowConfig,
     /// When a running canary aborts by itself.
     #[serde(default)]
     pub canary: super::canary::CanaryConfig,
+    /// `[plugins.shadow]`: what shadow runs may cost and compare.
+    #[serde(default)]
+    pub shadow: super::shadow::ShadowConfig,
 }
 
 impl Default for PluginsConfig {
@@ -240,8 +240,8 @@ impl Default for PluginsConfig {
             limits: BTreeMap::new(),
             quarantine_after: default_quarantine_after(),
             max_push_bytes: default_max_push_bytes(),
-            shadow: super::shadow::ShadowConfig::default(),
             canary: Default::default(),
+            shadow: super::shadow::ShadowConfig::default(),
         }
     }
 }

@@ -91,10 +91,10 @@ pub(crate) fn validate(config: &Config) -> Checked {
         path("plugins").key("max_push_bytes"),
         plugins.max_push_bytes,
     )?;
-    plugins.shadow.check()?;
     if let Err((key, why)) = plugins.canary.check() {
         return fail(path("plugins").key("canary").key(key), why);
     }
+    plugins.shadow.check()?;
     for (name, limits) in &plugins.limits {
         let at = path("plugins").key("limits").key(name);
         let fields = [

@@ -64,10 +64,10 @@ pub struct App {
     pub host_id: String,
     /// Follows (and makes) the store's plugin decisions.
     pub distribution: Arc<crate::distribution::Distributor>,
-    /// Follows the store's shadow runs; starts and stops them.
-    pub shadow: Arc<crate::distribution::ShadowFollower>,
     /// Follows (and makes) the store's plugin canaries.
     pub canaries: Arc<crate::distribution::CanaryFollower>,
+    /// Follows the store's shadow runs; starts and stops them.
+    pub shadow: Arc<crate::distribution::ShadowFollower>,
 }
 
 /// The metric label of an unconfigured source (or any other name taken
@@ -126,12 +126,12 @@ impl App {
         );
         Arc::new(Self {
             host_id: distribution.host().to_string(),
-            shadow,
             canaries: crate::distribution::CanaryFollower::new(
                 store.clone(),
                 distribution.clone(),
                 config.plugins.canary.clone(),
             ),
+            shadow,
             distribution,
             config,
             store,

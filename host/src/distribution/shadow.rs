@@ -11,7 +11,6 @@
 //! host's into the store-wide one.
 
 use super::converge::{DecideError, Distributor};
-use super::follow::follow;
 use crate::config::ShadowConfig;
 use crate::plugins::{Ignore, PluginVersion, ShadowReport, ShadowRun, ShadowSettings, Shadows};
 use crate::store::{NewShadowRun, ShadowHostReport, ShadowRunRecord, Store, StoreError, WakeEvent};
@@ -196,13 +195,14 @@ impl ShadowFollower {
         wakes: Option<broadcast::Receiver<WakeEvent>>,
         shutdown: watch::Receiver<bool>,
     ) {
-        follow(wakes, shutdown, POLL, |_| {
-            let this = self.clone();
+        let me = self.clone();
+        super::follow::follow(wakes, shutdown, POLL, move |_| {
+            let me = me.clone();
             async move {
-                if let Err(e) = this.converge().await {
+                if let Err(e) = me.converge().await {
                     tracing::warn!(error = %e, "shadow runs: cannot read the store; trying again");
                 }
-                if let Err(e) = this.flush().await {
+                if let Err(e) = me.flush().await {
                     tracing::warn!(error = %e, "shadow runs: cannot save a report; trying again");
                 }
             }

@@ -273,7 +273,8 @@ impl Registry {
 
     /// Keeps `version` among its plugin's loaded versions (found by
     /// [`find`](Self::find), listed by [`status`](Self::status)) without
-    /// activating it.
+    /// activating it: a canary's or a shadow's candidate, a recorded
+    /// replay's baseline.
     pub fn add_loaded(&self, version: Arc<PluginVersion>) {
         let slot = self.slot(&version.id.name);
         let mut versions = slot.versions.lock().unwrap_or_else(|p| p.into_inner());

@@ -156,6 +156,7 @@ pub async fn metrics(app: Arc<App>) -> Resp {
         quarantined,
     );
 
+    app.canaries.register_metrics(&mut registry);
     let shadow_calls: Family<Labels, Gauge> = Family::default();
     let shadow_dropped: Family<Labels, Gauge> = Family::default();
     for (plugin, run) in app.processor.shadows().runs() {
@@ -193,7 +194,6 @@ pub async fn metrics(app: Arc<App>) -> Resp {
         "Shadow calls this host dropped to spare the active path, by reason",
         shadow_dropped,
     );
-    app.canaries.register_metrics(&mut registry);
 
     let deprecated: Family<Labels, Gauge> = Family::default();
     for (schema, n) in app.processor.deprecated_uses() {

@@ -39,11 +39,11 @@ pub(super) async fn route(
         (&Method::POST, ["plugins"]) => push(&app, req).await,
         (&Method::POST, ["plugins", name, "activate"]) => activate(&app, req, name).await,
         (&Method::POST, ["plugins", name, "rollback"]) => rollback(&app, name).await,
-        (_, ["plugins", _, "shadow" | "shadow-stop"]) => {
-            super::shadow_admin::route(app, req, rest).await
-        }
         (_, ["plugins", _, "canary" | "promote" | "abort"]) => {
             super::canary_admin::route(app, req, rest).await
+        }
+        (_, ["plugins", _, "shadow" | "shadow-stop"]) => {
+            super::shadow_admin::route(app, req, rest).await
         }
         (_, ["plugins"] | ["plugins", _, "activate" | "rollback"]) => {
             Err(Problem::method_not_allowed().detail(format!(

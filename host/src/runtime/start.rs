@@ -210,10 +210,12 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
         processor.clone(),
         distribution.clone(),
     );
-    // Shadow runs the store has going are followed from the first message.
-    app.shadow.converge().await?;
     // Running canaries split the first message as they split every other.
     app.canaries.converge().await?;
+    // Shadow runs the store has going are followed from the first message.
+    if let Err(e) = app.shadow.converge().await {
+        tracing::warn!(error = %e, "shadow runs: cannot read the store; following them once it answers");
+    }
     let (shutdown, shutdown_rx) = watch::channel(false);
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let deliveries_ready = app.wake_deliveries.clone();
@@ -253,12 +255,12 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
     }
     tasks.spawn(distribution.run(store.wake_events(), shutdown_rx.clone()));
     tasks.spawn(
-        app.shadow
+        app.canaries
             .clone()
             .run(store.wake_events(), shutdown_rx.clone()),
     );
     tasks.spawn(
-        app.canaries
+        app.shadow
             .clone()
             .run(store.wake_events(), shutdown_rx.clone()),
     );

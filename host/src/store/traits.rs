@@ -237,6 +237,28 @@ pub trait PluginStore: Send + Sync + 'static {
     async fn plugin_hosts(&self) -> Result<Vec<PluginHostRecord>, StoreError>;
 }
 
+/// Plugin canaries: store-wide decisions to send a share of business keys
+/// to a candidate version, which every host on the store follows.
+#[async_trait]
+pub trait CanaryStore: Send + Sync + 'static {
+    /// Starts a canary; refused with [`StoreError::NotFound`] when the
+    /// candidate is not stored under that name and with
+    /// [`StoreError::Conflict`] while another canary of the plugin runs.
+    /// Shared stores tell every host when it commits.
+    async fn start_canary(&self, canary: NewCanary) -> Result<CanaryRecord, StoreError>;
+
+    /// Ends the running canary `end.seq`; `None` when it is not running
+    /// (it ended already: another host, or the operator, was first).
+    async fn end_canary(&self, end: CanaryEnd) -> Result<Option<CanaryRecord>, StoreError>;
+
+    /// The newest canary of every plugin (running or over), by name.
+    async fn current_canaries(&self) -> Result<Vec<CanaryRecord>, StoreError>;
+
+    /// How many canary events (starts and ends) there were: a cheap poll
+    /// that grows with every one.
+    async fn canary_events(&self) -> Result<i64, StoreError>;
+}
+
 /// Shadow runs (store-wide decisions every host follows, and each host's
 /// report of what it compared), and the stored messages a recorded replay
 /// re-runs.
@@ -276,28 +298,6 @@ pub trait ShadowStore: Send + Sync + 'static {
     ) -> Result<Vec<RecordedMessage>, StoreError>;
 }
 
-/// Plugin canaries: store-wide decisions to send a share of business keys
-/// to a candidate version, which every host on the store follows.
-#[async_trait]
-pub trait CanaryStore: Send + Sync + 'static {
-    /// Starts a canary; refused with [`StoreError::NotFound`] when the
-    /// candidate is not stored under that name and with
-    /// [`StoreError::Conflict`] while another canary of the plugin runs.
-    /// Shared stores tell every host when it commits.
-    async fn start_canary(&self, canary: NewCanary) -> Result<CanaryRecord, StoreError>;
-
-    /// Ends the running canary `end.seq`; `None` when it is not running
-    /// (it ended already: another host, or the operator, was first).
-    async fn end_canary(&self, end: CanaryEnd) -> Result<Option<CanaryRecord>, StoreError>;
-
-    /// The newest canary of every plugin (running or over), by name.
-    async fn current_canaries(&self) -> Result<Vec<CanaryRecord>, StoreError>;
-
-    /// How many canary events (starts and ends) there were: a cheap poll
-    /// that grows with every one.
-    async fn canary_events(&self) -> Result<i64, StoreError>;
-}
-
 /// Work that one host at a time does when several share the store:
 /// reconciliation runs, a sync job's runs, the periodic schedules.
 #[async_trait]
@@ -331,8 +331,8 @@ pub trait Store:
     + HousekeepingStore
     + CoordinationStore
     + PluginStore
-    + ShadowStore
     + CanaryStore
+    + ShadowStore
 {
 }
 
@@ -344,7 +344,7 @@ impl<T> Store for T where
         + HousekeepingStore
         + CoordinationStore
         + PluginStore
-        + ShadowStore
         + CanaryStore
+        + ShadowStore
 {
 }

@@ -6,8 +6,8 @@
 //! and a shadow candidate (`--features shadow`, 1.5.0) that maps like v1
 //! except for planted differences: for a key starting `diff-` its
 //! `input_bytes` is one more, for a key starting `fail-` it rejects the
-//! message. Each output names the version that made it, so a test can tell
-//! which version handled each call.
+//! message. Each output names the version that made it, so a test can
+//! tell which version handled each call.
 
 use waybill_sdk::{Message, Output, Plugin, PluginError, PluginInfo};
 
@@ -16,10 +16,10 @@ pub struct SwapProbe;
 
 const VERSION: &str = if cfg!(feature = "broken") {
     "3.0.0"
-} else if cfg!(feature = "shadow") {
-    "1.5.0"
 } else if cfg!(feature = "flaky") {
     "2.1.0"
+} else if cfg!(feature = "shadow") {
+    "1.5.0"
 } else if cfg!(feature = "v2") {
     "2.0.0"
 } else {

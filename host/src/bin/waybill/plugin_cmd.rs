@@ -232,8 +232,8 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
             fixtures,
             host,
         } => push(&plugin, fixtures, &host),
-        PluginCommand::Shadow(cmd) => super::shadow_cmd::run(cmd),
         PluginCommand::Canary(cmd) => super::canary_cmd::run(cmd),
+        PluginCommand::Shadow(cmd) => super::shadow_cmd::run(cmd),
         PluginCommand::Rollback { name, host } => {
             let v = call(&host, "POST", &format!("plugins/{name}/rollback"), None)?;
             println!(

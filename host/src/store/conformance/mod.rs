@@ -72,11 +72,11 @@ macro_rules! with_cases {
             plugins::plugin_versions_are_stored_once_by_sha256,
             plugins::plugin_decisions_are_a_log_whose_newest_entry_is_current,
             plugins::each_host_keeps_one_state_per_plugin,
+            canaries::one_canary_runs_per_plugin,
+            canaries::a_canary_ends_once_with_its_reason,
             shadows::one_shadow_run_per_plugin_runs_until_stopped,
             shadows::each_host_keeps_one_report_per_run,
             shadows::recorded_messages_are_a_routes_messages_in_a_window,
-            canaries::one_canary_runs_per_plugin,
-            canaries::a_canary_ends_once_with_its_reason,
         );
     };
 }
