@@ -23,7 +23,7 @@ use base64::Engine as _;
 use common::host::{QUICK_TARGET, TestHost, config_head_on, probe_pipeline};
 use common::store::TestStore;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use waybill::plugins::{
@@ -38,29 +38,10 @@ const KEYS: [&str; 10] = [
     "ok-1", "ok-2", "ok-3", "ok-4", "ok-5", "diff-1", "diff-2", "diff-3", "fail-1", "fail-2",
 ];
 
-/// A plugins directory holding swap-probe 1.0.0 and its fixtures only.
-fn plugins_dir(dir: &Path) -> PathBuf {
-    let plugins = dir.join("plugins");
-    let fixtures = plugins.join("swap-probe.fixtures");
-    std::fs::create_dir_all(&fixtures).expect("plugins dir");
-    std::fs::copy(
-        common::test_plugin("swap-probe"),
-        plugins.join("swap-probe.wasm"),
-    )
-    .expect("v1");
-    for entry in std::fs::read_dir(common::test_plugin("swap-probe").with_extension("fixtures"))
-        .expect("swap-probe fixtures")
-    {
-        let p = entry.expect("entry").path();
-        std::fs::copy(&p, fixtures.join(p.file_name().expect("name"))).expect("copy fixture");
-    }
-    plugins
-}
-
 fn config(store: &TestStore, sink: &Sink, shadow: &str) -> String {
     format!(
         "{}\n[plugins.shadow]\n{shadow}\n{}",
-        config_head_on(store, &plugins_dir(store.dir())),
+        config_head_on(store, &common::probe_plugins_dir(store.dir())),
         probe_pipeline(&sink.url("/in"), QUICK_TARGET)
     )
 }
@@ -69,7 +50,7 @@ fn config(store: &TestStore, sink: &Sink, shadow: &str) -> String {
 /// (which activates it everywhere), then rolled back to 1.0.0.
 async fn store_candidate(host: &TestHost) {
     let b64 = base64::engine::general_purpose::STANDARD;
-    let component = std::fs::read(common::test_plugin("swap-probe-shadow")).expect("candidate");
+    let component = common::test_plugin_bytes("swap-probe-shadow");
     let pushed = host
         .admin_post("plugins", json!({"component": b64.encode(component)}))
         .await;
@@ -584,6 +565,40 @@ async fn postgres_every_host_shadows_and_the_report_adds_them_up() {
     .await;
 }
 
+/// An inbound message of the probe pipeline.
+fn probe_message(body: Vec<u8>, correlation_id: String) -> waybill::plugins::Message {
+    waybill::plugins::Message {
+        kind: "test.any".into(),
+        content_type: "application/json".into(),
+        body,
+        headers: Vec::new(),
+        correlation_id,
+    }
+}
+
+/// Maps `input` with `active` and offers the call to `shadows`.
+fn call_and_offer(
+    shadows: &Shadows,
+    active: &PluginVersion,
+    input: &waybill::plugins::Message,
+    times: usize,
+    pinned: bool,
+) {
+    let config: PluginConfig = Arc::default();
+    let outcome = active.call_map(input, &config);
+    for _ in 0..times {
+        shadows.offer(ActiveCall {
+            version: active,
+            input,
+            config: &config,
+            route: "probe",
+            stage: "inbound",
+            outcome: &outcome,
+            pinned,
+        });
+    }
+}
+
 /// A queue of one, offered calls far faster than one worker runs them:
 /// what does not fit is dropped and counted, the rest compared.
 #[test]
@@ -605,29 +620,14 @@ fn a_tiny_queue_drops_what_it_cannot_hold_and_counts_it() {
         ShadowReport::default(),
     );
     shadows.install(run.clone());
-    let config: PluginConfig = Arc::default();
     let offered: u64 = 200;
     for i in 0..offered {
-        let input = waybill::plugins::Message {
-            kind: "test.any".into(),
-            content_type: "application/json".into(),
-            body: json!({"key": format!("ok-{i}")}).to_string().into_bytes(),
-            headers: Vec::new(),
-            correlation_id: format!("c-{i}"),
-        };
-        let outcome = active.call_map(&input, &config);
+        let input = probe_message(
+            json!({"key": format!("ok-{i}")}).to_string().into_bytes(),
+            format!("c-{i}"),
+        );
         // Offered many times per active call: the queue holds one.
-        for _ in 0..5 {
-            shadows.offer(ActiveCall {
-                version: &active,
-                input: &input,
-                config: &config,
-                route: "probe",
-                stage: "inbound",
-                outcome: &outcome,
-                pinned: false,
-            });
-        }
+        call_and_offer(&shadows, &active, &input, 5, false);
     }
     let total = offered * 5;
     let report = common::wait_until_blocking("the shadow worker", Duration::from_secs(30), || {
@@ -641,22 +641,67 @@ fn a_tiny_queue_drops_what_it_cannot_hold_and_counts_it() {
     assert_eq!(report.compared, report.identical + report.different);
     // A pinned call (a replay with a named version) is never shadowed.
     let before = run.report();
-    let input = waybill::plugins::Message {
-        kind: "test.any".into(),
-        content_type: "application/json".into(),
-        body: b"{}".to_vec(),
-        headers: Vec::new(),
-        correlation_id: "pinned".into(),
-    };
-    let outcome = active.call_map(&input, &config);
-    shadows.offer(ActiveCall {
-        version: &active,
-        input: &input,
-        config: &config,
-        route: "probe",
-        stage: "inbound",
-        outcome: &outcome,
-        pinned: true,
-    });
+    let input = probe_message(b"{}".to_vec(), "pinned".into());
+    call_and_offer(&shadows, &active, &input, 1, true);
     assert_eq!(run.report(), before);
+}
+
+/// What a shadow costs the active path (prints, asserts nothing): 3,000
+/// calls of swap-probe 1.0.0 in one thread, without a shadow, with one at
+/// `max_share` 0.2 and at 10 (every call shadowed). Run it with
+/// `cargo test -p waybill --test plugin_shadow -- --ignored --nocapture measure`.
+#[test]
+#[ignore = "a measurement: prints the figures, asserts nothing"]
+fn measure_shadow_cost_on_the_active_path() {
+    let rt = common::runtime();
+    let active =
+        PluginVersion::load_file(&rt, &common::test_plugin("swap-probe"), None).expect("a");
+    let candidate =
+        PluginVersion::load_file(&rt, &common::test_plugin("swap-probe-shadow"), None).expect("c");
+    let n = 3000u64;
+    for (label, share) in [
+        ("none", None),
+        ("share 0.2", Some(0.2)),
+        ("share 10", Some(10.0)),
+        ("none again", None),
+    ] {
+        let shadows = Shadows::queued(ShadowLimits {
+            queue: 1024,
+            workers: 1,
+            max_share: share.unwrap_or(1.0),
+        });
+        let run = ShadowRun::new(
+            1,
+            candidate.clone(),
+            ShadowSettings::default(),
+            ShadowReport::default(),
+        );
+        if share.is_some() {
+            shadows.install(run.clone());
+        }
+        let started = std::time::Instant::now();
+        for i in 0..n {
+            let input = probe_message(
+                json!({"key": format!("ok-{i}"), "pad": "x".repeat(800)})
+                    .to_string()
+                    .into_bytes(),
+                format!("c-{i}"),
+            );
+            call_and_offer(&shadows, &active, &input, 1, false);
+        }
+        let took = started.elapsed();
+        let r = common::wait_until_blocking("drain", Duration::from_secs(60), || {
+            let r = run.report();
+            let d: u64 = r.dropped.values().sum();
+            (share.is_none() || r.compared + d == n).then_some(r)
+        });
+        println!(
+            "{label}: {:.1} µs per active call; compared {}, dropped {:?}; active mean {} µs, candidate mean {} µs",
+            took.as_micros() as f64 / n as f64,
+            r.compared,
+            r.dropped,
+            r.active_latency.mean_us(),
+            r.candidate_latency.mean_us()
+        );
+    }
 }

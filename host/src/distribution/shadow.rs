@@ -187,7 +187,9 @@ impl ShadowFollower {
         Ok(())
     }
 
-    /// Follows the store until `shutdown`, then saves the reports.
+    /// Follows the store until `shutdown` (every plugin notification and
+    /// every [`POLL`]: the running shadows, and this host's reports saved),
+    /// then saves the reports.
     pub async fn run(
         self: Arc<Self>,
         wakes: Option<broadcast::Receiver<WakeEvent>>,

@@ -4,11 +4,11 @@
 //! `application/wasm` body, or `application/json` with the base64
 //! component and fixtures), and `POST .../{name}/activate` and
 //! `.../{name}/rollback`, which are store-wide decisions every host on the
-//! store follows; `.../{name}/shadow` and `.../{name}/shadow-stop` are
-//! `shadow_admin.rs`'s. A candidate is admitted on the receiving host before
+//! store follows. A candidate is admitted on the receiving host before
 //! anything is stored or decided: a refused one changes nothing anywhere.
 //! `.../{name}/canary`, `.../promote` and `.../abort` are served by
-//! `canary_admin.rs`.
+//! `canary_admin.rs`, `.../{name}/shadow` and `.../shadow-stop` by
+//! `shadow_admin.rs`.
 
 use crate::context::App;
 use crate::distribution::{

@@ -9,14 +9,7 @@ use super::fixtures::{enqueue, outcome};
 use super::{StoreFactory, T0, fresh};
 
 fn stored(name: &str, version: &str, sha: &str) -> NewPluginVersion {
-    NewPluginVersion {
-        name: name.into(),
-        version: version.into(),
-        sha256: sha.into(),
-        component: b"component".to_vec(),
-        fixtures: Vec::new(),
-        pushed_by: "host-a".into(),
-    }
+    super::plugins::version(name, version, sha, "host-a")
 }
 
 fn shadow(name: &str, sha: &str, host: &str) -> NewShadowRun {
