@@ -11,7 +11,15 @@
 //!   `host/demo`; the production `waybill` does not carry it).
 //! - `test`: `plugins`, then `cargo test --workspace`, then `waybill schema
 //!   check` on the repository's schemas and plugins.
+//!   `plugins` also builds the JavaScript and Python plugins where Node.js
+//!   or Python is present (see `guest_langs`), after regenerating their
+//!   SDKs' canonical constants (`sdk-gen`).
+//! - `sdk-gen`: writes the JavaScript and Python SDKs' canonical constants
+//!   from `schemas/` (see `sdk_gen`).
 //! - `ci`: formatting and clippy checks, then `test`.
+
+mod guest_langs;
+mod sdk_gen;
 
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -25,6 +33,7 @@ fn main() -> anyhow::Result<()> {
     let root = workspace_root()?;
     match args.first().map(String::as_str) {
         Some("plugins") => build_plugins(&root),
+        Some("sdk-gen") => sdk_gen::write(&root),
         Some("demo") => {
             build_plugins(&root)?;
             cargo(
@@ -67,7 +76,7 @@ fn main() -> anyhow::Result<()> {
             schema_check(&root)
         }
         _ => {
-            eprintln!("usage: cargo xtask <plugins|demo|test|ci> [extra args for cargo]");
+            eprintln!("usage: cargo xtask <plugins|sdk-gen|demo|test|ci> [extra args for cargo]");
             std::process::exit(2);
         }
     }
@@ -240,7 +249,13 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
             install(&artifact, &dest_dir.join(format!("{variant}.wasm")))?;
         }
     }
-    println!("xtask: {} plugins in {}", crates.len(), out.display());
+    sdk_gen::write(root)?;
+    let guests = guest_langs::build(root, &out)?;
+    println!(
+        "xtask: {} plugins in {}",
+        crates.len() + guests,
+        out.display()
+    );
     Ok(())
 }
 

@@ -1,6 +1,7 @@
-//! `waybill plugin run|test|inspect`: what a partner team uses to try a
-//! plugin locally before it goes near a host; `list|push|activate|rollback`
-//! talk to a running host's admin API.
+//! `waybill plugin new|run|test|inspect`: what a partner team uses to start
+//! a plugin and try it locally before it goes near a host (`new` lives in
+//! `plugin_new`); `list|push|activate|rollback` talk to a running host's
+//! admin API.
 
 use super::admin_client::{HostArgs, call};
 use anyhow::Context;
@@ -17,6 +18,9 @@ use waybill_sdk::fixtures::{Outcome, Verdict, content_type_for};
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
+    /// Create a plugin project (Rust, JavaScript or Python) with the SDK
+    /// wired in, a sample input, a passing golden case and an error case.
+    New(super::plugin_new::NewArgs),
     /// Map (or validate) one input file; prints the outputs as JSON.
     ///
     /// Exit 0: outputs; 1: the plugin's typed error; 2: trap or limit.
@@ -158,6 +162,7 @@ pub fn runtime(cache_dir: &Path) -> anyhow::Result<Arc<Runtime>> {
 
 pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
     match cmd {
+        PluginCommand::New(args) => super::plugin_new::run(args),
         PluginCommand::List { host } => {
             let v = call(&host, "GET", "plugins", None)?;
             for p in v["plugins"].as_array().cloned().unwrap_or_default() {
@@ -355,6 +360,7 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
                 "sha256": version.id.sha256,
                 "world": {"name": waybill::plugins::WORLD_NAME, "imports": imports, "exports": exports},
                 "limits": version.limits,
+                "language": version.language,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(ExitCode::SUCCESS)
