@@ -148,40 +148,39 @@ fn ensure_npm_packages(root: &Path) -> anyhow::Result<()> {
     )
 }
 
-/// The venv's python with componentize-py at the pinned version, made or
-/// refreshed when `requirements.txt` changed.
+/// The venv's python with componentize-py at the version
+/// `requirements.txt` pins, made or refreshed when it is not that version.
 fn ensure_componentize_py(root: &Path) -> anyhow::Result<PathBuf> {
     let venv = root.join(PY_VENV);
     let python = venv.join("bin/python");
     let requirements = root.join("plugins/sdk-python/requirements.txt");
-    let stamp = venv.join("waybill-requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements)
+    let text = std::fs::read_to_string(&requirements)
         .with_context(|| requirements.display().to_string())?;
-    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+    let pinned = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("componentize-py=="))
+        .with_context(|| format!("{}: no componentize-py==<version> line", requirements.display()))?
+        .trim()
+        .to_string();
+    let installed = Command::new(venv.join("bin/componentize-py"))
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if installed.as_deref() == Some(format!("componentize-py {pinned}").as_str()) {
         return Ok(python);
     }
-    println!(
-        "xtask: installing componentize-py ({}) into {PY_VENV}",
-        wanted.trim()
-    );
+    println!("xtask: installing componentize-py {pinned} into {PY_VENV}");
     run(
         Command::new("python3").args(["-m", "venv"]).arg(&venv),
         "python3 -m venv",
     )?;
     run(
         Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-            ])
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
             .arg(&requirements),
         "pip install -r plugins/sdk-python/requirements.txt",
     )?;
-    std::fs::write(&stamp, wanted)?;
     Ok(python)
 }
 

@@ -93,6 +93,11 @@ fn schema_check(root: &Path) -> anyhow::Result<()> {
             "--package",
             "waybill",
             "--",
+            // The tests' cache: the components they compiled (the
+            // JavaScript and Python engines take a while) are not
+            // compiled again.
+            "--cache-dir",
+            "target/waybill-test-cache",
             "schema",
             "check",
             "--schemas",
