@@ -73,7 +73,7 @@ fn guests() -> Vec<Guest> {
 fn component(guest: &Guest) -> Option<PathBuf> {
     let dir = common::repo_root().join("target/plugins");
     let wasm = if guest.test_only {
-        dir.join("test")
+        dir.join("test/langs")
     } else {
         dir
     }
@@ -115,8 +115,7 @@ fn waybill(args: &[&Path]) -> (i32, String, String) {
 }
 
 fn read_json(path: &Path) -> Value {
-    let text =
-        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -124,7 +123,12 @@ fn read_json(path: &Path) -> Value {
 fn every_guest_plugin_has_fixtures_with_an_error_case() {
     for guest in guests() {
         let cases = discover(&guest.dir.join("fixtures")).expect("fixtures");
-        assert!(cases.len() >= 3, "{}: only {} cases", guest.name, cases.len());
+        assert!(
+            cases.len() >= 3,
+            "{}: only {} cases",
+            guest.name,
+            cases.len()
+        );
         for case in &cases {
             assert!(
                 case.expected_path.exists() || case.error_path.exists(),
@@ -181,7 +185,11 @@ fn guest_plugins_pass_their_fixtures_through_wasm() {
         assert_eq!(version.info.name, guest.name, "describe() name");
         assert_eq!(version.language, guest.language, "{}", guest.name);
         let limits = guest.language.default_limits(rt.default_limits());
-        assert_eq!(version.limits, limits, "{}: the language's limits", guest.name);
+        assert_eq!(
+            version.limits, limits,
+            "{}: the language's limits",
+            guest.name
+        );
         assert!(
             version.limits.memory_bytes > rt.default_limits().memory_bytes,
             "{}: more memory than a compiled plugin",
@@ -223,8 +231,8 @@ fn portal_ports_map_exactly_as_the_rust_plugin() {
             }
             .expect("file name");
             let input = std::fs::read(&case.input).expect("input");
-            let port_input = std::fs::read(dir.join(case.input.file_name().expect("name")))
-                .expect("port input");
+            let port_input =
+                std::fs::read(dir.join(case.input.file_name().expect("name"))).expect("port input");
             assert_eq!(input, port_input, "{port}/{}: same input", case.name);
             let want = std::fs::read_to_string(rust.join(file))
                 .expect("rust golden")
@@ -268,7 +276,10 @@ fn the_globex_feed_is_labelled_constructed_and_maps_every_row() {
         ]
     );
     assert_eq!(outputs[0]["business_key"], "75027674");
-    assert_eq!(outputs[0]["body"]["event_time"], "2026-05-27T16:42:00-04:00");
+    assert_eq!(
+        outputs[0]["body"]["event_time"],
+        "2026-05-27T16:42:00-04:00"
+    );
     assert_eq!(outputs[2]["body"]["reason_code"], "WEATHER");
     assert_eq!(outputs[3]["body"]["location"]["region"], "OH");
     let bad = read_json(&dir.join("error-bad-rows.error.json"));

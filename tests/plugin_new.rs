@@ -120,16 +120,30 @@ fn bad_names_existing_directories_and_unknown_choices_are_refused() {
         "names the directory: {stderr}"
     );
     let (code, _, stderr) = waybill(&[
-        "plugin", "new", "ok", "--role", "transformer", "--lang", "rust", "--dir", dir,
+        "plugin",
+        "new",
+        "ok",
+        "--role",
+        "transformer",
+        "--lang",
+        "rust",
+        "--dir",
+        dir,
     ]);
     assert_eq!(code, 2);
     assert!(stderr.contains("'transformer'"), "{stderr}");
-    assert!(stderr.contains("mapper, validator"), "lists the roles: {stderr}");
+    assert!(
+        stderr.contains("mapper, validator"),
+        "lists the roles: {stderr}"
+    );
     let (code, _, stderr) = waybill(&[
         "plugin", "new", "ok", "--role", "mapper", "--lang", "go", "--dir", dir,
     ]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("rust, js, python"), "lists the languages: {stderr}");
+    assert!(
+        stderr.contains("rust, js, python"),
+        "lists the languages: {stderr}"
+    );
     // Nothing but the pre-existing directory was written.
     assert_eq!(file_count(tmp.path()), 1);
 }
@@ -163,7 +177,13 @@ fn rust_mapper_scaffold_joins_the_workspace_and_builds() {
 
     let plugins = ws.join("plugins");
     let out = scaffold(&[
-        "scaffold-rust-mapper", "--role", "mapper", "--lang", "rust", "--dir", s(&plugins),
+        "scaffold-rust-mapper",
+        "--role",
+        "mapper",
+        "--lang",
+        "rust",
+        "--dir",
+        s(&plugins),
     ]);
     assert!(out.contains("added to the workspace members"), "{out}");
     let edited = std::fs::read_to_string(ws.join("Cargo.toml")).expect("manifest");
@@ -178,8 +198,15 @@ fn rust_mapper_scaffold_joins_the_workspace_and_builds() {
         ws,
         "cargo",
         &[
-            "build", "--quiet", "--offline", "--target", "wasm32-wasip2", "--profile", "plugin",
-            "-p", "scaffold-rust-mapper",
+            "build",
+            "--quiet",
+            "--offline",
+            "--target",
+            "wasm32-wasip2",
+            "--profile",
+            "plugin",
+            "-p",
+            "scaffold-rust-mapper",
         ],
         &[("CARGO_TARGET_DIR", &target)],
     );
@@ -196,7 +223,13 @@ fn rust_validator_scaffold_builds_on_its_own() {
     let root = common::repo_root();
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = scaffold(&[
-        "scaffold-rust-validator", "--role", "validator", "--lang", "rust", "--dir", s(tmp.path()),
+        "scaffold-rust-validator",
+        "--role",
+        "validator",
+        "--lang",
+        "rust",
+        "--dir",
+        s(tmp.path()),
     ]);
     assert!(!out.contains("workspace members"), "{out}");
     let crate_dir = tmp.path().join("scaffold-rust-validator");
@@ -208,7 +241,14 @@ fn rust_validator_scaffold_builds_on_its_own() {
     run_in(
         &crate_dir,
         "cargo",
-        &["build", "--quiet", "--offline", "--target", "wasm32-wasip2", "--release"],
+        &[
+            "build",
+            "--quiet",
+            "--offline",
+            "--target",
+            "wasm32-wasip2",
+            "--release",
+        ],
         &[("CARGO_TARGET_DIR", &target)],
     );
     passes_its_fixtures(
@@ -223,7 +263,13 @@ fn rustfmt_clean(crate_dir: &Path) {
     run_in(
         crate_dir,
         "rustfmt",
-        &["--check", "--edition", "2024", "src/lib.rs", "tests/golden.rs"],
+        &[
+            "--check",
+            "--edition",
+            "2024",
+            "src/lib.rs",
+            "tests/golden.rs",
+        ],
         &[],
     );
 }
@@ -259,7 +305,15 @@ fn js_scaffolds_build_and_pass_their_fixtures() {
     let tmp = tempfile::tempdir().expect("tempdir");
     for (role, cases) in [("mapper", 2), ("validator", 3)] {
         let name = format!("scaffold-js-{role}");
-        let out = scaffold(&[&name, "--role", role, "--lang", "js", "--dir", s(tmp.path())]);
+        let out = scaffold(&[
+            &name,
+            "--role",
+            role,
+            "--lang",
+            "js",
+            "--dir",
+            s(tmp.path()),
+        ]);
         assert!(out.contains("npm run build"), "{out}");
         let dir = tmp.path().join(&name);
         run_in(&dir, "npm", &["run", "--silent", "build"], &[]);
@@ -279,7 +333,15 @@ fn python_scaffolds_build_and_pass_their_fixtures() {
     let tmp = tempfile::tempdir().expect("tempdir");
     for (role, cases) in [("mapper", 2), ("validator", 3)] {
         let name = format!("scaffold-py-{role}");
-        let out = scaffold(&[&name, "--role", role, "--lang", "python", "--dir", s(tmp.path())]);
+        let out = scaffold(&[
+            &name,
+            "--role",
+            role,
+            "--lang",
+            "python",
+            "--dir",
+            s(tmp.path()),
+        ]);
         let dir = tmp.path().join(&name);
         // The printed command, with the venv's python for python3.
         let line = out

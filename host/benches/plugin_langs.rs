@@ -11,9 +11,12 @@
 //! production does) and on a reused one (the mapping alone), each against
 //! the Rust component, plus the linear memory after a call (the peak the
 //! host's memory limit is checked against) and the default limits the host
-//! gives the language. A language whose component is not built (no Node.js
-//! or Python) is reported as skipped. `WAYBILL_BENCH_ITERS` sets the calls
-//! per figure (default 300; compiles: 3).
+//! gives the language; then one call with a 1 MiB document (the same event
+//! with a large field every mapping ignores): its time and memory are what
+//! the per-language CPU and memory defaults must leave room for. A
+//! language whose component is not built (no Node.js or Python) is reported
+//! as skipped. `WAYBILL_BENCH_ITERS` sets the calls per figure (default
+//! 300; compiles: 3; the large document: 5).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -31,7 +34,7 @@ fn root() -> PathBuf {
 const COMPONENTS: &[(&str, &str)] = &[
     ("Rust", "portal-visibility.wasm"),
     ("JavaScript", "portal-visibility-js.wasm"),
-    ("Python", "test/portal-visibility-py.wasm"),
+    ("Python", "test/langs/portal-visibility-py.wasm"),
 ];
 
 /// What was measured for one language.
@@ -43,6 +46,8 @@ struct Figures {
     fresh_call: Duration,
     reused_call: Duration,
     memory: usize,
+    large_call: Duration,
+    large_memory: usize,
     language: Language,
     limits: waybill::plugins::Limits,
 }
@@ -87,6 +92,13 @@ fn sample() -> (Message, Arc<BTreeMap<String, String>>) {
     )
 }
 
+/// `msg` with a 1 MiB string in a field no mapping reads.
+fn large(msg: &Message) -> Message {
+    let mut doc: serde_json::Value = serde_json::from_slice(&msg.body).expect("sample json");
+    doc["padding"] = serde_json::Value::String("x".repeat(1 << 20));
+    Message::new(&msg.kind, &msg.content_type, doc.to_string())
+}
+
 fn measure(
     rt: &Arc<Runtime>,
     lang: &'static str,
@@ -104,7 +116,9 @@ fn measure(
     let outputs = first.result.expect("the sample maps");
     assert_eq!(outputs.len(), 1, "{lang}: one portal update");
     let n = iters();
-    let instantiate = median(n, || version.bench_instantiate(config).expect("instantiate"));
+    let instantiate = median(n, || {
+        version.bench_instantiate(config).expect("instantiate")
+    });
     let fresh_call = median(n, || {
         black_box(version.map(black_box(msg), config).expect("call"));
     });
@@ -112,8 +126,28 @@ fn measure(
     let reused_call = median(n, || {
         black_box(reused.map(black_box(msg)).expect("call").expect("maps"));
     });
+    // The CPU deadline would stop a slow large call: measure it unbounded.
+    let unbounded = PluginVersion::load_bytes(
+        rt,
+        &bytes,
+        None,
+        Some(waybill::plugins::Limits {
+            cpu: Duration::from_secs(60),
+            ..version.limits
+        }),
+    )
+    .expect("load");
+    let big = large(msg);
+    let mut large_memory = 0;
+    let large_call = median(5, || {
+        let report = unbounded.map(&big, config).expect("large call");
+        assert!(report.result.is_ok(), "{lang}: the large document maps");
+        large_memory = report.stats.peak_memory_bytes;
+    });
     Figures {
         lang,
+        large_call,
+        large_memory,
         size: bytes.len() as u64,
         compile,
         instantiate,
@@ -173,12 +207,12 @@ fn main() {
     let (rust_fresh, rust_reused) = (rust.fresh_call, rust.reused_call);
     println!("\nnative Rust call (no Wasm): {}", us(native));
     println!(
-        "\n| language | component | compile | instantiate | call, fresh instance | vs Rust | call, reused instance | vs Rust | memory after a call | default limits (memory, CPU) |"
+        "\n| language | component | compile | instantiate | call, fresh instance | vs Rust | call, reused instance | vs Rust | memory after a call | 1 MiB document: call, memory | default limits (memory, CPU) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for f in &figures {
         println!(
-            "| {} | {:.2} MiB | {:.0} ms | {} | {} | {:.1}x | {} | {:.1}x | {:.1} MiB | {} MiB, {} ms ({:?}) |",
+            "| {} | {:.2} MiB | {:.0} ms | {} | {} | {:.1}x | {} | {:.1}x | {:.1} MiB | {:.1} ms, {:.1} MiB | {} MiB, {} ms ({:?}) |",
             f.lang,
             f.size as f64 / (1 << 20) as f64,
             f.compile.as_secs_f64() * 1e3,
@@ -188,6 +222,8 @@ fn main() {
             us(f.reused_call),
             f.reused_call.as_secs_f64() / rust_reused.as_secs_f64(),
             f.memory as f64 / (1 << 20) as f64,
+            f.large_call.as_secs_f64() * 1e3,
+            f.large_memory as f64 / (1 << 20) as f64,
             f.limits.memory_bytes >> 20,
             f.limits.cpu.as_millis(),
             f.language,

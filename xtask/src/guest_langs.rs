@@ -12,6 +12,9 @@
 //!   at the pinned version of `plugins/sdk-python/requirements.txt` into a
 //!   venv under `target/`.
 //!
+//! Test-only ones go to `target/plugins/test/langs/`, out of the directory
+//! the end-to-end tests' hosts load: each host would compile their engines.
+//!
 //! A missing toolchain skips that language's plugins with a printed
 //! `skipped: <plugin> needs <tool>; install with <command>` line, never
 //! silently; a present toolchain that fails is an error. A component newer
@@ -159,7 +162,12 @@ fn ensure_componentize_py(root: &Path) -> anyhow::Result<PathBuf> {
     let pinned = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("componentize-py=="))
-        .with_context(|| format!("{}: no componentize-py==<version> line", requirements.display()))?
+        .with_context(|| {
+            format!(
+                "{}: no componentize-py==<version> line",
+                requirements.display()
+            )
+        })?
         .trim()
         .to_string();
     let installed = Command::new(venv.join("bin/componentize-py"))
@@ -177,7 +185,14 @@ fn ensure_componentize_py(root: &Path) -> anyhow::Result<PathBuf> {
     )?;
     run(
         Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
             .arg(&requirements),
         "pip install -r plugins/sdk-python/requirements.txt",
     )?;
@@ -195,7 +210,7 @@ fn missing_toolchain(lang: Lang) -> Option<(&'static str, &'static str)> {
             if !Command::new("python3")
                 .args([
                     "-c",
-                    "import sys, venv, tomllib; sys.exit(sys.version_info < (3, 11))",
+                    "import sys, venv, ensurepip, tomllib; sys.exit(sys.version_info < (3, 11))",
                 ])
                 .output()
                 .is_ok_and(|o| o.status.success()) =>
@@ -210,11 +225,11 @@ fn missing_toolchain(lang: Lang) -> Option<(&'static str, &'static str)> {
 }
 
 /// Builds every JavaScript and Python plugin whose toolchain is present;
-/// returns how many were built or already fresh.
-pub fn build(root: &Path, out: &Path) -> anyhow::Result<usize> {
+/// returns the components built or already fresh.
+pub fn build(root: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let plugins = discover(root)?;
     let wit = root.join("wit/plugin.wit");
-    let mut ready = 0;
+    let mut ready = Vec::new();
     for lang in [Lang::JavaScript, Lang::Python] {
         let of_lang: Vec<&GuestPlugin> = plugins.iter().filter(|p| p.lang == lang).collect();
         if of_lang.is_empty() {
@@ -269,7 +284,7 @@ pub fn build(root: &Path, out: &Path) -> anyhow::Result<usize> {
                     &format!("building {}", p.name),
                 )?;
             }
-            ready += 1;
+            ready.push(wasm);
         }
     }
     Ok(ready)

@@ -32,7 +32,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root()?;
     match args.first().map(String::as_str) {
-        Some("plugins") => build_plugins(&root),
+        Some("plugins") => build_plugins(&root).map(|_| ()),
         Some("sdk-gen") => sdk_gen::write(&root),
         Some("demo") => {
             build_plugins(&root)?;
@@ -43,7 +43,8 @@ fn main() -> anyhow::Result<()> {
             )
         }
         Some("test") => {
-            build_plugins(&root)?;
+            let guests = build_plugins(&root)?;
+            warm_test_cache(&root, &guests)?;
             // Every test binary runs even after one fails, so a failure
             // does not hide the results of the binaries after it.
             cargo(
@@ -55,7 +56,7 @@ fn main() -> anyhow::Result<()> {
         }
         Some("ci") => {
             cargo(&root, &["fmt", "--all", "--check"], &[])?;
-            build_plugins(&root)?;
+            let guests = build_plugins(&root)?;
             cargo(
                 &root,
                 &[
@@ -68,6 +69,7 @@ fn main() -> anyhow::Result<()> {
                 ],
                 &[],
             )?;
+            warm_test_cache(&root, &guests)?;
             cargo(
                 &root,
                 &["test", "--workspace", "--no-fail-fast"],
@@ -199,7 +201,41 @@ fn ensure_target() -> anyhow::Result<()> {
     }
 }
 
-fn build_plugins(root: &Path) -> anyhow::Result<()> {
+/// Compiles the JavaScript and Python components once, one after the
+/// other, into the tests' cache (`target/waybill-test-cache`): the test
+/// hosts that load `target/plugins` then deserialise them instead of each
+/// compiling the same engines at once.
+fn warm_test_cache(root: &Path, components: &[PathBuf]) -> anyhow::Result<()> {
+    for wasm in components {
+        println!(
+            "xtask: compiling {} into target/waybill-test-cache",
+            wasm.display()
+        );
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(&cargo)
+            .current_dir(root)
+            .args(["run", "--quiet", "--package", "waybill", "--"])
+            .args([
+                "--cache-dir",
+                "target/waybill-test-cache",
+                "plugin",
+                "inspect",
+            ])
+            .arg(wasm)
+            .output()?;
+        if !out.status.success() {
+            bail!(
+                "`waybill plugin inspect {}` failed: {}",
+                wasm.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Builds every plugin; returns the JavaScript and Python components.
+fn build_plugins(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     ensure_target()?;
     let crates = plugin_crates(root)?;
     let mut args = vec![
@@ -258,10 +294,10 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
     let guests = guest_langs::build(root, &out)?;
     println!(
         "xtask: {} plugins in {}",
-        crates.len() + guests,
+        crates.len() + guests.len(),
         out.display()
     );
-    Ok(())
+    Ok(guests)
 }
 
 /// Copies to a temporary name and renames, so a watching host never sees a

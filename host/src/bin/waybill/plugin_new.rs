@@ -24,6 +24,16 @@ pub enum NewRole {
     Validator,
 }
 
+impl NewRole {
+    /// As the manifests spell it.
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Mapper => "mapper",
+            Self::Validator => "validator",
+        }
+    }
+}
+
 /// What the plugin is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum NewLang {
@@ -33,6 +43,17 @@ pub enum NewLang {
     Js,
     /// A module componentized by componentize-py (`plugins/sdk-python`).
     Python,
+}
+
+impl NewLang {
+    /// For people.
+    fn label(self) -> &'static str {
+        match self {
+            Self::Rust => "Rust",
+            Self::Js => "JavaScript",
+            Self::Python => "Python",
+        }
+    }
 }
 
 /// `waybill plugin new`.
@@ -358,10 +379,7 @@ pub fn scaffold(args: &NewArgs) -> anyhow::Result<Scaffold> {
     }
     let root = find_root(args.root.as_deref(), &parent)?;
     let name = args.name.as_str();
-    let role = match args.role {
-        NewRole::Mapper => "mapper",
-        NewRole::Validator => "validator",
-    };
+    let role = args.role.as_str();
     let ty = type_name(name);
     let krate = name.replace('-', "_");
     let rust_sdk = relative(&dir, &root.join("plugins/sdk"));
