@@ -16,7 +16,10 @@
 //! the per-language CPU and memory defaults must leave room for. A
 //! language whose component is not built (no Node.js or Python) is reported
 //! as skipped. `WAYBILL_BENCH_ITERS` sets the calls per figure (default
-//! 300; compiles: 3; the large document: 5).
+//! 300; the large document: 5), `WAYBILL_BENCH_COMPILES` the compiles
+//! (default 3). Components are loaded through the bench's disk cache
+//! (the tests' `target/waybill-test-cache`), so only the measured compiles
+//! compile.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -107,7 +110,11 @@ fn measure(
     config: &Arc<BTreeMap<String, String>>,
 ) -> Figures {
     let bytes = std::fs::read(path).expect("component");
-    let compile = median(3, || {
+    let compiles = std::env::var("WAYBILL_BENCH_COMPILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let compile = median(compiles, || {
         black_box(wasmtime::component::Component::new(rt.engine(), &bytes).expect("compile"));
     });
     let version = PluginVersion::load_bytes(rt, &bytes, Some(path.to_path_buf()), None)
@@ -165,7 +172,11 @@ fn us(d: Duration) -> String {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is taken.
-    let rt = Runtime::new(RuntimeOptions::default()).expect("runtime");
+    let rt = Runtime::new(RuntimeOptions {
+        cache_dir: Some(root().join("target/waybill-test-cache")),
+        ..Default::default()
+    })
+    .expect("runtime");
     let (msg, config) = sample();
     let native = waybill_sdk::config::with_config(
         &config

@@ -265,7 +265,7 @@ pub fn build(root: &Path, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         };
         for p in of_lang {
             let dest = if p.test_only {
-                out.join("test")
+                out.join("test/langs")
             } else {
                 out.to_path_buf()
             };

@@ -33,18 +33,22 @@ pub enum Language {
     Python,
 }
 
-/// Linear memory a JavaScript plugin may use: the engine's snapshot is about
-/// 13 MiB after one call of the portal mapping; the rest is room for large
-/// documents.
+/// Linear memory a JavaScript plugin may use. Measured (README, "What a
+/// language costs"): the engine's snapshot is 9 MiB after one call of the
+/// portal mapping (a Rust plugin: 0.2 MiB), and the engine hands the
+/// message body over as an array of numbers, 8 bytes per input byte, before
+/// the SDK copies it: the 4 MiB input cap alone can take 40 MiB.
 const JS_MEMORY_BYTES: usize = 128 << 20;
 /// Linear memory a Python plugin may use: the interpreter's snapshot is
-/// about 30 MiB after one call.
-const PY_MEMORY_BYTES: usize = 192 << 20;
-/// CPU deadline of one JavaScript call: the portal mapping takes ~0.5 ms
-/// against ~20 µs in Rust; a large document scales the same way.
-const JS_CPU: Duration = Duration::from_millis(1_000);
-/// CPU deadline of one Python call (the portal mapping: ~1 ms).
-const PY_CPU: Duration = Duration::from_millis(2_000);
+/// 13 MiB after one call, 16 MiB after a 1 MiB document.
+const PY_MEMORY_BYTES: usize = 128 << 20;
+/// CPU deadline of one JavaScript call: the engine interprets (no JIT in
+/// Wasm); the portal mapping of a 1 MiB document took over 2 s before the
+/// SDK copied bodies natively, and calls are 5-10x a Rust plugin's.
+const JS_CPU: Duration = Duration::from_millis(2_000);
+/// CPU deadline of one Python call: a 1 MiB document took 0.1 s, a call is
+/// 10-20x a Rust plugin's.
+const PY_CPU: Duration = Duration::from_millis(1_000);
 
 impl Language {
     /// The language named by `bytes`' top-level `waybill-language` custom
