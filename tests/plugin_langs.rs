@@ -11,11 +11,13 @@
 //! printed reason, unless `WAYBILL_REQUIRE_GUEST_PLUGINS=1` (CI sets it)
 //! makes that a failure.
 
+/// Not in `common`: it names the `waybill` binary.
+#[path = "common/binary.rs"]
+mod binary;
 mod common;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use waybill::plugins::{Language, PluginVersion};
 use waybill_sdk::fixtures::discover;
 
@@ -98,22 +100,6 @@ fn component(guest: &Guest) -> Option<PathBuf> {
     None
 }
 
-fn waybill(args: &[&Path]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_waybill"))
-        .args(args)
-        .env(
-            "WAYBILL_CACHE_DIR",
-            common::repo_root().join("target/waybill-test-cache"),
-        )
-        .output()
-        .expect("run waybill");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -164,7 +150,7 @@ fn guest_plugins_pass_their_fixtures_through_wasm() {
         };
         let fixtures = guest.dir.join("fixtures");
         let schemas = root.join("schemas");
-        let (code, stdout, stderr) = waybill(&[
+        let (code, stdout, stderr) = binary::run_cached(&[
             Path::new("plugin"),
             Path::new("test"),
             &wasm,

@@ -11,26 +11,13 @@
 //! both); without them they are skipped with a printed reason, unless
 //! `WAYBILL_REQUIRE_GUEST_PLUGINS=1` (CI sets it).
 
+/// Not in `common`: it names the `waybill` binary.
+#[path = "common/binary.rs"]
+mod binary;
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn waybill(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_waybill"))
-        .args(args)
-        .env(
-            "WAYBILL_CACHE_DIR",
-            common::repo_root().join("target/waybill-test-cache"),
-        )
-        .output()
-        .expect("run waybill");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
@@ -60,14 +47,14 @@ fn run_in(dir: &Path, program: &str, args: &[&str], env: &[(&str, &Path)]) {
 fn scaffold(args: &[&str]) -> String {
     let mut all = vec!["plugin", "new"];
     all.extend_from_slice(args);
-    let (code, stdout, stderr) = waybill(&all);
+    let (code, stdout, stderr) = binary::run_cached(&all);
     assert_eq!(code, 0, "plugin new {args:?}:\n{stdout}\n{stderr}");
     stdout
 }
 
 /// `waybill plugin test <wasm> --fixtures <dir>` passes all `cases`.
 fn passes_its_fixtures(wasm: &Path, fixtures: &Path, cases: usize) {
-    let (code, stdout, stderr) = waybill(&[
+    let (code, stdout, stderr) = binary::run_cached(&[
         "plugin",
         "test",
         s(wasm),
@@ -104,14 +91,14 @@ fn bad_names_existing_directories_and_unknown_choices_are_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = s(tmp.path());
     for bad in ["Globex", "1globex", "globex--csv", "globex_csv", "sdk-js"] {
-        let (code, _, stderr) = waybill(&[
+        let (code, _, stderr) = binary::run_cached(&[
             "plugin", "new", bad, "--role", "mapper", "--lang", "rust", "--dir", dir,
         ]);
         assert_eq!(code, 2, "{bad}: {stderr}");
         assert!(stderr.contains(&format!("{bad:?}")), "{bad}: {stderr}");
     }
     std::fs::create_dir(tmp.path().join("taken")).expect("mkdir");
-    let (code, _, stderr) = waybill(&[
+    let (code, _, stderr) = binary::run_cached(&[
         "plugin", "new", "taken", "--role", "mapper", "--lang", "js", "--dir", dir,
     ]);
     assert_eq!(code, 2);
@@ -119,7 +106,7 @@ fn bad_names_existing_directories_and_unknown_choices_are_refused() {
         stderr.contains("taken: already exists"),
         "names the directory: {stderr}"
     );
-    let (code, _, stderr) = waybill(&[
+    let (code, _, stderr) = binary::run_cached(&[
         "plugin",
         "new",
         "ok",
@@ -136,7 +123,7 @@ fn bad_names_existing_directories_and_unknown_choices_are_refused() {
         stderr.contains("mapper, validator"),
         "lists the roles: {stderr}"
     );
-    let (code, _, stderr) = waybill(&[
+    let (code, _, stderr) = binary::run_cached(&[
         "plugin", "new", "ok", "--role", "mapper", "--lang", "go", "--dir", dir,
     ]);
     assert_eq!(code, 2);
