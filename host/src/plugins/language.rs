@@ -35,19 +35,19 @@ pub enum Language {
 
 /// Linear memory a JavaScript plugin may use. Measured (README, "What a
 /// language costs"): the engine's snapshot is 9 MiB after one call of the
-/// portal mapping (a Rust plugin: 0.2 MiB), and the engine hands the
-/// message body over as an array of numbers, 8 bytes per input byte, before
-/// the SDK copies it: the 4 MiB input cap alone can take 40 MiB.
+/// portal mapping (a Rust plugin: 0.2 MiB) and a 1 MiB document takes it to
+/// 14 MiB, so the 4 MiB input cap needs ~30 MiB before the mapping's own
+/// objects; twice the compiled default leaves room for those.
 const JS_MEMORY_BYTES: usize = 128 << 20;
 /// Linear memory a Python plugin may use: the interpreter's snapshot is
 /// 13 MiB after one call, 16 MiB after a 1 MiB document.
 const PY_MEMORY_BYTES: usize = 128 << 20;
 /// CPU deadline of one JavaScript call: the engine interprets (no JIT in
-/// Wasm); the portal mapping of a 1 MiB document took over 2 s before the
-/// SDK copied bodies natively, and calls are 5-10x a Rust plugin's.
-const JS_CPU: Duration = Duration::from_millis(2_000);
-/// CPU deadline of one Python call: a 1 MiB document took 0.1 s, a call is
-/// 10-20x a Rust plugin's.
+/// Wasm); a call is ~6x a Rust plugin's, a 1 MiB document took 51 ms
+/// (Rust: 22 ms) on a debug host, so the 4 MiB cap ~0.2 s.
+const JS_CPU: Duration = Duration::from_millis(1_000);
+/// CPU deadline of one Python call: a call is ~16x a Rust plugin's, a 1 MiB
+/// document took 0.11 s on a debug host.
 const PY_CPU: Duration = Duration::from_millis(1_000);
 
 impl Language {
