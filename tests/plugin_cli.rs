@@ -1,25 +1,10 @@
 //! The `waybill plugin` commands as a partner team uses them: the real
 //! binary, real components, real files; exit codes and printed JSON.
 
+/// Not in `common`: it names the `waybill` binary.
+#[path = "common/binary.rs"]
+mod binary;
 mod common;
-
-use std::process::Command;
-
-fn waybill(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_waybill"))
-        .args(args)
-        .env(
-            "WAYBILL_CACHE_DIR",
-            common::repo_root().join("target/waybill-test-cache"),
-        )
-        .output()
-        .expect("run waybill");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
 
 fn path(p: &std::path::Path) -> String {
     p.to_string_lossy().to_string()
@@ -29,7 +14,7 @@ fn path(p: &std::path::Path) -> String {
 fn run_prints_outputs_and_exits_zero() {
     let sample =
         common::repo_root().join("fixtures/samples/vendors/acme-tms.milestone-webhook.json");
-    let (code, stdout, stderr) = waybill(&[
+    let (code, stdout, stderr) = binary::run_cached(&[
         "plugin",
         "run",
         &path(&common::plugin("acme-tms-milestone")),
@@ -52,7 +37,7 @@ fn run_prints_the_typed_error_and_exits_one() {
     .expect("sample");
     let bad = tmp.path().join("unknown-code.json");
     std::fs::write(&bad, sample.replace("\"IN_TRANSIT\"", "\"TELEPORTED\"")).expect("write");
-    let (code, stdout, _) = waybill(&[
+    let (code, stdout, _) = binary::run_cached(&[
         "plugin",
         "run",
         &path(&common::plugin("acme-tms-milestone")),
@@ -68,7 +53,7 @@ fn run_prints_the_typed_error_and_exits_one() {
 fn run_reports_a_trap_and_exits_two() {
     let input =
         common::repo_root().join("fixtures/samples/vendors/acme-tms.milestone-webhook.json");
-    let (code, stdout, _) = waybill(&[
+    let (code, stdout, _) = binary::run_cached(&[
         "plugin",
         "run",
         &path(&common::test_plugin("misbehave-panic")),
@@ -98,7 +83,7 @@ fn run_with_config_reaches_the_plugin() {
     });
     std::fs::write(&doc, event.to_string()).expect("write");
     let plugin = path(&common::plugin("portal-visibility"));
-    let (code, stdout, stderr) = waybill(&[
+    let (code, stdout, stderr) = binary::run_cached(&[
         "plugin",
         "run",
         &plugin,
@@ -109,7 +94,7 @@ fn run_with_config_reaches_the_plugin() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     let out: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(out[0]["body"]["carrier"], "Old Dominion Freight Line");
-    let (code, stdout, _) = waybill(&["plugin", "run", &plugin, &path(&doc)]);
+    let (code, stdout, _) = binary::run_cached(&["plugin", "run", &plugin, &path(&doc)]);
     assert_eq!(code, 0);
     let out: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(
@@ -121,7 +106,7 @@ fn run_with_config_reaches_the_plugin() {
 #[test]
 fn test_passes_good_fixtures_and_fails_with_a_diff() {
     let plugin = common::plugin("acme-tms-milestone");
-    let (code, stdout, stderr) = waybill(&["plugin", "test", &path(&plugin)]);
+    let (code, stdout, stderr) = binary::run_cached(&["plugin", "test", &path(&plugin)]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         stdout.contains("pass") && stdout.contains(" 0 failed"),
@@ -151,7 +136,7 @@ fn test_passes_good_fixtures_and_fails_with_a_diff() {
         broken_one.is_some(),
         "a fixture expecting IN_TRANSIT exists"
     );
-    let (code, stdout, _) = waybill(&[
+    let (code, stdout, _) = binary::run_cached(&[
         "plugin",
         "test",
         &path(&plugin),
@@ -170,7 +155,7 @@ fn test_passes_good_fixtures_and_fails_with_a_diff() {
 #[test]
 fn inspect_names_the_contract_a_plugin_was_built_against() {
     let plugin = common::test_plugin("contract-v0-1-probe");
-    let (code, stdout, stderr) = waybill(&["plugin", "inspect", &path(&plugin)]);
+    let (code, stdout, stderr) = binary::run_cached(&["plugin", "inspect", &path(&plugin)]);
     assert_eq!(code, 0, "{stderr}");
     let out: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(out["contract"], "0.1.0");
@@ -184,7 +169,7 @@ fn inspect_names_the_contract_a_plugin_was_built_against() {
         "{out}"
     );
     let current = common::plugin("charge-tolerance");
-    let (_, stdout, _) = waybill(&["plugin", "inspect", &path(&current)]);
+    let (_, stdout, _) = binary::run_cached(&["plugin", "inspect", &path(&current)]);
     let out: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(out["contract"], "0.2.0");
 }
@@ -192,7 +177,7 @@ fn inspect_names_the_contract_a_plugin_was_built_against() {
 #[test]
 fn inspect_prints_describe_sha_and_world() {
     let plugin = common::plugin("charge-tolerance");
-    let (code, stdout, stderr) = waybill(&["plugin", "inspect", &path(&plugin)]);
+    let (code, stdout, stderr) = binary::run_cached(&["plugin", "inspect", &path(&plugin)]);
     assert_eq!(code, 0, "{stderr}");
     let out: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(out["plugin"]["name"], "charge-tolerance");
@@ -221,7 +206,7 @@ fn inspect_prints_describe_sha_and_world() {
 
 #[test]
 fn bad_arguments_name_the_problem() {
-    let (code, _, stderr) = waybill(&[
+    let (code, _, stderr) = binary::run_cached(&[
         "plugin",
         "run",
         "/nonexistent/plugin.wasm",
@@ -229,7 +214,7 @@ fn bad_arguments_name_the_problem() {
     ]);
     assert_eq!(code, 2);
     assert!(stderr.contains("/nonexistent/plugin.wasm"), "{stderr}");
-    let (code, _, stderr) = waybill(&[
+    let (code, _, stderr) = binary::run_cached(&[
         "plugin",
         "run",
         &path(&common::plugin("acme-tms-milestone")),
@@ -237,7 +222,8 @@ fn bad_arguments_name_the_problem() {
     ]);
     assert_eq!(code, 2);
     assert!(stderr.contains("/nonexistent/input.json"), "{stderr}");
-    let (code, _, stderr) = waybill(&["plugin", "run", "a.wasm", "b.json", "--config", "novalue"]);
+    let (code, _, stderr) =
+        binary::run_cached(&["plugin", "run", "a.wasm", "b.json", "--config", "novalue"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("key=value"), "{stderr}");
 }

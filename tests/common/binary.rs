@@ -92,3 +92,21 @@ where
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// [`run`] with the tests' compiled-plugin cache (`target/waybill-test-cache`),
+/// for the commands that load plugins.
+pub fn run_cached<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_waybill"))
+        .args(args)
+        .env(
+            "WAYBILL_CACHE_DIR",
+            super::common::repo_root().join("target/waybill-test-cache"),
+        )
+        .output()
+        .expect("run waybill");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

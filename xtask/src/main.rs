@@ -11,7 +11,15 @@
 //!   `host/demo`; the production `waybill` does not carry it).
 //! - `test`: `plugins`, then `cargo test --workspace`, then `waybill schema
 //!   check` on the repository's schemas and plugins.
+//!   `plugins` also builds the JavaScript and Python plugins where Node.js
+//!   or Python is present (see `guest_langs`), after regenerating their
+//!   SDKs' canonical constants (`sdk-gen`).
+//! - `sdk-gen`: writes the JavaScript and Python SDKs' canonical constants
+//!   from `schemas/` (see `sdk_gen`).
 //! - `ci`: formatting and clippy checks, then `test`.
+
+mod guest_langs;
+mod sdk_gen;
 
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -24,7 +32,8 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root()?;
     match args.first().map(String::as_str) {
-        Some("plugins") => build_plugins(&root),
+        Some("plugins") => build_plugins(&root).map(|_| ()),
+        Some("sdk-gen") => sdk_gen::write(&root),
         Some("demo") => {
             build_plugins(&root)?;
             cargo(
@@ -34,7 +43,8 @@ fn main() -> anyhow::Result<()> {
             )
         }
         Some("test") => {
-            build_plugins(&root)?;
+            let guests = build_plugins(&root)?;
+            warm_test_cache(&root, &guests)?;
             // Every test binary runs even after one fails, so a failure
             // does not hide the results of the binaries after it.
             cargo(
@@ -46,7 +56,7 @@ fn main() -> anyhow::Result<()> {
         }
         Some("ci") => {
             cargo(&root, &["fmt", "--all", "--check"], &[])?;
-            build_plugins(&root)?;
+            let guests = build_plugins(&root)?;
             cargo(
                 &root,
                 &[
@@ -59,6 +69,7 @@ fn main() -> anyhow::Result<()> {
                 ],
                 &[],
             )?;
+            warm_test_cache(&root, &guests)?;
             cargo(
                 &root,
                 &["test", "--workspace", "--no-fail-fast"],
@@ -67,7 +78,7 @@ fn main() -> anyhow::Result<()> {
             schema_check(&root)
         }
         _ => {
-            eprintln!("usage: cargo xtask <plugins|demo|test|ci> [extra args for cargo]");
+            eprintln!("usage: cargo xtask <plugins|sdk-gen|demo|test|ci> [extra args for cargo]");
             std::process::exit(2);
         }
     }
@@ -84,6 +95,11 @@ fn schema_check(root: &Path) -> anyhow::Result<()> {
             "--package",
             "waybill",
             "--",
+            // The tests' cache: the components they compiled (the
+            // JavaScript and Python engines take a while) are not
+            // compiled again.
+            "--cache-dir",
+            "target/waybill-test-cache",
             "schema",
             "check",
             "--schemas",
@@ -185,7 +201,41 @@ fn ensure_target() -> anyhow::Result<()> {
     }
 }
 
-fn build_plugins(root: &Path) -> anyhow::Result<()> {
+/// Compiles the JavaScript and Python components once, one after the
+/// other, into the tests' cache (`target/waybill-test-cache`): the test
+/// hosts that load `target/plugins` then deserialise them instead of each
+/// compiling the same engines at once.
+fn warm_test_cache(root: &Path, components: &[PathBuf]) -> anyhow::Result<()> {
+    for wasm in components {
+        println!(
+            "xtask: compiling {} into target/waybill-test-cache",
+            wasm.display()
+        );
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(&cargo)
+            .current_dir(root)
+            .args(["run", "--quiet", "--package", "waybill", "--"])
+            .args([
+                "--cache-dir",
+                "target/waybill-test-cache",
+                "plugin",
+                "inspect",
+            ])
+            .arg(wasm)
+            .output()?;
+        if !out.status.success() {
+            bail!(
+                "`waybill plugin inspect {}` failed: {}",
+                wasm.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Builds every plugin; returns the JavaScript and Python components.
+fn build_plugins(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     ensure_target()?;
     let crates = plugin_crates(root)?;
     let mut args = vec![
@@ -240,8 +290,14 @@ fn build_plugins(root: &Path) -> anyhow::Result<()> {
             install(&artifact, &dest_dir.join(format!("{variant}.wasm")))?;
         }
     }
-    println!("xtask: {} plugins in {}", crates.len(), out.display());
-    Ok(())
+    sdk_gen::write(root)?;
+    let guests = guest_langs::build(root, &out)?;
+    println!(
+        "xtask: {} plugins in {}",
+        crates.len() + guests.len(),
+        out.display()
+    );
+    Ok(guests)
 }
 
 /// Copies to a temporary name and renames, so a watching host never sees a

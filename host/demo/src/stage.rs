@@ -7,6 +7,7 @@ use super::api::Api;
 use super::host_config::{self, Paths, Urls};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
+use waybill::plugins::Language;
 use waybill::runtime::Service;
 use waybill_sims::{BillingSim, ErpSim, PortalSim, TmsSim};
 
@@ -41,17 +42,33 @@ pub struct Stage {
 }
 
 /// Copies every `*.wasm` and `*.fixtures/` of `from` (not its
-/// subdirectories of test and demo builds) into `to`.
+/// subdirectories of test and demo builds) into `to`, except the plugins
+/// written in JavaScript or Python: no demo route uses them, and the host
+/// would compile their engines (tens of MiB) at start-up for nothing; a
+/// machine without Node.js or Python has none to skip.
 fn copy_plugins(from: &Path, to: &Path) -> anyhow::Result<usize> {
     std::fs::create_dir_all(to)?;
     let mut n = 0;
+    let mut skipped = std::collections::BTreeSet::new();
     for entry in std::fs::read_dir(from)? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if path.is_file() && name.ends_with(".wasm") {
+            if Language::detect(&std::fs::read(&path)?) != Language::Compiled {
+                skipped.insert(name.trim_end_matches(".wasm").to_string());
+                continue;
+            }
             std::fs::copy(&path, to.join(name))?;
             n += 1;
-        } else if path.is_dir() && name.ends_with(".fixtures") {
+        }
+    }
+    for entry in std::fs::read_dir(from)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if path.is_dir()
+            && let Some(plugin) = name.strip_suffix(".fixtures")
+            && !skipped.contains(plugin)
+        {
             std::fs::create_dir_all(to.join(name))?;
             for f in std::fs::read_dir(&path)? {
                 let f = f?.path();

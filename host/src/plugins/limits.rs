@@ -40,6 +40,39 @@ impl Default for Limits {
     }
 }
 
+/// Limits an operator set for one plugin (`plugins.limits.<plugin>`); unset
+/// ones keep the defaults of the plugin's language (see
+/// [`Language::default_limits`](super::language::Language::default_limits)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LimitOverrides {
+    /// See [`Limits::cpu`].
+    pub cpu: Option<Duration>,
+    /// See [`Limits::memory_bytes`].
+    pub memory_bytes: Option<usize>,
+    /// See [`Limits::input_bytes`].
+    pub input_bytes: Option<usize>,
+    /// See [`Limits::output_bytes`].
+    pub output_bytes: Option<usize>,
+    /// See [`Limits::outputs`].
+    pub outputs: Option<usize>,
+    /// See [`Limits::log_bytes`].
+    pub log_bytes: Option<usize>,
+}
+
+impl LimitOverrides {
+    /// `base` with every limit set here replaced.
+    pub fn apply(&self, base: Limits) -> Limits {
+        Limits {
+            cpu: self.cpu.unwrap_or(base.cpu),
+            memory_bytes: self.memory_bytes.unwrap_or(base.memory_bytes),
+            input_bytes: self.input_bytes.unwrap_or(base.input_bytes),
+            output_bytes: self.output_bytes.unwrap_or(base.output_bytes),
+            outputs: self.outputs.unwrap_or(base.outputs),
+            log_bytes: self.log_bytes.unwrap_or(base.log_bytes),
+        }
+    }
+}
+
 /// Fuel charged for the host-side representation of one list entry
 /// (an output or violation: three strings), on top of its string bytes.
 const ENTRY_OVERHEAD: usize = 3 * std::mem::size_of::<String>();

@@ -4,6 +4,7 @@
 
 use super::engine::Runtime;
 use super::error::LoadError;
+use super::language::Language;
 use super::limits::Limits;
 use super::state::{CallState, new_store};
 use super::world::{Bindings, PluginPre, info_from_wit};
@@ -58,6 +59,9 @@ pub struct PluginVersion {
     pub path: Option<PathBuf>,
     /// Limits applied to each call.
     pub limits: Limits,
+    /// The language it was written in (from its `waybill-language` section),
+    /// which chose its default limits.
+    pub language: Language,
     /// When it was loaded.
     pub loaded_at: SystemTime,
     /// The contract version (`wit/`) it was built against.
@@ -93,7 +97,8 @@ impl PluginVersion {
         Self::load_bytes(runtime, &bytes, Some(path.to_path_buf()), limits)
     }
 
-    /// Loads a component from bytes; `origin` names it in errors.
+    /// Loads a component from bytes; `origin` names it in errors. Without
+    /// `limits`, the defaults of the component's [`Language`].
     pub fn load_bytes(
         runtime: &Arc<Runtime>,
         bytes: &[u8],
@@ -118,7 +123,9 @@ impl PluginVersion {
             path: shown.clone(),
             message,
         })?;
-        let limits = limits.unwrap_or(runtime.options.default_limits);
+        let language = Language::detect(bytes);
+        let limits =
+            limits.unwrap_or_else(|| language.default_limits(runtime.options.default_limits));
         let info = describe(runtime, &pre, &limits).map_err(|message| LoadError::Describe {
             path: shown.clone(),
             message,
@@ -138,6 +145,7 @@ impl PluginVersion {
             info,
             path: origin,
             limits,
+            language,
             loaded_at: SystemTime::now(),
             contract: pre.contract(),
             pre,

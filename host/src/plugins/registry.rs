@@ -7,7 +7,8 @@
 use super::engine::Runtime;
 use super::error::LoadError;
 use super::fixtures::run_fixtures;
-use super::limits::Limits;
+use super::language::Language;
+use super::limits::{LimitOverrides, Limits};
 use super::loader::PluginVersion;
 use arc_swap::ArcSwapOption;
 use std::collections::BTreeMap;
@@ -70,7 +71,7 @@ pub struct Registry {
     runtime: Arc<Runtime>,
     slots: RwLock<BTreeMap<String, Arc<Slot>>>,
     checks: RwLock<Vec<AdmissionCheck>>,
-    limits: RwLock<BTreeMap<String, Limits>>,
+    limits: RwLock<BTreeMap<String, LimitOverrides>>,
     /// Running canaries (`canary.rs`).
     pub(super) canaries: super::canary::Canaries,
 }
@@ -100,20 +101,26 @@ impl Registry {
             .push(check);
     }
 
-    /// Sets per-plugin limits, applied to versions loaded afterwards.
-    pub fn set_limits(&self, plugin: &str, limits: Limits) {
+    /// Sets per-plugin limits, applied to versions loaded afterwards on top
+    /// of the defaults of each version's language.
+    pub fn set_limits(&self, plugin: &str, limits: LimitOverrides) {
         self.limits
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(plugin.to_string(), limits);
     }
 
-    fn limits_for(&self, file_stem: &str) -> Option<Limits> {
-        self.limits
+    /// The limits configured for `name`, over the defaults of the language
+    /// of the component `bytes`; `None` when none are configured.
+    fn limits_for(&self, name: &str, bytes: &[u8]) -> Option<Limits> {
+        let overrides = self
+            .limits
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .get(file_stem)
-            .copied()
+            .get(name)
+            .copied()?;
+        let language = Language::detect(bytes);
+        Some(overrides.apply(language.default_limits(self.runtime.default_limits())))
     }
 
     /// The slot of `name`, if the plugin is known.
@@ -170,7 +177,7 @@ impl Registry {
         origin: Option<PathBuf>,
     ) -> Result<Arc<PluginVersion>, LoadError> {
         let version = PluginVersion::load_bytes(&self.runtime, bytes, origin.clone(), None)?;
-        match self.limits_for(&version.id.name) {
+        match self.limits_for(&version.id.name, bytes) {
             Some(limits) if limits != version.limits => {
                 PluginVersion::load_bytes(&self.runtime, bytes, origin, Some(limits))
             }
@@ -212,7 +219,15 @@ impl Registry {
             .and_then(|s| s.to_str())
             .unwrap_or_default()
             .to_string();
-        let result = PluginVersion::load_file(&self.runtime, path, self.limits_for(&stem))
+        let result = std::fs::read(path)
+            .map_err(|source| LoadError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+            .and_then(|bytes| {
+                let limits = self.limits_for(&stem, &bytes);
+                PluginVersion::load_bytes(&self.runtime, &bytes, Some(path.to_path_buf()), limits)
+            })
             .and_then(|candidate| {
                 self.admit(&candidate, &fixtures_dir_for(path))
                     .map(|()| candidate)

@@ -12,7 +12,9 @@ use crate::deliver::HttpSender;
 use crate::deliver::worker::TargetWorker;
 use crate::distribution::Distributor;
 use crate::http::tls_acceptor;
-use crate::plugins::{Limits, Registry, Runtime, RuntimeOptions, WatchHandle, watch_directory};
+use crate::plugins::{
+    LimitOverrides, Limits, Registry, Runtime, RuntimeOptions, WatchHandle, watch_directory,
+};
 use crate::process::{Processor, run_processing};
 use crate::schemas::{SchemaRegistry, is_canonical};
 use crate::store::postgres::{PostgresOptions, PostgresStore};
@@ -410,15 +412,16 @@ pub fn load_plugins(
         }));
     }
     for (name, l) in &config.plugins.limits {
+        // Unset limits keep the defaults of the plugin's language.
         registry.set_limits(
             name,
-            Limits {
-                cpu: l.cpu_ms.map(Duration::from_millis).unwrap_or(defaults.cpu),
-                memory_bytes: l.memory_bytes.unwrap_or(defaults.memory_bytes),
-                input_bytes: l.input_bytes.unwrap_or(defaults.input_bytes),
-                output_bytes: l.output_bytes.unwrap_or(defaults.output_bytes),
-                outputs: l.outputs.unwrap_or(defaults.outputs),
-                log_bytes: l.log_bytes.unwrap_or(defaults.log_bytes),
+            LimitOverrides {
+                cpu: l.cpu_ms.map(Duration::from_millis),
+                memory_bytes: l.memory_bytes,
+                input_bytes: l.input_bytes,
+                output_bytes: l.output_bytes,
+                outputs: l.outputs,
+                log_bytes: l.log_bytes,
             },
         );
     }

@@ -7,6 +7,7 @@ mod canary_cmd;
 mod dlq;
 mod exceptions_cmd;
 mod plugin_cmd;
+mod plugin_new;
 mod reconcile_cmd;
 mod schema_cmd;
 mod serve;
@@ -42,7 +43,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run, test or inspect a plugin component.
+    /// Create, run, test or inspect a plugin; operate a host's plugins.
     Plugin {
         #[command(subcommand)]
         command: plugin_cmd::PluginCommand,

@@ -1,7 +1,8 @@
-//! `waybill plugin run|test|inspect`: what a partner team uses to try a
-//! plugin locally before it goes near a host; `list|push|activate|rollback`
-//! talk to a running host's admin API; the shadow commands and the
-//! recorded replay are `shadow_cmd.rs`'s.
+//! `waybill plugin new|run|test|inspect`: what a partner team uses to start
+//! a plugin and try it locally before it goes near a host (`new` lives in
+//! `plugin_new`); `list|push|activate|rollback` talk to a running host's
+//! admin API; the canary commands are `canary_cmd.rs`'s, the shadow
+//! commands and the recorded replay `shadow_cmd.rs`'s.
 
 use super::admin_client::{HostArgs, call};
 use anyhow::Context;
@@ -18,6 +19,9 @@ use waybill_sdk::fixtures::{Outcome, Verdict, content_type_for};
 
 #[derive(Subcommand)]
 pub enum PluginCommand {
+    /// Create a plugin project (Rust, JavaScript or Python) with the SDK
+    /// wired in, a sample input, a passing golden case and an error case.
+    New(super::plugin_new::NewArgs),
     /// Map (or validate) one input file; prints the outputs as JSON.
     ///
     /// Exit 0: outputs; 1: the plugin's typed error; 2: trap or limit.
@@ -163,6 +167,7 @@ pub fn runtime(cache_dir: &Path) -> anyhow::Result<Arc<Runtime>> {
 
 pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
     match cmd {
+        PluginCommand::New(args) => super::plugin_new::run(args),
         PluginCommand::List { host } => {
             let v = call(&host, "GET", "plugins", None)?;
             for p in v["plugins"].as_array().cloned().unwrap_or_default() {
@@ -363,6 +368,7 @@ pub fn run(cmd: PluginCommand, cache_dir: &Path) -> anyhow::Result<ExitCode> {
                 "world": {"name": format!("waybill:plugin/plugin@{}", version.contract), "imports": imports, "exports": exports},
                 "contract": version.contract,
                 "limits": version.limits,
+                "language": version.language,
             });
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(ExitCode::SUCCESS)
