@@ -1,7 +1,9 @@
 //! The load child: warm-up, the closed-loop run and the paced run against
 //! the server child's address; waits for the sink through the parent.
 
-use crate::{PhaseResult, ServerReport, env_num, epoch_ns, is_pipeline, memory_kb, root};
+use crate::{
+    PhaseResult, SUSTAINED, ServerReport, env_num, epoch_ns, is_pipeline, memory_kb, root,
+};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
@@ -27,7 +29,7 @@ const WARMUP: u64 = 200;
 
 /// Asks the server child (through the parent) to wait until its sink has
 /// seen `want` requests; returns the sink's count and last delivery.
-async fn drain(want: u64) -> ServerReport {
+pub async fn drain(want: u64) -> ServerReport {
     println!("DRAIN {want}");
     tokio::task::spawn_blocking(|| {
         let mut line = String::new();
@@ -90,6 +92,13 @@ pub async fn run(phase: &str, targets: &str) -> PhaseResult {
     result.total_acks += WARMUP;
     if pipeline {
         drain(before + WARMUP).await;
+    }
+    if phase == SUSTAINED {
+        result.sustained = crate::sustained::run(&client, &uris[0], &messages).await;
+        result.total_acks += result.sustained.iter().map(|s| s.acks).sum::<u64>();
+        result.target_acks = target_acks;
+        result.load_vm_hwm_kb = memory_kb().0;
+        return result;
     }
 
     // Closed loop: N connections, each sending as soon as its ack is back.
@@ -181,7 +190,7 @@ pub async fn run(phase: &str, targets: &str) -> PhaseResult {
     result
 }
 
-fn percentile(sorted: &[u64], p: f64) -> u64 {
+pub fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
     }
@@ -201,7 +210,7 @@ const EXTRA_FIELDS: &str = r#"  "equipment": {"type": "DRY_VAN", "length": "53FT
   "notes": "Driver checked in at the Toledo cross-dock; trailer sealed, no damage or shortage reported at pickup.",
 "#;
 
-struct Messages {
+pub struct Messages {
     template: String,
     run: String,
     shipments: u64,
@@ -239,7 +248,7 @@ impl Messages {
 
     /// (Idempotency-Key, body): a unique eventId, and the shipment (`bol`,
     /// the business key deliveries are ordered by) cycling through a pool.
-    fn next(&self) -> (HeaderValue, Bytes) {
+    pub fn next(&self) -> (HeaderValue, Bytes) {
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
         if self.large {
             // X12 elements: the invoice number unique, the BOL from the pool.
@@ -260,7 +269,7 @@ impl Messages {
         (key, Bytes::from(body))
     }
 
-    fn content_type(&self) -> &'static str {
+    pub fn content_type(&self) -> &'static str {
         if self.large {
             "application/edi-x12"
         } else {
@@ -330,7 +339,7 @@ fn large_x12(lines: usize) -> String {
 // ---------------------------------------------------------------------------
 // The load generator.
 
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
+pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
 fn client(conns: usize) -> HttpClient {
     let mut connector = HttpConnector::new();
@@ -341,7 +350,7 @@ fn client(conns: usize) -> HttpClient {
 }
 
 /// Sends one message and reads the whole answer; returns the status.
-async fn send(
+pub async fn send(
     client: &HttpClient,
     uri: &Uri,
     content_type: &'static str,

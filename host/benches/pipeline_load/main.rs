@@ -25,6 +25,12 @@
 //! - `large-x12`: a large document: an X12 210 freight invoice of 1,000
 //!   charge lines (~100 KB) through `x12-210-invoice` and
 //!   `ledgerly-shipment-charges`, group commit; the table gives MB/s.
+//! - `sustained`: the `pipeline` host under an open loop at fixed offered
+//!   rates (`WAYBILL_BENCH_RATES`, default `10000,11000`, each for
+//!   `WAYBILL_BENCH_SUSTAINED_SECS`, default 30): offered rate, acks/s,
+//!   delivered/s, 503s and the backlog at the end of each window, and
+//!   whether the rate was sustained (see `sustained.rs`); a table of its own
+//!   closes the run, ratios against the floor's acks/s.
 //!
 //! The load child sends for a fixed time from N concurrent keep-alive
 //! HTTP/1.1 connections (closed loop, as fast as acks come back) and reports
@@ -102,6 +108,7 @@ mod phase;
 mod postgres;
 mod report;
 mod server;
+mod sustained;
 
 /// The allocator of the `waybill` binary, so the server child measures
 /// what production runs.
@@ -112,7 +119,16 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-const PHASES: &[&str] = &["floor", "pipeline", "pipeline-fsync", "large-x12"];
+const PHASES: &[&str] = &[
+    "floor",
+    "pipeline",
+    "pipeline-fsync",
+    "large-x12",
+    SUSTAINED,
+];
+
+/// The open-loop phase at fixed offered rates (see `sustained.rs`).
+const SUSTAINED: &str = "sustained";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -132,7 +148,7 @@ fn cores() -> usize {
 fn is_pipeline(phase: &str) -> bool {
     match phase {
         "floor" => false,
-        "pipeline" | "pipeline-fsync" | "large-x12" => true,
+        "pipeline" | "pipeline-fsync" | "large-x12" | SUSTAINED => true,
         p if options::postgres_hosts(p).is_some() => true,
         other => panic!("unknown phase {other}; expected one of {PHASES:?} or postgres-<hosts>"),
     }
@@ -234,6 +250,8 @@ struct PhaseResult {
     /// phase (the hosts' backends and the server's background processes),
     /// `None` when its processes cannot be read here.
     postgres_cpu_ms: Option<u64>,
+    /// The `sustained` phase: one entry per offered rate.
+    sustained: Vec<sustained::Step>,
 }
 
 /// One host process of a PostgreSQL phase.

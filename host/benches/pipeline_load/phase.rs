@@ -159,8 +159,19 @@ impl Drop for Piped {
 
 /// The load child against `targets` (comma-separated addresses); relays
 /// its `DRAIN` requests to `sink` (the process counting deliveries).
-fn drive_load(phase: &str, targets: &str, sink: &mut Piped) -> PhaseResult {
-    let mut load = Piped::spawn(phase, "load", "load", &[("WAYBILL_BENCH_TARGET", targets)]);
+/// `servers`: the processes whose CPU the `sustained` phase counts per step.
+fn drive_load(phase: &str, targets: &str, sink: &mut Piped, servers: &[u32]) -> PhaseResult {
+    let pids: Vec<String> = servers.iter().map(u32::to_string).collect();
+    let pids = pids.join(",");
+    let mut load = Piped::spawn(
+        phase,
+        "load",
+        "load",
+        &[
+            ("WAYBILL_BENCH_TARGET", targets),
+            ("WAYBILL_BENCH_SERVER_PIDS", &pids),
+        ],
+    );
     let result = loop {
         let Ok(line) = load.next_line(None) else {
             panic!(
@@ -195,7 +206,8 @@ fn drive_load(phase: &str, targets: &str, sink: &mut Piped) -> PhaseResult {
 fn run_single(phase: &str) -> PhaseResult {
     let mut server = Piped::spawn(phase, "server", "server", &[]);
     let addr = server.ready(phase, "");
-    let mut result = drive_load(phase, &addr, &mut server);
+    let pid = server.pid();
+    let mut result = drive_load(phase, &addr, &mut server, &[pid]);
 
     // Everything the server did for this phase (warm-up, load, drain).
     let server_cpu_ms = cpu_ms(server.pid());
@@ -258,7 +270,9 @@ fn run_postgres(phase: &str, hosts: usize) -> PhaseResult {
         .iter_mut()
         .map(|host| host.ready(phase, &context))
         .collect();
-    let mut result = drive_load(phase, &addrs.join(","), &mut sink);
+    let mut servers: Vec<u32> = children.iter().map(Piped::pid).collect();
+    servers.push(sink.pid());
+    let mut result = drive_load(phase, &addrs.join(","), &mut sink, &servers);
 
     // Everything each process did for this phase (warm-up, load, drain).
     let cpu: Vec<u64> = children.iter().map(|h| cpu_ms(h.pid())).collect();

@@ -1,7 +1,7 @@
 //! The closing markdown table.
 
 use crate::options::postgres_hosts;
-use crate::{PhaseResult, cores};
+use crate::{PhaseResult, SUSTAINED, cores};
 
 pub fn print_table(results: &[PhaseResult]) {
     let floor = results.iter().find(|r| r.phase == "floor");
@@ -31,7 +31,7 @@ pub fn print_table(results: &[PhaseResult]) {
         "| run | acks/s (x floor) | delivered end to end/s | paced at | p50 ack (x floor) | p99 ack (x floor) | p99 from due time | peak RSS (server process) | server CPU per message |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    for r in results {
+    for r in results.iter().filter(|r| r.phase != SUSTAINED) {
         let name = name(&r.phase);
         let e2e = r.e2e_rate.map_or("-".to_string(), |v| format!("{v:.0}"));
         let mut refused = String::new();
@@ -68,6 +68,53 @@ pub fn print_table(results: &[PhaseResult]) {
         println!();
     }
     print_stores(results);
+    print_sustained(results, floor);
+}
+
+/// The `sustained` phase: one row per offered rate, the floor's closed-loop
+/// acks/s beside it.
+fn print_sustained(results: &[PhaseResult], floor: Option<&PhaseResult>) {
+    let Some(r) = results.iter().find(|r| r.phase == SUSTAINED) else {
+        return;
+    };
+    let x = |v: f64| match floor {
+        Some(f) if f.ack_rate > 0.0 => format!(" ({:.2}x)", v / f.ack_rate),
+        _ => String::new(),
+    };
+    println!();
+    println!(
+        "Sustained: open loop at fixed offered rates (request i due at start + i/rate, whatever the answers do), {} s each, the `pipeline` host (group commit 512); ratios against the floor's closed-loop acks/s. Acks/s and delivered/s: acknowledged, and received by the sink, by the window's end, over the window. Backlog: acknowledged and not yet delivered. Server CPU per message: the server process from the window's start until its last delivery, over the messages delivered; load generator CPU: over the window. Sustained: every request issued on time and acknowledged, no 503, everything delivered, the backlog at the end at most 1 s of load and not growing (at most 0.25 s of load above the midpoint's).",
+        r.sustained.first().map_or(0.0, |s| s.secs)
+    );
+    println!();
+    println!(
+        "| offered/s (x floor) | acks/s | delivered/s in the window | 503 | other refused / errors | backlog mid / end / max | all delivered after | p99 ack (from due time) | server CPU per message | load generator CPU | sustained |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for s in &r.sustained {
+        let per =
+            |ms: u64, n: u64| per_message(ms, n).map_or("-".to_string(), |v| format!("{v:.0} us"));
+        println!(
+            "| {:.0}{} (asked {:.0}) | {:.0} | {:.0} | {} | {} | {} / {} / {} | {:.1} s | {:.2} ms ({:.2} ms) | {} | {:.2} cores | {} |",
+            s.offered_rate,
+            x(s.offered_rate),
+            s.target_rate,
+            s.ack_rate,
+            s.delivered_rate,
+            s.refused_503,
+            s.other_refused + s.errors,
+            s.backlog_mid,
+            s.backlog_end,
+            s.backlog_max,
+            s.e2e_secs,
+            s.p99_us as f64 / 1000.0,
+            s.p99_due_us as f64 / 1000.0,
+            per(s.server_cpu_ms, s.delivered),
+            s.load_cpu_ms as f64 / 1000.0 / s.window_secs.max(1.0),
+            if s.sustained { "yes" } else { "no" },
+        );
+    }
+    println!();
 }
 
 fn name(phase: &str) -> String {
@@ -76,6 +123,7 @@ fn name(phase: &str) -> String {
         "pipeline" => "pipeline, group commit (512)".into(),
         "pipeline-fsync" => "pipeline, fsync per message (group_commit_max = 1)".into(),
         "large-x12" => "large document: X12 210, 1,000 lines, group commit".into(),
+        SUSTAINED => "sustained: open loop at fixed rates, group commit (512)".into(),
         other => match postgres_hosts(other) {
             Some(1) => "pipeline, PostgreSQL, 1 host".into(),
             Some(n) => format!("pipeline, PostgreSQL, {n} hosts"),
