@@ -49,7 +49,15 @@ impl Processor {
             Some(enrich) => self.enrich(msg, route, target, enrich, doc, pin, out, &mut plugins)?,
             None => doc.clone(),
         };
-        let mut value: serde_json::Value = serde_json::from_str(&doc.body).unwrap_or_default();
+        // Only the ordering guard, the fingerprints and approval read the
+        // document: a target with none of them skips the parse.
+        let reads_document =
+            target.ordering.is_some() || target.dedupe.is_some() || target.approval.is_some();
+        let mut value: serde_json::Value = if reads_document {
+            serde_json::from_str(&doc.body).unwrap_or_default()
+        } else {
+            serde_json::Value::Null
+        };
         let guard = match &target.ordering {
             Some(ordering) => {
                 let Some(at) = value
