@@ -77,6 +77,9 @@ try {
   await page.getByRole('heading', { name: 'Overview' }).waitFor(WAIT);
   await page.locator('table:has-text("Breaker") >> text=tms').first().waitFor(WAIT);
   check(await page.locator('[data-kpi]').count() === 4, 'four KPI cards');
+  // One more poll, so the rates and charts have two samples to draw.
+  const first = await page.locator('#live').innerText();
+  await page.waitForFunction((was) => document.getElementById('live').textContent !== was, first, WAIT);
   await shot(page, 'overview');
   await page.keyboard.press('Tab');
   check(await page.evaluate(() => document.activeElement.textContent) === 'Skip to content', 'the first Tab reaches the skip link');

@@ -68,7 +68,7 @@ export function more(summary, body, key) {
 /** Facts as a definition list: [[label, value], ...]; empty values left out. */
 export function facts(pairs) {
   return h('dl', { class: 'facts' }, pairs
-    .filter(([, v]) => v !== undefined && v !== null && v !== '')
+    .filter(([, v]) => v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0))
     .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
