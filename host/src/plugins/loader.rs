@@ -183,9 +183,9 @@ impl PluginVersion {
     }
 
     /// The call time 99 % of the calls stayed within, microseconds (to
-    /// within 19 %); `None` before the first call.
+    /// within 10 %); `None` before the first call.
     pub fn p99_call_micros(&self) -> Option<u64> {
-        self.health.call_times.quantile_micros(0.99)
+        self.health.call_times.p99_micros()
     }
 
     /// Calls made, faults seen, consecutive faults now.

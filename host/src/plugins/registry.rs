@@ -45,7 +45,7 @@ pub struct VersionStatus {
     /// Time spent in calls, microseconds.
     pub call_micros: u64,
     /// The call time 99 % of the calls stayed within, microseconds (to
-    /// within 19 %); `None` before the first call.
+    /// within 10 %); `None` before the first call.
     pub p99_call_micros: Option<u64>,
     /// The file it came from.
     pub path: Option<PathBuf>,

@@ -134,7 +134,7 @@ function draw(root, data) {
       table('Plugin calls', [{ label: 'Plugin' }, { label: 'Active' }, { label: 'Calls', num: true }, { label: 'Faults', num: true }, { label: 'Mean call', num: true }, { label: 'p99 call (active)', num: true }],
         data.plugins.map((p) => [h('a', { href: `/console/plugins#plugin-${p.name}` }, p.name), p.active || '—', num(p.calls), num(p.faults),
           p.calls ? `${num(Math.round(p.call_micros / p.calls))} µs` : '—',
-          typeof p.active_p99_call_micros === 'number' ? `≤ ${num(p.active_p99_call_micros)} µs` : '—']), 'No plugins loaded.')));
+          typeof p.active_p99_call_micros === 'number' ? `≈ ${num(p.active_p99_call_micros)} µs` : '—']), 'No plugins loaded.')));
 }
 
 export async function render(root) {

@@ -1,6 +1,6 @@
 // Plugins: every plugin's versions (loaded here and stored in the store)
 // with sha256, calls, faults and call time; activate a version, roll back;
-// (mean, and the p99 from the host's histogram, to within 19 %);
+// (mean, and the p99 from the host's histogram, to within 10 %);
 // and the shadow and canary reports when the host has them (their routes
 // are probed: a host without them shows nothing).
 
@@ -32,7 +32,7 @@ function versionsTable(p, refresh) {
   const rows = loaded.map((v) => [
     h('strong', {}, v.version), sha(v.sha256), v.active ? badge('active', 'ok') : '', stateBadge(v.health),
     num(v.calls), num(v.faults), meanMicros(v),
-    typeof v.p99_call_micros === 'number' ? `≤ ${num(v.p99_call_micros)} µs` : '—',
+    typeof v.p99_call_micros === 'number' ? `≈ ${num(v.p99_call_micros)} µs` : '—',
     v.contract || '',
     v.active ? '' : h('button', {
       type: 'button', class: 'secondary', 'aria-label': `Activate ${p.name} ${v.version}`,
