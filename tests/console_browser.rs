@@ -4,8 +4,8 @@
 //! Chromium driven by Playwright (`tests/console/console.mjs`) signs in
 //! (and is refused with a wrong token), finds the order by its number and
 //! reads its timeline, replays the dead letter and sees it delivered,
-//! approves the exception and sees the audit entry, and rolls the plugin
-//! back, saving a screenshot of each page under
+//! approves the exception and sees the audit entry, rolls the plugin
+//! back and aborts a canary of it, saving a screenshot of each page under
 //! `target/console-screenshots/`. Afterwards this test checks on the host
 //! side that each action really happened.
 //!
@@ -251,6 +251,7 @@ async fn the_console_signs_in_finds_replays_approves_and_rolls_back_in_chromium(
             .env("EXCEPTION_ID", exception.to_string())
             .env("PLUGIN", "swap-probe")
             .env("ROLLBACK_TO", "1.0.0")
+            .env("CANARY_VERSION", "2.0.0")
             .env("SCREENSHOTS", shots_dir)
             .env("CHROMIUM", CHROMIUM)
             .output()
@@ -318,6 +319,18 @@ async fn the_console_signs_in_finds_replays_approves_and_rolls_back_in_chromium(
         .expect("swap-probe listed");
     assert_eq!(probe["active"], "1.0.0", "{probe}");
     assert_eq!(probe["decision"]["action"], "rollback", "{probe}");
+    let canary = host.admin_get("plugins/swap-probe/canary").await;
+    assert_eq!(canary.json["canary"]["version"], "2.0.0", "{}", canary.text);
+    assert_eq!(
+        canary.json["canary"]["running"], false,
+        "aborted from the console: {}",
+        canary.text
+    );
+    assert!(
+        canary.json["canary"]["ended"]["outcome"].is_string(),
+        "{}",
+        canary.text
+    );
     for page in [
         "login",
         "overview",

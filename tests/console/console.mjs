@@ -1,11 +1,12 @@
 // Drives Debian's Chromium through the Waybill console, as an operator
 // would: refused with a wrong token, signed in, the order found by its
 // number and its timeline read, a dead letter replayed and seen delivered,
-// an exception approved and its audit entry seen, a plugin rolled back,
+// an exception approved and its audit entry seen, a plugin rolled back
+// and a canary of it aborted,
 // a reconciliation run asked for; a screenshot of every page. Run by
 // tests/console_browser.rs, which starts the host and passes:
 // CONSOLE_URL, ADMIN_TOKEN, ORDER, EXCEPTION_ID, PLUGIN, ROLLBACK_TO,
-// SCREENSHOTS, CHROMIUM.
+// CANARY_VERSION, SCREENSHOTS, CHROMIUM.
 
 import { chromium } from 'playwright-core';
 import path from 'node:path';
@@ -21,6 +22,7 @@ const ORDER = env('ORDER');
 const EXCEPTION = env('EXCEPTION_ID');
 const PLUGIN = env('PLUGIN');
 const ROLLBACK_TO = env('ROLLBACK_TO');
+const CANARY_VERSION = env('CANARY_VERSION');
 const SHOTS = env('SCREENSHOTS');
 const WAIT = { timeout: 20000 };
 
@@ -139,7 +141,22 @@ try {
   await card.getByRole('button', { name: `Roll back ${PLUGIN}` }).click();
   await card.getByText(`active ${ROLLBACK_TO}`, { exact: true }).waitFor(WAIT);
   check(true, `${PLUGIN} rolled back to ${ROLLBACK_TO}`);
+
+  // A canary started from the CLI's side (the admin API) shows on the
+  // plugin's card, and the console aborts it.
+  const started = await fetch(new URL(`/admin/v1/plugins/${PLUGIN}/canary`, CONSOLE), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ version: CANARY_VERSION, percent: 50 }),
+  });
+  check(started.status === 201, `a canary of ${PLUGIN} ${CANARY_VERSION} started (${started.status})`);
+  await page.reload();
+  const canary = card.locator('[data-report="canary"]');
+  await canary.getByText(`Canary: ${CANARY_VERSION} on 50% of business keys`).waitFor(WAIT);
   await shot(page, 'plugins');
+  await canary.getByRole('button', { name: `Abort the canary of ${PLUGIN}` }).click();
+  await canary.locator('.badge:not(:has-text("running"))').waitFor(WAIT);
+  check(true, 'the canary panel shows it ended');
 
   // Reconciliation: this host has none configured, and says so.
   await page.getByRole('link', { name: 'Reconciliation' }).click();

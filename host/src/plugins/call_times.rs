@@ -87,7 +87,10 @@ mod tests {
         assert_eq!(latency.count, 1000);
         assert_eq!(latency.mean_us(), 599);
         let p99 = t.p99_micros().unwrap_or_default();
-        assert!((90..=110).contains(&p99), "the 990th call is still fast: {p99}");
+        assert!(
+            (90..=110).contains(&p99),
+            "the 990th call is still fast: {p99}"
+        );
         let p999 = latency.quantile_us(0.999);
         assert!((45_000..=55_000).contains(&p999), "{p999}");
         // Far past the last bucket: counted there, not lost.

@@ -5,12 +5,13 @@
 // are probed: a host without them shows nothing).
 
 import { get, post, probe, seg } from './api.js';
-import { badge, doc, facts, fill, h, num, sha, stateBadge, table, time, toast } from './dom.js';
+import { badge, doc, facts, fill, h, more, num, sha, stateBadge, table, time, toast } from './dom.js';
 
 export const title = 'Plugins';
 
-// Probed once a minute at most: they change slowly.
-const PROBE_MS = 60000;
+// Probed every 15 s at most (two requests per plugin), and at once after
+// an action on them.
+const PROBE_MS = 15000;
 const reports = new Map();
 
 async function act(what, path, body, confirmText) {
@@ -54,8 +55,56 @@ function versionsTable(p, refresh) {
   ], rows, 'No version loaded.');
 }
 
-function reportPanel(kind, data) {
-  return h('section', { class: 'card', 'data-report': kind }, h('h3', {}, kind === 'shadow' ? 'Shadow run' : 'Canary'), doc(data));
+function actionButton(label, aria, what, path, confirmText, refresh) {
+  return h('button', {
+    type: 'button', class: 'secondary', 'aria-label': aria,
+    onclick: async () => {
+      if (!window.confirm(confirmText)) return;
+      try {
+        await post(path, {});
+        toast(`${what} done.`);
+      } catch (e) {
+        toast(`${what} refused: ${e.message}`, true);
+      }
+      await refresh(true);
+    },
+  }, label);
+}
+
+/** GET .../{name}/canary: the newest canary, its end, this host's split. */
+function canaryPanel(name, data, refresh) {
+  const c = data.canary || {};
+  const here = c.this_host || {};
+  const ended = c.ended;
+  return h('section', { class: 'card', 'data-report': 'canary', 'aria-label': `Canary of ${name}` },
+    h('div', { class: 'row' }, h('h3', {}, `Canary: ${c.version || '?'} on ${c.percent}% of business keys`),
+      c.running ? badge('running', 'warn') : badge(ended ? ended.outcome : 'ended', 'neutral'),
+      c.running ? [
+        actionButton('Promote', `Promote the canary of ${name}`, 'Promote', `plugins/${seg(name)}/promote`, `Make ${name} ${c.version} the active version everywhere?`, refresh),
+        actionButton('Abort', `Abort the canary of ${name}`, 'Abort', `plugins/${seg(name)}/abort`, `Send all of ${name}'s traffic back to the active version?`, refresh),
+      ] : null),
+    facts([['Started', h('span', {}, `by ${c.started_by} `, time(c.started_at))],
+      ['Ended', ended ? `${ended.outcome}${ended.automatic ? ' (automatic)' : ''} by ${ended.host}: ${ended.reason}` : null],
+      ['This host', here.state ? `${here.host}: ${here.state}${here.refused ? ` (${here.refused})` : ''}` : null]]),
+    here.candidate || here.active ? table(`Canary calls of ${name} on this host`, [{ label: 'Side' }, { label: 'Calls', num: true }, { label: 'Errors', num: true }, { label: 'Error rate', num: true }],
+      [['candidate', here.candidate], ['active', here.active]].filter(([, v]) => v).map(([side, v]) => [side, num(v.calls), num(v.errors),
+        typeof v.error_rate === 'number' ? `${(v.error_rate * 100).toFixed(2)} %` : '—'])) : null,
+    more('The canary as the host reports it', () => doc(data), `canary-${name}`));
+}
+
+/** GET .../{name}/shadow: the latest shadow run, every host's counts merged. */
+function shadowPanel(name, data, refresh) {
+  const r = data.report || {};
+  const run = data.run || {};
+  return h('section', { class: 'card', 'data-report': 'shadow', 'aria-label': `Shadow run of ${name}` },
+    h('div', { class: 'row' }, h('h3', {}, `Shadow run: ${run.version || run.sha256 || '?'} beside the active version`),
+      data.running ? badge('running', 'warn') : badge('stopped', 'neutral'),
+      data.running ? actionButton('Stop', `Stop the shadow run of ${name}`, 'Stop', `plugins/${seg(name)}/shadow-stop`, `Stop comparing ${name}'s candidate?`, refresh) : null),
+    facts([['Compared', num(r.compared)], ['Identical', num(r.identical)], ['Different', num(r.different)],
+      ['Hosts', (data.hosts || []).map((x) => h('div', {}, `${x.host}: ${x.refused ? `refused (${x.refused})` : `${num(x.compared)} compared, ${num(x.dropped)} dropped`}`))]]),
+    r.by_pointer && Object.keys(r.by_pointer).length ? table(`Where ${name}'s candidate differs`, [{ label: 'Pointer' }, { label: 'Calls', num: true }],
+      Object.entries(r.by_pointer).map(([ptr, n]) => [h('code', {}, ptr), num(n)])) : null,
+    more('The whole report (errors, latency, examples)', () => doc(data), `shadow-${name}`));
 }
 
 function card(p, refresh) {
@@ -77,8 +126,8 @@ function card(p, refresh) {
       ['Hosts', (p.hosts || []).map((x) => h('div', {}, `${x.host}: `, stateBadge(x.state), ` ${x.detail}`))],
     ]),
     versionsTable(p, refresh),
-    r.shadow ? reportPanel('shadow', r.shadow) : null,
-    r.canary ? reportPanel('canary', r.canary) : null);
+    r.canary ? canaryPanel(p.name, r.canary, refresh) : null,
+    r.shadow ? shadowPanel(p.name, r.shadow, refresh) : null);
 }
 
 async function probeReports(plugins) {
@@ -95,9 +144,9 @@ export async function render(root) {
   let probed = 0;
   const list = h('div', {});
   fill(root, h('p', { class: 'muted' }, 'Activate and roll back are store-wide: every host on the store follows the decision.'), list);
-  const refresh = async () => {
+  const refresh = async (probeNow = false) => {
     const data = await get('plugins');
-    if (Date.now() - probed > PROBE_MS) {
+    if (probeNow === true || Date.now() - probed > PROBE_MS) {
       probed = Date.now();
       await probeReports(data.plugins);
     }
