@@ -15,7 +15,8 @@
 
 mod common;
 
-use common::host::{ACME_SECRET, ADMIN_TOKEN, ERP_TOKEN, TestHost, acme_signature, sample};
+use common::finance;
+use common::host::{ADMIN_TOKEN, TestHost, sample};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -55,15 +56,7 @@ struct Systems {
 
 fn config(dir: &Path, plugins: &Path, s: &Systems) -> String {
     format!(
-        r#"{head}
-[sources.northwind-erp]
-kind = "northwind-erp.sales-order-released"
-auth = {{ type = "bearer", token = "{ERP_TOKEN}" }}
-
-[sources.acme-tms-charges]
-kind = "acme-tms.carrier-charges"
-auth = {{ type = "hmac", secret = "{ACME_SECRET}", header = "X-Acme-Signature" }}
-
+        r#"{head}{sources}
 [sources.test]
 kind = "test.any"
 auth = {{ type = "none" }}
@@ -80,15 +73,7 @@ retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
 url = "{probe}"
 retry = {{ max_attempts = 2, base_ms = 10, cap_ms = 20 }}
 
-[[routes]]
-name = "order-release"
-source = "northwind-erp"
-inbound = {{ plugin = "northwind-order-released" }}
-targets = [
-  {{ target = "tms", outbound = {{ plugin = "acme-tms-shipment-request", config = {{ warehouses = '{{"WH-RUMFORD-ME": {{"line1": "1 Dump Road", "city": "Rumford", "state": "ME", "postalCode": "04276", "country": "US", "utcOffset": "-04:00"}}}}', pickup_window = "10:00-16:00" }} }} }},
-]
-command = {{ response = {{ plugin = "acme-tms-booking" }}, response_kind = "acme-tms.shipment-booking", confirms = "acme-tms" }}
-
+{order_release}
 [[routes]]
 name = "carrier-charges"
 source = "acme-tms-charges"
@@ -97,7 +82,7 @@ inbound = {{ plugin = "acme-tms-charges" }}
 [[routes.targets]]
 target = "billing"
 outbound = {{ plugin = "ledgerly-shipment-charges" }}
-approval = {{ validator = {{ plugin = "charge-tolerance", config = {{ tolerance_percent = "5", tolerance_minor = "2500" }} }}, quote = {{ system = "acme-tms", key = "/order_id", from = "/quoted_charges", into = "/reference_charges" }} }}
+{charges_approval}
 
 [[routes]]
 name = "probe"
@@ -106,6 +91,9 @@ inbound = {{ plugin = "swap-probe" }}
 targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
 "#,
         head = common::host::config_head(dir, plugins),
+        sources = finance::sources(),
+        order_release = finance::ORDER_RELEASE_ROUTE,
+        charges_approval = finance::CHARGES_APPROVAL,
         tms = s.tms.url("/shipments"),
         billing = s.billing.url("/v1/shipment_charges"),
         probe = s.probe.url("/probe"),
@@ -143,33 +131,8 @@ fn plugins_in(dir: &Path) -> PathBuf {
 async fn traffic(host: &TestHost, s: &Systems) -> i64 {
     s.tms
         .set_reply(sample("vendors/acme-tms.shipment-booking.json"));
-    let auth = format!("Bearer {ERP_TOKEN}");
-    let booked = host
-        .request(
-            "POST",
-            "/v1/commands/order-release",
-            &[
-                ("content-type", "application/json"),
-                ("authorization", &auth),
-            ],
-            sample("vendors/northwind-erp.sales-order-released.json"),
-        )
-        .await;
-    assert_eq!(booked.status, 200, "{}", booked.text);
-
-    let charges = sample("vendors/acme-tms.carrier-charges.json");
-    let sig = acme_signature(&charges);
-    let ack = host
-        .post(
-            "acme-tms-charges",
-            &[
-                ("content-type", "application/json"),
-                ("x-acme-signature", &sig),
-            ],
-            charges,
-        )
-        .await;
-    assert_eq!(ack.status, 202, "{}", ack.text);
+    finance::book(host).await;
+    finance::post_charges(host, sample("vendors/acme-tms.carrier-charges.json")).await;
     let held = common::wait_until(
         "the charges held for approval",
         Duration::from_secs(20),

@@ -10,7 +10,8 @@
 
 mod common;
 
-use common::host::{ACME_SECRET, ERP_TOKEN, TestHost, acme_signature, config_head_on, sample};
+use common::finance::{self, book, post_charges};
+use common::host::{ERP_TOKEN, TestHost, config_head_on, sample};
 use common::store::TestStore;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
@@ -26,15 +27,7 @@ struct Systems {
 
 fn config(store: &TestStore, s: &Systems) -> String {
     format!(
-        r#"{head}
-[sources.northwind-erp]
-kind = "northwind-erp.sales-order-released"
-auth = {{ type = "bearer", token = "{ERP_TOKEN}" }}
-
-[sources.acme-tms-charges]
-kind = "acme-tms.carrier-charges"
-auth = {{ type = "hmac", secret = "{ACME_SECRET}", header = "X-Acme-Signature" }}
-
+        r#"{head}{sources}
 [sources.ledgerly]
 kind = "ledgerly.invoice-ready"
 auth = {{ type = "bearer", token = "{BILLING_TOKEN}" }}
@@ -55,15 +48,7 @@ retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
 url = "{credits}"
 retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
 
-[[routes]]
-name = "order-release"
-source = "northwind-erp"
-inbound = {{ plugin = "northwind-order-released" }}
-targets = [
-  {{ target = "tms", outbound = {{ plugin = "acme-tms-shipment-request", config = {{ warehouses = '{{"WH-RUMFORD-ME": {{"line1": "1 Dump Road", "city": "Rumford", "state": "ME", "postalCode": "04276", "country": "US", "utcOffset": "-04:00"}}}}', pickup_window = "10:00-16:00" }} }} }},
-]
-command = {{ response = {{ plugin = "acme-tms-booking" }}, response_kind = "acme-tms.shipment-booking", confirms = "acme-tms" }}
-
+{order_release}
 [[routes]]
 name = "carrier-charges"
 source = "acme-tms-charges"
@@ -72,7 +57,7 @@ inbound = {{ plugin = "acme-tms-charges" }}
 [[routes.targets]]
 target = "billing"
 outbound = {{ plugin = "ledgerly-shipment-charges" }}
-approval = {{ validator = {{ plugin = "charge-tolerance", config = {{ tolerance_percent = "5", tolerance_minor = "2500" }} }}, quote = {{ system = "acme-tms", key = "/order_id", from = "/quoted_charges", into = "/reference_charges" }} }}
+{charges_approval}
 dedupe = {{ items = "/charges", fields = ["/code", "/amount_minor"] }}
 
 [[routes]]
@@ -89,6 +74,9 @@ compensation = {{ target = "billing-credits", outbound = {{ plugin = "ledgerly-c
 confirms = {{ system = "erp" }}
 "#,
         head = config_head_on(store, &common::plugins_dir()),
+        sources = finance::sources(),
+        order_release = finance::ORDER_RELEASE_ROUTE,
+        charges_approval = finance::CHARGES_APPROVAL,
         tms = s.tms.url("/shipments"),
         billing = s.billing.url("/v1/shipment_charges"),
         ar = s.ar.url("/api/ar-postings"),
@@ -109,23 +97,6 @@ async fn start(store: &TestStore, ar: Behaviour) -> (TestHost, Systems) {
     (host, s)
 }
 
-/// Books the sample order so the quote is known.
-async fn book(host: &TestHost) {
-    let auth = format!("Bearer {ERP_TOKEN}");
-    let answer = host
-        .request(
-            "POST",
-            "/v1/commands/order-release",
-            &[
-                ("content-type", "application/json"),
-                ("authorization", &auth),
-            ],
-            sample("vendors/northwind-erp.sales-order-released.json"),
-        )
-        .await;
-    assert_eq!(answer.status, 200, "{}", answer.text);
-}
-
 fn charges(event_id: &str, with_detention: bool) -> Vec<u8> {
     let mut v: serde_json::Value =
         serde_json::from_slice(&sample("vendors/acme-tms.carrier-charges.json")).expect("sample");
@@ -137,21 +108,6 @@ fn charges(event_id: &str, with_detention: bool) -> Vec<u8> {
             .retain(|c| c["code"] != "DETENTION");
     }
     serde_json::to_vec(&v).expect("json")
-}
-
-async fn post_charges(host: &TestHost, body: Vec<u8>) {
-    let sig = acme_signature(&body);
-    let ack = host
-        .post(
-            "acme-tms-charges",
-            &[
-                ("content-type", "application/json"),
-                ("x-acme-signature", &sig),
-            ],
-            body,
-        )
-        .await;
-    assert_eq!(ack.status, 202, "{}", ack.text);
 }
 
 async fn post_invoice(host: &TestHost, body: Vec<u8>) {
