@@ -61,29 +61,13 @@ fn config(dir: &Path, plugins: &Path, s: &Systems) -> String {
 kind = "test.any"
 auth = {{ type = "none" }}
 
-[targets.tms]
-url = "{tms}"
-retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
-
-[targets.billing]
-url = "{billing}"
-retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
-
+{targets}
 [targets.sink]
 url = "{probe}"
 retry = {{ max_attempts = 2, base_ms = 10, cap_ms = 20 }}
 
 {order_release}
-[[routes]]
-name = "carrier-charges"
-source = "acme-tms-charges"
-inbound = {{ plugin = "acme-tms-charges" }}
-
-[[routes.targets]]
-target = "billing"
-outbound = {{ plugin = "ledgerly-shipment-charges" }}
-{charges_approval}
-
+{charges}
 [[routes]]
 name = "probe"
 source = "test"
@@ -93,9 +77,11 @@ targets = [{{ target = "sink", outbound = {{ plugin = "swap-probe" }} }}]
         head = common::host::config_head(dir, plugins),
         sources = finance::sources(),
         order_release = finance::ORDER_RELEASE_ROUTE,
-        charges_approval = finance::CHARGES_APPROVAL,
-        tms = s.tms.url("/shipments"),
-        billing = s.billing.url("/v1/shipment_charges"),
+        charges = finance::charges_route(""),
+        targets = finance::targets(
+            &s.tms.url("/shipments"),
+            &s.billing.url("/v1/shipment_charges")
+        ),
         probe = s.probe.url("/probe"),
     )
 }

@@ -25,6 +25,10 @@ struct Systems {
     credits: Sink,
 }
 
+/// Carrier charges: the same line twice is a `duplicate-charge`.
+const CHARGES_EXTRA: &str =
+    r#"dedupe = { items = "/charges", fields = ["/code", "/amount_minor"] }"#;
+
 fn config(store: &TestStore, s: &Systems) -> String {
     format!(
         r#"{head}{sources}
@@ -32,14 +36,7 @@ fn config(store: &TestStore, s: &Systems) -> String {
 kind = "ledgerly.invoice-ready"
 auth = {{ type = "bearer", token = "{BILLING_TOKEN}" }}
 
-[targets.tms]
-url = "{tms}"
-retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
-
-[targets.billing]
-url = "{billing}"
-retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
-
+{targets}
 [targets.erp-ar]
 url = "{ar}"
 retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
@@ -49,17 +46,7 @@ url = "{credits}"
 retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
 
 {order_release}
-[[routes]]
-name = "carrier-charges"
-source = "acme-tms-charges"
-inbound = {{ plugin = "acme-tms-charges" }}
-
-[[routes.targets]]
-target = "billing"
-outbound = {{ plugin = "ledgerly-shipment-charges" }}
-{charges_approval}
-dedupe = {{ items = "/charges", fields = ["/code", "/amount_minor"] }}
-
+{charges}
 [[routes]]
 name = "invoice-posting"
 source = "ledgerly"
@@ -76,9 +63,11 @@ confirms = {{ system = "erp" }}
         head = config_head_on(store, &common::plugins_dir()),
         sources = finance::sources(),
         order_release = finance::ORDER_RELEASE_ROUTE,
-        charges_approval = finance::CHARGES_APPROVAL,
-        tms = s.tms.url("/shipments"),
-        billing = s.billing.url("/v1/shipment_charges"),
+        charges = finance::charges_route(CHARGES_EXTRA),
+        targets = finance::targets(
+            &s.tms.url("/shipments"),
+            &s.billing.url("/v1/shipment_charges")
+        ),
         ar = s.ar.url("/api/ar-postings"),
         credits = s.credits.url("/v1/credit_notes"),
     )

@@ -35,9 +35,41 @@ targets = [
 command = { response = { plugin = "acme-tms-booking" }, response_kind = "acme-tms.shipment-booking", confirms = "acme-tms" }
 "#;
 
-/// The `approval` line of a carrier-charges target: charge-tolerance
-/// (5 %, at most 25.00) against the quote the TMS confirmed.
-pub const CHARGES_APPROVAL: &str = r#"approval = { validator = { plugin = "charge-tolerance", config = { tolerance_percent = "5", tolerance_minor = "2500" } }, quote = { system = "acme-tms", key = "/order_id", from = "/quoted_charges", into = "/reference_charges" } }"#;
+/// Targets `tms` and `billing` at these URLs, retried quickly.
+pub fn targets(tms: &str, billing: &str) -> String {
+    format!(
+        r#"
+[targets.tms]
+url = "{tms}"
+retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
+
+[targets.billing]
+url = "{billing}"
+retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
+"#
+    )
+}
+
+/// The `carrier-charges` route: Acme's charges mapped to Ledgerly for
+/// target `billing` once charge-tolerance (5 %, at most 25.00) approves
+/// them against the quote the TMS confirmed; `extra` adds lines to the
+/// target (a `dedupe`, say).
+pub fn charges_route(extra: &str) -> String {
+    format!(
+        r#"
+[[routes]]
+name = "carrier-charges"
+source = "acme-tms-charges"
+inbound = {{ plugin = "acme-tms-charges" }}
+
+[[routes.targets]]
+target = "billing"
+outbound = {{ plugin = "ledgerly-shipment-charges" }}
+approval = {{ validator = {{ plugin = "charge-tolerance", config = {{ tolerance_percent = "5", tolerance_minor = "2500" }} }}, quote = {{ system = "acme-tms", key = "/order_id", from = "/quoted_charges", into = "/reference_charges" }} }}
+{extra}
+"#
+    )
+}
 
 /// Books the sample order (`SO-2026-004512`) so the quote is known.
 pub async fn book(host: &TestHost) {
