@@ -259,21 +259,7 @@ pub async fn messages_are_found_by_their_ids_and_business_keys(factory: &dyn Sto
     )
     .await;
     enqueue(store.as_ref(), "m3", T0 + 2, vec![]).await;
-    store
-        .apply_flow(FlowWrite {
-            message_id: "m3".into(),
-            correlation_id: "cid-m3".into(),
-            exceptions: vec![NewException {
-                reason: "approval-violation".into(),
-                business_key: "INV-7".into(),
-                violations: serde_json::json!([]),
-                detail: serde_json::json!({}),
-                ..Default::default()
-            }],
-            ..Default::default()
-        })
-        .await
-        .expect("raise");
+    raise_held(store.as_ref(), "m3", "INV-7").await;
     let found = |key: &'static str, limit: usize| {
         let store = store.clone();
         async move {
