@@ -10,7 +10,8 @@
 
 mod common;
 
-use common::host::{ACME_SECRET, ERP_TOKEN, TestHost, acme_signature, config_head_on, sample};
+use common::finance::{self, book, post_charges};
+use common::host::{ERP_TOKEN, TestHost, config_head_on, sample};
 use common::store::TestStore;
 use std::time::Duration;
 use waybill_sims::sink::{Behaviour, Sink};
@@ -24,29 +25,18 @@ struct Systems {
     credits: Sink,
 }
 
+/// Carrier charges: the same line twice is a `duplicate-charge`.
+const CHARGES_EXTRA: &str =
+    r#"dedupe = { items = "/charges", fields = ["/code", "/amount_minor"] }"#;
+
 fn config(store: &TestStore, s: &Systems) -> String {
     format!(
-        r#"{head}
-[sources.northwind-erp]
-kind = "northwind-erp.sales-order-released"
-auth = {{ type = "bearer", token = "{ERP_TOKEN}" }}
-
-[sources.acme-tms-charges]
-kind = "acme-tms.carrier-charges"
-auth = {{ type = "hmac", secret = "{ACME_SECRET}", header = "X-Acme-Signature" }}
-
+        r#"{head}{sources}
 [sources.ledgerly]
 kind = "ledgerly.invoice-ready"
 auth = {{ type = "bearer", token = "{BILLING_TOKEN}" }}
 
-[targets.tms]
-url = "{tms}"
-retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
-
-[targets.billing]
-url = "{billing}"
-retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
-
+{targets}
 [targets.erp-ar]
 url = "{ar}"
 retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
@@ -55,26 +45,8 @@ retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
 url = "{credits}"
 retry = {{ max_attempts = 3, base_ms = 10, cap_ms = 50 }}
 
-[[routes]]
-name = "order-release"
-source = "northwind-erp"
-inbound = {{ plugin = "northwind-order-released" }}
-targets = [
-  {{ target = "tms", outbound = {{ plugin = "acme-tms-shipment-request", config = {{ warehouses = '{{"WH-RUMFORD-ME": {{"line1": "1 Dump Road", "city": "Rumford", "state": "ME", "postalCode": "04276", "country": "US", "utcOffset": "-04:00"}}}}', pickup_window = "10:00-16:00" }} }} }},
-]
-command = {{ response = {{ plugin = "acme-tms-booking" }}, response_kind = "acme-tms.shipment-booking", confirms = "acme-tms" }}
-
-[[routes]]
-name = "carrier-charges"
-source = "acme-tms-charges"
-inbound = {{ plugin = "acme-tms-charges" }}
-
-[[routes.targets]]
-target = "billing"
-outbound = {{ plugin = "ledgerly-shipment-charges" }}
-approval = {{ validator = {{ plugin = "charge-tolerance", config = {{ tolerance_percent = "5", tolerance_minor = "2500" }} }}, quote = {{ system = "acme-tms", key = "/order_id", from = "/quoted_charges", into = "/reference_charges" }} }}
-dedupe = {{ items = "/charges", fields = ["/code", "/amount_minor"] }}
-
+{order_release}
+{charges}
 [[routes]]
 name = "invoice-posting"
 source = "ledgerly"
@@ -89,8 +61,13 @@ compensation = {{ target = "billing-credits", outbound = {{ plugin = "ledgerly-c
 confirms = {{ system = "erp" }}
 "#,
         head = config_head_on(store, &common::plugins_dir()),
-        tms = s.tms.url("/shipments"),
-        billing = s.billing.url("/v1/shipment_charges"),
+        sources = finance::sources(),
+        order_release = finance::ORDER_RELEASE_ROUTE,
+        charges = finance::charges_route(CHARGES_EXTRA),
+        targets = finance::targets(
+            &s.tms.url("/shipments"),
+            &s.billing.url("/v1/shipment_charges")
+        ),
         ar = s.ar.url("/api/ar-postings"),
         credits = s.credits.url("/v1/credit_notes"),
     )
@@ -109,23 +86,6 @@ async fn start(store: &TestStore, ar: Behaviour) -> (TestHost, Systems) {
     (host, s)
 }
 
-/// Books the sample order so the quote is known.
-async fn book(host: &TestHost) {
-    let auth = format!("Bearer {ERP_TOKEN}");
-    let answer = host
-        .request(
-            "POST",
-            "/v1/commands/order-release",
-            &[
-                ("content-type", "application/json"),
-                ("authorization", &auth),
-            ],
-            sample("vendors/northwind-erp.sales-order-released.json"),
-        )
-        .await;
-    assert_eq!(answer.status, 200, "{}", answer.text);
-}
-
 fn charges(event_id: &str, with_detention: bool) -> Vec<u8> {
     let mut v: serde_json::Value =
         serde_json::from_slice(&sample("vendors/acme-tms.carrier-charges.json")).expect("sample");
@@ -137,21 +97,6 @@ fn charges(event_id: &str, with_detention: bool) -> Vec<u8> {
             .retain(|c| c["code"] != "DETENTION");
     }
     serde_json::to_vec(&v).expect("json")
-}
-
-async fn post_charges(host: &TestHost, body: Vec<u8>) {
-    let sig = acme_signature(&body);
-    let ack = host
-        .post(
-            "acme-tms-charges",
-            &[
-                ("content-type", "application/json"),
-                ("x-acme-signature", &sig),
-            ],
-            body,
-        )
-        .await;
-    assert_eq!(ack.status, 202, "{}", ack.text);
 }
 
 async fn post_invoice(host: &TestHost, body: Vec<u8>) {

@@ -3,6 +3,7 @@
 //! way a test waits (on a condition with a deadline, never a fixed sleep).
 #![allow(dead_code)]
 
+pub mod finance;
 pub mod host;
 pub mod store;
 

@@ -74,6 +74,11 @@ pub async fn run(options: Options, s: Scenario) -> anyhow::Result<ExitCode> {
 async fn keep_running(stage: &Stage) {
     println!("\n== The host and the partner systems keep running (Ctrl-C stops them)");
     println!(
+        "   console     {}/console/ (sign in with the admin token {})",
+        stage.api.admin_base,
+        super::host_config::ADMIN_TOKEN
+    );
+    println!(
         "   admin API   {}/admin/v1/ (Authorization: Bearer {})",
         stage.api.admin_base,
         super::host_config::ADMIN_TOKEN

@@ -135,6 +135,12 @@ impl ServerConfig {
     pub fn admin_shares_listen(&self) -> bool {
         self.admin_listen == self.listen && self.listen.port() != 0
     }
+
+    /// Whether the admin listener speaks TLS: `admin_tls`, or `tls` when
+    /// the admin API shares the partner port.
+    pub fn admin_is_tls(&self) -> bool {
+        self.admin_tls.is_some() || (self.admin_shares_listen() && self.tls.is_some())
+    }
 }
 
 /// Which database holds the store.

@@ -68,6 +68,10 @@ pub struct App {
     pub canaries: Arc<crate::distribution::CanaryFollower>,
     /// Follows the store's shadow runs; starts and stops them.
     pub shadow: Arc<crate::distribution::ShadowFollower>,
+    /// The delivery workers' circuit breakers, by target.
+    pub breakers: crate::deliver::Breakers,
+    /// The console's signed-in sessions.
+    pub console_sessions: crate::context::ConsoleSessions,
 }
 
 /// The metric label of an unconfigured source (or any other name taken
@@ -145,6 +149,8 @@ impl App {
             backlog: AtomicU64::new(0),
             metrics: IngestMetrics::default(),
             ready: AtomicBool::new(false),
+            breakers: crate::deliver::Breakers::default(),
+            console_sessions: crate::context::ConsoleSessions::default(),
         })
     }
 }

@@ -6,7 +6,8 @@
 //! Time is passed in explicitly so the state machine is testable without
 //! sleeping.
 
-use std::sync::{Mutex, MutexGuard};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// The breaker's state as seen at one instant.
@@ -18,6 +19,42 @@ pub enum BreakerState {
     Open { until: Instant },
     /// One probe may go (or is in flight) to test the target.
     HalfOpen,
+}
+
+impl BreakerState {
+    /// `closed`, `open` or `half-open`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::Open { .. } => "open",
+            Self::HalfOpen => "half-open",
+        }
+    }
+}
+
+/// This host's breakers by target, shared with the delivery workers that
+/// move them, so the admin overview can show their state.
+#[derive(Debug, Default)]
+pub struct Breakers(Mutex<BTreeMap<String, Arc<CircuitBreaker>>>);
+
+impl Breakers {
+    /// Registers `target`'s breaker (its worker's).
+    pub fn register(&self, target: &str, breaker: Arc<CircuitBreaker>) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(target.to_string(), breaker);
+    }
+
+    /// Each registered target's state at `now`.
+    pub fn states(&self, now: Instant) -> BTreeMap<String, BreakerState> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(target, b)| (target.clone(), b.state(now)))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -132,6 +169,29 @@ impl CircuitBreaker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn breakers_report_each_targets_state() {
+        let t0 = Instant::now();
+        let breakers = Breakers::default();
+        let (erp, tms) = (
+            Arc::new(CircuitBreaker::new(1, OPEN_FOR)),
+            Arc::new(CircuitBreaker::new(1, OPEN_FOR)),
+        );
+        breakers.register("erp", erp.clone());
+        breakers.register("tms", tms);
+        erp.on_failure(t0);
+        let states: Vec<(String, &str)> = breakers
+            .states(secs(t0, 1))
+            .into_iter()
+            .map(|(t, s)| (t, s.as_str()))
+            .collect();
+        assert_eq!(
+            states,
+            [("erp".to_string(), "open"), ("tms".to_string(), "closed")]
+        );
+        assert_eq!(breakers.states(secs(t0, 11))["erp"].as_str(), "half-open");
+    }
 
     const OPEN_FOR: Duration = Duration::from_secs(10);
 

@@ -12,7 +12,7 @@ pub mod retry;
 pub(crate) mod test_pki;
 pub mod tls;
 
-pub use breaker::{BreakerState, CircuitBreaker};
+pub use breaker::{BreakerState, Breakers, CircuitBreaker};
 pub use client::{HttpSender, OutboundRequest, OutboundResponse, SendError};
 pub use retry::{
     Disposition, RetryPolicy, classify_error, classify_status, classify_token_error,

@@ -62,7 +62,7 @@ pub struct TargetWorker {
     /// Started on the first attempt (inside the runtime).
     recorder: std::sync::OnceLock<AttemptRecorder>,
     sender: HttpSender,
-    breaker: CircuitBreaker,
+    breaker: Arc<CircuitBreaker>,
     bucket: Option<TokenBucket>,
     /// Sends under way (a slot is free again once the target answered,
     /// before the attempt is durable: the claim keeps the delivery, and
@@ -113,10 +113,10 @@ impl TargetWorker {
                 base: Duration::from_millis(config.retry.base_ms),
                 cap: Duration::from_millis(config.retry.cap_ms),
             },
-            breaker: CircuitBreaker::new(
+            breaker: Arc::new(CircuitBreaker::new(
                 config.breaker.failure_threshold.max(1),
                 Duration::from_secs(config.breaker.open_secs),
-            ),
+            )),
             bucket: config
                 .rate_limit
                 .as_ref()
@@ -130,6 +130,11 @@ impl TargetWorker {
             hooks: None,
             lease_margin: DEFAULT_LEASE_MARGIN,
         }
+    }
+
+    /// The target's circuit breaker (for the admin overview).
+    pub fn breaker(&self) -> Arc<CircuitBreaker> {
+        self.breaker.clone()
     }
 
     /// The same worker, with `margin` on top of the target's timeout in

@@ -132,6 +132,7 @@ fn exception_filter(query: &str) -> Result<ExceptionFilter, Problem> {
             }
             "reason" => f.reason = Some(v.to_string()),
             "reason_prefix" => f.reason_prefix = Some(v.to_string()),
+            "correlation_id" => f.correlation_id = Some(v.to_string()),
             "limit" => {
                 f.limit = v
                     .parse()

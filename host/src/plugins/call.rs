@@ -165,6 +165,7 @@ impl PluginVersion {
             elapsed: started.elapsed(),
             peak_memory_bytes: store.data().limiter.peak,
         };
+        self.health.call_times.record(stats.elapsed);
         match outcome {
             Ok(result) => {
                 self.return_state(store.into_data());

@@ -7,6 +7,7 @@
 mod bench_support;
 mod cache;
 mod call;
+mod call_times;
 mod canary;
 mod diff;
 mod engine;

@@ -45,6 +45,9 @@ pub struct VersionStatus {
     pub faults: u64,
     /// Time spent in calls, microseconds.
     pub call_micros: u64,
+    /// The call time 99 % of the calls stayed within, microseconds (to
+    /// within 10 %); `None` before the first call.
+    pub p99_call_micros: Option<u64>,
     /// The file it came from.
     pub path: Option<PathBuf>,
     /// The contract version it was built against.
@@ -410,6 +413,7 @@ impl Registry {
                             calls,
                             faults,
                             call_micros: v.call_micros(),
+                            p99_call_micros: v.p99_call_micros(),
                             path: v.path.clone(),
                             contract: v.contract,
                         }

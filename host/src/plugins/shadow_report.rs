@@ -112,7 +112,8 @@ pub struct Latency {
 }
 
 impl Latency {
-    fn bucket(us: u64) -> u32 {
+    /// The bucket of a call of `us` microseconds.
+    pub(crate) fn bucket(us: u64) -> u32 {
         ((us.max(1) as f64).log2() * 4.0).floor() as u32
     }
 

@@ -7,9 +7,12 @@
 
 mod admin;
 mod canary_admin;
+mod console;
 mod health;
 mod listener;
 mod logging;
+mod messages_admin;
+mod overview_admin;
 mod plugins_admin;
 mod router;
 mod schedule;

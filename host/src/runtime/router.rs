@@ -1,9 +1,9 @@
 //! The router: sends each request arriving on a listener to the feature
-//! that owns its path (ingest, commands, the admin dispatch, health), and
-//! hides the endpoints a listener's surface does not serve.
+//! that owns its path (ingest, commands, the admin dispatch, the console,
+//! health), and hides the endpoints a listener's surface does not serve.
 
 use super::listener::Surface;
-use super::{admin, health};
+use super::{admin, console, health};
 use crate::context::App;
 use crate::http::{Problem, Resp};
 use crate::ingest::{commands, messages as ingest};
@@ -21,7 +21,7 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, surface: Surface) -> 
     let method = req.method().clone();
     let hidden = match segments.as_slice() {
         ["v1", ..] => !surface.partner(),
-        ["admin", ..] | ["metrics"] => !surface.admin(),
+        ["admin", ..] | ["metrics"] | ["console", ..] => !surface.admin(),
         _ => false,
     };
     if hidden {
@@ -62,6 +62,10 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, surface: Surface) -> 
         (_, ["admin", "v1", rest @ ..]) => {
             let span = tracing::info_span!("waybill.admin", %method, path = %path);
             admin::handle(app, req, rest).instrument(span).await
+        }
+        (_, ["console", rest @ ..]) => {
+            let span = tracing::info_span!("waybill.console", %method, path = %path);
+            console::handle(app, req, rest).instrument(span).await
         }
         (&Method::GET, ["healthz"]) => health::healthz(),
         (&Method::GET, ["readyz"]) => health::readyz(&app).await,

@@ -250,6 +250,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
                 .with_hooks(crate::commands::FlowHooks::new(app.clone()))
                 .with_lease_margin(Duration::from_secs(config.store.lease_margin_secs)),
         );
+        app.breakers.register(name, worker.breaker());
         tasks.spawn(worker.run(deliveries_ready.clone(), shutdown_rx.clone(), grace));
     }
     if let Some(wakes) = store.wake_events() {
@@ -320,10 +321,7 @@ pub async fn start(config: Config, listen: Option<SocketAddr>) -> Result<Service
     }
 
     let shared = config.server.admin_shares_listen();
-    let (is_tls, is_admin_tls) = (
-        tls.is_some(),
-        admin_tls.is_some() || (shared && tls.is_some()),
-    );
+    let (is_tls, is_admin_tls) = (tls.is_some(), config.server.admin_is_tls());
     let partner = bind(
         config.server.listen,
         tls,

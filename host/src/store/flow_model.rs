@@ -137,6 +137,8 @@ pub struct ExceptionFilter {
     pub reason: Option<String>,
     /// Reasons starting with this prefix (e.g. `recon-`).
     pub reason_prefix: Option<String>,
+    /// Only those raised for this correlation id (a message's timeline).
+    pub correlation_id: Option<String>,
     /// At most this many (0 = 1000).
     pub limit: usize,
 }

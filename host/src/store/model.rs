@@ -484,6 +484,68 @@ pub struct Timeline {
     pub dead_letters: Vec<DeadLetter>,
 }
 
+/// What a message search matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageMatch {
+    /// The message's correlation id.
+    CorrelationId,
+    /// The message's id.
+    MessageId,
+    /// The idempotency key the source sent (its own id of the message).
+    IdempotencyKey,
+    /// The business key of a delivery or an exception made from it (an
+    /// order, shipment or invoice number).
+    BusinessKey,
+}
+
+/// A message found by [`crate::store::MessageStore::find_messages`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageHit {
+    /// The message.
+    pub message_id: String,
+    /// Its correlation id (the timeline's key).
+    pub correlation_id: String,
+    /// Its source.
+    pub source: String,
+    /// Its kind.
+    pub kind: String,
+    /// When it arrived.
+    pub received_at: Millis,
+    /// Its processing state.
+    pub state: MessageState,
+    /// What the searched key matched (the first in [`MessageMatch`]'s
+    /// order when it matched several).
+    pub matched: MessageMatch,
+}
+
+impl MessageMatch {
+    /// Parses the spelling the stores' search queries use.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "correlation_id" => Self::CorrelationId,
+            "message_id" => Self::MessageId,
+            "idempotency_key" => Self::IdempotencyKey,
+            "business_key" => Self::BusinessKey,
+            _ => return None,
+        })
+    }
+}
+
+/// Keeps the first hit of each message (the queries list the matches in
+/// [`MessageMatch`]'s order), newest message first, at most `limit`.
+pub fn merge_hits(mut hits: Vec<MessageHit>, limit: usize) -> Vec<MessageHit> {
+    let mut seen = std::collections::HashSet::new();
+    hits.retain(|h| seen.insert(h.message_id.clone()));
+    hits.sort_by(|a, b| {
+        b.received_at
+            .cmp(&a.received_at)
+            .then_with(|| b.message_id.cmp(&a.message_id))
+    });
+    hits.truncate(limit);
+    hits
+}
+
 /// Work waiting, for back-pressure and metrics.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Backlog {

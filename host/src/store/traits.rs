@@ -68,6 +68,14 @@ pub trait MessageStore: Send + Sync + 'static {
     /// Everything recorded under a correlation id.
     async fn timeline(&self, correlation_id: &str) -> Result<Option<Timeline>, StoreError>;
 
+    /// Messages whose correlation id, id or idempotency key is `key`, or
+    /// that made a delivery or an exception with business key `key`;
+    /// newest first, at most `limit` (the console's search). The
+    /// idempotency and business keys have no index of their own (the write
+    /// path keeps only what processing needs): those parts read the
+    /// tables newest first and stop at `limit` matches.
+    async fn find_messages(&self, key: &str, limit: usize) -> Result<Vec<MessageHit>, StoreError>;
+
     /// Wake-ups for work other processes committed to a store they share
     /// with this one (new messages, deliveries due), as they commit; the
     /// loops keep polling, this only shortens their wait. `None` (the

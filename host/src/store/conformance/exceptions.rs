@@ -102,6 +102,20 @@ pub async fn exceptions_are_raised_acted_on_once_and_audited(factory: &dyn Store
             },
             0,
         ),
+        (
+            ExceptionFilter {
+                correlation_id: Some("cid-m1".into()),
+                ..Default::default()
+            },
+            1,
+        ),
+        (
+            ExceptionFilter {
+                correlation_id: Some("cid-other".into()),
+                ..Default::default()
+            },
+            0,
+        ),
     ] {
         assert_eq!(
             store.exceptions(&filter).await.expect("list").len(),

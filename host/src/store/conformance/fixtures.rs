@@ -123,3 +123,23 @@ pub(super) fn dead_letter(reason: &str) -> NewDeadLetter {
         plugin: Some(stamp()),
     }
 }
+
+/// Raises an open `approval-violation` exception for message `id` (its
+/// correlation id `cid-<id>`) under business key `key`.
+pub(super) async fn raise_held(store: &dyn Store, id: &str, key: &str) {
+    store
+        .apply_flow(FlowWrite {
+            message_id: id.into(),
+            correlation_id: format!("cid-{id}"),
+            exceptions: vec![NewException {
+                reason: "approval-violation".into(),
+                business_key: key.into(),
+                violations: serde_json::json!([]),
+                detail: serde_json::json!({}),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .expect("raise");
+}

@@ -39,21 +39,7 @@ pub async fn purge_removes_finished_work_and_keeps_what_is_open(factory: &dyn St
         .expect("poison");
     // Open exception.
     enqueue(store.as_ref(), "held", T0, vec![]).await;
-    store
-        .apply_flow(FlowWrite {
-            message_id: "held".into(),
-            correlation_id: "cid-held".into(),
-            exceptions: vec![NewException {
-                reason: "approval-violation".into(),
-                business_key: "INV-1".into(),
-                violations: serde_json::json!([]),
-                detail: serde_json::json!({}),
-                ..Default::default()
-            }],
-            ..Default::default()
-        })
-        .await
-        .expect("raise");
+    raise_held(store.as_ref(), "held", "INV-1").await;
     // A key that expires soon, on a message still waiting for processing.
     let mut keyed = message("keyed", Some("k"), b"k", T0);
     keyed.idempotency_expires_at = T0 + 100;

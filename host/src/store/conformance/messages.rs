@@ -236,3 +236,95 @@ pub async fn host_failures_poison_a_message_at_the_limit(factory: &dyn StoreFact
         "{missing:?}"
     );
 }
+
+/// The console's search: a key finds the messages whose correlation id,
+/// id or idempotency key it is, or that made a delivery or an exception
+/// under it as business key; newest first, each message once, at most
+/// the limit.
+pub async fn messages_are_found_by_their_ids_and_business_keys(factory: &dyn StoreFactory) {
+    let (store, _) = fresh(factory).await;
+    store
+        .ingest(message("m1", Some("evt-1"), b"one", T0))
+        .await
+        .expect("ingest");
+    store
+        .complete_processing(outcome("m1", vec![delivery("erp", "SO-1", "a")]))
+        .await
+        .expect("process m1");
+    enqueue(
+        store.as_ref(),
+        "m2",
+        T0 + 1,
+        vec![delivery("erp", "SO-1", "b"), delivery("tms", "SH-9", "c")],
+    )
+    .await;
+    enqueue(store.as_ref(), "m3", T0 + 2, vec![]).await;
+    raise_held(store.as_ref(), "m3", "INV-7").await;
+    let found = |key: &'static str, limit: usize| {
+        let store = store.clone();
+        async move {
+            store
+                .find_messages(key, limit)
+                .await
+                .expect("search")
+                .into_iter()
+                .map(|h| (h.message_id, h.matched))
+                .collect::<Vec<_>>()
+        }
+    };
+    let ids = |pairs: &[(&str, MessageMatch)]| -> Vec<(String, MessageMatch)> {
+        pairs.iter().map(|(id, m)| (id.to_string(), *m)).collect()
+    };
+    assert_eq!(
+        found("SO-1", 10).await,
+        ids(&[
+            ("m2", MessageMatch::BusinessKey),
+            ("m1", MessageMatch::BusinessKey)
+        ]),
+        "an order number: every message that made a delivery for it, newest first, once each"
+    );
+    assert_eq!(
+        found("SO-1", 1).await,
+        ids(&[("m2", MessageMatch::BusinessKey)])
+    );
+    assert_eq!(
+        found("SH-9", 10).await,
+        ids(&[("m2", MessageMatch::BusinessKey)])
+    );
+    assert_eq!(
+        found("INV-7", 10).await,
+        ids(&[("m3", MessageMatch::BusinessKey)]),
+        "an exception's business key"
+    );
+    assert_eq!(
+        found("evt-1", 10).await,
+        ids(&[("m1", MessageMatch::IdempotencyKey)]),
+        "the source's own id"
+    );
+    assert_eq!(
+        found("cid-m2", 10).await,
+        ids(&[("m2", MessageMatch::CorrelationId)])
+    );
+    assert_eq!(
+        found("m3", 10).await,
+        ids(&[("m3", MessageMatch::MessageId)])
+    );
+    assert!(found("SO-404", 10).await.is_empty());
+    let hit = &store.find_messages("cid-m1", 5).await.expect("search")[0];
+    assert_eq!(
+        (
+            hit.correlation_id.as_str(),
+            hit.source.as_str(),
+            hit.kind.as_str(),
+            hit.received_at,
+            hit.state
+        ),
+        (
+            "cid-m1",
+            "acme",
+            "acme-tms.milestone",
+            T0,
+            MessageState::Processed
+        )
+    );
+}

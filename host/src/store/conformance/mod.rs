@@ -52,6 +52,7 @@ macro_rules! with_cases {
             messages::processing_is_written_once_and_shows_in_the_timeline,
             messages::a_derived_key_makes_the_second_message_a_duplicate,
             messages::host_failures_poison_a_message_at_the_limit,
+            messages::messages_are_found_by_their_ids_and_business_keys,
             outbox::deliveries_go_in_order_per_business_key,
             outbox::a_claim_is_a_lease_claimed_again_once_it_is_over,
             outbox::a_retry_waits_and_a_release_records_no_attempt,

@@ -349,6 +349,7 @@ pub(super) async fn exceptions(
         "SELECT {EXCEPTION_COLUMNS} FROM exceptions
          WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR reason = $2)
            AND ($3::text IS NULL OR starts_with(reason, $3))
+           AND ($5::text IS NULL OR correlation_id = $5)
          ORDER BY id DESC LIMIT $4"
     );
     let limit = if f.limit == 0 { 1000 } else { f.limit } as i64;
@@ -360,6 +361,7 @@ pub(super) async fn exceptions(
             &f.reason,
             &f.reason_prefix,
             &limit,
+            &f.correlation_id,
         ],
     )
     .await?

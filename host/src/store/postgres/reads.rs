@@ -149,6 +149,50 @@ pub(super) async fn dead_letters(
 
 /// Everything under a correlation id; the caller runs it in a repeatable
 /// read transaction, so every part comes from one snapshot.
+pub(super) async fn find_messages(
+    tx: &Tx<'_>,
+    key: &str,
+    limit: usize,
+) -> Result<Vec<MessageHit>, StoreError> {
+    let cap = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = query(
+        tx,
+        "SELECT m.message_id, m.correlation_id, m.source, m.kind, m.received_at, m.state, h.matched
+         FROM (
+             (SELECT message_id, 'correlation_id' AS matched, 0 AS rank
+                 FROM messages WHERE correlation_id = $1 ORDER BY id DESC LIMIT $2)
+             UNION ALL (SELECT message_id, 'message_id', 1 FROM messages WHERE message_id = $1)
+             UNION ALL (SELECT message_id, 'idempotency_key', 2
+                 FROM messages WHERE idempotency_key = $1 ORDER BY id DESC LIMIT $2)
+             UNION ALL (SELECT message_id, 'business_key', 3
+                 FROM outbox WHERE business_key = $1 ORDER BY id DESC LIMIT $2)
+             UNION ALL (SELECT message_id, 'business_key', 3
+                 FROM exceptions WHERE business_key = $1 AND message_id IS NOT NULL
+                 ORDER BY id DESC LIMIT $2)
+         ) h JOIN messages m ON m.message_id = h.message_id
+         ORDER BY h.rank",
+        &[&key, &cap],
+    )
+    .await?;
+    let mut hits = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let state: String = get(r, 5)?;
+        let matched: String = get(r, 6)?;
+        hits.push(MessageHit {
+            message_id: get(r, 0)?,
+            correlation_id: get(r, 1)?,
+            source: get(r, 2)?,
+            kind: get(r, 3)?,
+            received_at: get(r, 4)?,
+            state: MessageState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("message state {state}")))?,
+            matched: MessageMatch::parse(&matched)
+                .ok_or_else(|| StoreError::Corrupt(format!("search match {matched}")))?,
+        });
+    }
+    Ok(merge_hits(hits, limit))
+}
+
 pub(super) async fn timeline(tx: &Tx<'_>, cid: &str) -> Result<Option<Timeline>, StoreError> {
     let sql =
         format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE correlation_id = $1 ORDER BY id");

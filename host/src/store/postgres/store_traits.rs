@@ -96,6 +96,10 @@ impl MessageStore for PostgresStore {
         Ok(timeline)
     }
 
+    async fn find_messages(&self, key: &str, limit: usize) -> Result<Vec<MessageHit>, StoreError> {
+        in_tx!(self, |tx| reads::find_messages(&tx, key, limit).await?)
+    }
+
     fn wake_events(&self) -> Option<tokio::sync::broadcast::Receiver<WakeEvent>> {
         Some(self.wakes.subscribe())
     }

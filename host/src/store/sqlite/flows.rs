@@ -323,6 +323,7 @@ pub(super) fn exceptions(
     let sql = format!(
         "SELECT {EXCEPTION_COLUMNS} FROM exceptions
          WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR reason = ?2) AND (?3 IS NULL OR reason LIKE ?3 || '%')
+           AND (?5 IS NULL OR correlation_id = ?5)
          ORDER BY id DESC LIMIT ?4"
     );
     let limit = if f.limit == 0 { 1000 } else { f.limit } as i64;
@@ -333,7 +334,8 @@ pub(super) fn exceptions(
                 f.state.map(|s| s.as_str()),
                 f.reason,
                 f.reason_prefix,
-                limit
+                limit,
+                f.correlation_id
             ],
             exception_row,
         )

@@ -265,6 +265,48 @@ fn timeline_in(c: &Connection, cid: &str) -> Result<Option<Timeline>, StoreError
     }))
 }
 
+pub(super) fn find_messages(
+    c: &Connection,
+    key: &str,
+    limit: usize,
+) -> Result<Vec<MessageHit>, StoreError> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT m.message_id, m.correlation_id, m.source, m.kind, m.received_at, m.state, h.matched
+             FROM (
+                 SELECT * FROM (SELECT message_id, 'correlation_id' AS matched, 0 AS rank
+                     FROM messages WHERE correlation_id = ?1 ORDER BY rowid DESC LIMIT ?2)
+                 UNION ALL SELECT message_id, 'message_id', 1 FROM messages WHERE message_id = ?1
+                 UNION ALL SELECT * FROM (SELECT message_id, 'idempotency_key', 2
+                     FROM messages WHERE idempotency_key = ?1 ORDER BY rowid DESC LIMIT ?2)
+                 UNION ALL SELECT * FROM (SELECT message_id, 'business_key', 3
+                     FROM outbox WHERE business_key = ?1 ORDER BY id DESC LIMIT ?2)
+                 UNION ALL SELECT * FROM (SELECT message_id, 'business_key', 3
+                     FROM exceptions WHERE business_key = ?1 AND message_id IS NOT NULL
+                     ORDER BY id DESC LIMIT ?2)
+             ) h JOIN messages m ON m.message_id = h.message_id
+             ORDER BY h.rank",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![key, limit as i64], |r| {
+            let state: String = r.get(5)?;
+            let matched: String = r.get(6)?;
+            Ok(MessageHit {
+                message_id: r.get(0)?,
+                correlation_id: r.get(1)?,
+                source: r.get(2)?,
+                kind: r.get(3)?,
+                received_at: r.get(4)?,
+                state: MessageState::parse(&state).unwrap_or(MessageState::Received),
+                matched: MessageMatch::parse(&matched).unwrap_or(MessageMatch::BusinessKey),
+            })
+        })
+        .map_err(db_err)?;
+    let hits = rows.collect::<Result<Vec<_>, _>>().map_err(db_err)?;
+    Ok(merge_hits(hits, limit))
+}
+
 pub(super) fn backlog(c: &Connection) -> Result<Backlog, StoreError> {
     let unprocessed: i64 = c
         .query_row(

@@ -62,6 +62,12 @@ impl MessageStore for SqliteStore {
         let cid = correlation_id.to_string();
         self.read(move |c| reads::timeline(c, &cid)).await
     }
+
+    async fn find_messages(&self, key: &str, limit: usize) -> Result<Vec<MessageHit>, StoreError> {
+        let key = key.to_string();
+        self.read(move |c| reads::find_messages(c, &key, limit))
+            .await
+    }
 }
 
 #[async_trait]
