@@ -80,7 +80,7 @@ pub fn read_schemas(schemas: &Path) -> anyhow::Result<Vec<SchemaFacts>> {
             );
         }
     }
-    facts.sort_by(|a, b| version_key(&a.id).cmp(&version_key(&b.id)));
+    facts.sort_by_key(|a| version_key(&a.id));
     Ok(facts)
 }
 

@@ -519,10 +519,10 @@ pub fn scaffold(args: &NewArgs) -> anyhow::Result<Scaffold> {
 pub fn run(args: NewArgs) -> anyhow::Result<ExitCode> {
     let made = scaffold(&args)?;
     println!(
-        "created {} ({:?} {:?}):",
+        "created {} (a {} {}):",
         made.dir.display(),
-        args.lang,
-        args.role
+        args.lang.label(),
+        args.role.as_str()
     );
     for file in &made.files {
         println!("  {file}");
