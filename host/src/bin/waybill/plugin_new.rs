@@ -45,6 +45,17 @@ pub enum NewLang {
     Python,
 }
 
+impl NewLang {
+    /// For people.
+    fn label(self) -> &'static str {
+        match self {
+            Self::Rust => "Rust",
+            Self::Js => "JavaScript",
+            Self::Python => "Python",
+        }
+    }
+}
+
 /// `waybill plugin new`.
 #[derive(Debug, Args)]
 pub struct NewArgs {
