@@ -7,8 +7,8 @@
 mod common;
 
 use common::host::{
-    ACME_SECRET, EDI_TOKEN, ERP_TOKEN, TestHost, acme_signature, acme_signature_aged,
-    config_head_on, sample,
+    ACME_SECRET, EDI_TOKEN, ERP_TOKEN, TestHost, acme_signature, acme_signatures, config_head_on,
+    sample,
 };
 use common::store::TestStore;
 use std::time::Duration;
@@ -348,8 +348,7 @@ async fn idempotency_key_gives_the_first_answer_and_refuses_a_different_body(sto
 
     // Without a key, the plugin-derived key catches a repeated webhook body.
     let webhook = sample("vendors/acme-tms.milestone-webhook.json");
-    for attempt in 0..2 {
-        let sig = acme_signature_aged(&webhook, attempt);
+    for sig in acme_signatures(&webhook, 2) {
         let a = host
             .post(
                 "acme-tms",

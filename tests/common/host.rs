@@ -296,18 +296,21 @@ impl TestHost {
 
 /// An Acme-style signature header for `body` now.
 pub fn acme_signature(body: &[u8]) -> String {
-    acme_signature_aged(body, 0)
+    acme_signatures(body, 1).remove(0)
 }
 
-/// An Acme signature made `secs_ago` seconds ago: a partner re-sending the
-/// same body signs it again at another time (the same signature twice is a
-/// replay and refused).
-pub fn acme_signature_aged(body: &[u8], secs_ago: i64) -> String {
+/// `n` different valid Acme signatures of `body` (signed now, a second
+/// ago, ...), from one reading of the clock: signing each from its own
+/// reading gives two identical ones when the second ticks between them,
+/// and the host rightly refuses the repeat as a replay.
+pub fn acme_signatures(body: &[u8], n: i64) -> Vec<String> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64;
-    waybill::http::auth::sign_hmac(ACME_SECRET, now - secs_ago, body)
+    (0..n)
+        .map(|ago| waybill::http::auth::sign_hmac(ACME_SECRET, now - ago, body))
+        .collect()
 }
 
 /// A real sample from fixtures/samples.
